@@ -1,0 +1,43 @@
+import contextvars
+import uuid
+
+from django.conf import settings
+from django.http import JsonResponse
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class RequestIdMiddleware:
+    """Tag every log line of a request with an id (taken from ``X-Request-ID`` or made up)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = rid
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Answer 413 before reading a body larger than ``API_MAX_BODY_BYTES``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"message": "Invalid Content-Length header."}, status=400)
+        limit = settings.API_MAX_BODY_BYTES
+        if length > limit:
+            return JsonResponse(
+                {"message": f"Request body of {length} bytes exceeds the limit of {limit} bytes."}, status=413
+            )
+        return self.get_response(request)

@@ -1,0 +1,24 @@
+"""Scopes: safe methods need ``read``, others ``write``; a view may name its own ``required_scope``.
+
+Staff users signed in to the admin/console have every scope; API keys have theirs.
+"""
+from rest_framework import permissions
+
+from .auth import APIKeyUser
+
+
+def required_scope(request, view) -> str:
+    scope = getattr(view, "required_scope", None)
+    if scope:
+        return scope
+    return "read" if request.method in permissions.SAFE_METHODS else "write"
+
+
+class HasScope(permissions.BasePermission):
+    message = "This API key lacks the scope this endpoint needs."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if isinstance(user, APIKeyUser):
+            return user.api_key.has_scope(required_scope(request, view))
+        return bool(user and user.is_authenticated and user.is_staff)

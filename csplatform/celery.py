@@ -1,0 +1,32 @@
+"""The Celery app: queues, routes and defaults.
+
+Queue ``gpu`` carries inference and training (run one worker process per GPU),
+queue ``default`` carries orchestration, aggregation and webhooks. Settings with
+the ``CELERY_`` prefix in ``csplatform/settings.py`` configure the rest; the
+nightly schedule lives in the database (django-celery-beat) so managers can
+edit it in the admin.
+"""
+import os
+import pkgutil
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
+
+app = Celery("csplatform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("gpu"))
+app.conf.task_routes = {
+    "scoring.score_chunk": {"queue": "gpu"},
+    "registry.train_candidate": {"queue": "gpu"},
+    "scoring.*": {"queue": "default"},
+    "registry.*": {"queue": "default"},
+    "jobs.*": {"queue": "default"},
+    "webhooks.*": {"queue": "default"},
+}
+
+# Every module in workers/ holds tasks; import them all when the worker starts.
+import workers  # noqa: E402
+
+app.conf.imports = tuple(f"workers.{m.name}" for m in pkgutil.iter_modules(workers.__path__))

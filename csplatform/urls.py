@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from apps.core.views import health
+
+api_v1 = [
+    path("", include("apps.customers.urls")),
+    path("", include("apps.agents.urls")),
+    path("", include("apps.conversations.urls")),
+    path("", include("apps.scoring.urls")),
+    path("", include("apps.registry.urls")),
+    path("", include("apps.jobs.urls")),
+    path("", include("apps.webhooks.urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="dashboard:overview", permanent=False)),
+    path("health", health, name="health"),
+    path("", include("django_prometheus.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("dashboard/", include("apps.dashboard.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+admin.site.site_header = "客服智能平台 · Customer-service intelligence"
+admin.site.site_title = "CS platform"
