@@ -77,9 +77,9 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Speaker(models.TextChoices):
-        CUSTOMER = "customer", _("客户")
-        AGENT = "agent", _("坐席")
-        SYSTEM = "system", _("系统")
+        CUSTOMER = "customer", _("Customer")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     seq = models.PositiveIntegerField(_("sequence"))

@@ -21,9 +21,9 @@ INTENT_ZH_TO_EN = dict(zip(INTENTS_ZH, INTENTS_EN))
 
 
 class Sentiment(models.TextChoices):
-    NEGATIVE = "negative", _("负面")
-    NEUTRAL = "neutral", _("中性")
-    POSITIVE = "positive", _("正面")
+    NEGATIVE = "negative", _("Negative")
+    NEUTRAL = "neutral", _("Neutral")
+    POSITIVE = "positive", _("Positive")
 
 
 # Accept the CRM's spellings on the way in.
@@ -35,11 +35,11 @@ SENTIMENT_ALIASES = {
 
 
 class Channel(models.TextChoices):
-    WEB = "web", _("网页")
-    APP = "app", _("手机APP")
-    PHONE = "phone", _("电话")
-    WECHAT = "wechat", _("微信")
-    EMAIL = "email", _("电子邮件")
+    WEB = "web", _("Web")
+    APP = "app", _("Mobile app")
+    PHONE = "phone", _("Phone")
+    WECHAT = "wechat", _("WeChat")
+    EMAIL = "email", _("E-mail")
 
 
 CHANNEL_ALIASES = {

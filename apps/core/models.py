@@ -5,10 +5,10 @@ from rest_framework_api_key.models import AbstractAPIKey
 
 
 class Scope(models.TextChoices):
-    READ = "read", _("读取")
-    WRITE = "write", _("写入")
-    PREDICT = "predict", _("预测")
-    ADMIN = "admin", _("管理")
+    READ = "read", _("Read")
+    WRITE = "write", _("Write")
+    PREDICT = "predict", _("Predict")
+    ADMIN = "admin", _("Admin")
 
 
 def default_scopes() -> list[str]:

@@ -4,20 +4,20 @@ from django.utils.translation import gettext_lazy as _
 
 class Customer(models.Model):
     class Gender(models.TextChoices):
-        FEMALE = "F", _("女")
-        MALE = "M", _("男")
-        OTHER = "O", _("其他")
-        UNKNOWN = "", _("未知")
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+        OTHER = "O", _("Other")
+        UNKNOWN = "", _("Unknown")
 
     class Segment(models.TextChoices):
-        PERSONAL = "personal", _("个人")
-        BUSINESS = "business", _("企业")
+        PERSONAL = "personal", _("Personal")
+        BUSINESS = "business", _("Business")
 
     class VipLevel(models.TextChoices):
-        NORMAL = "normal", _("普通")
-        SILVER = "silver", _("白银")
-        GOLD = "gold", _("黄金")
-        DIAMOND = "diamond", _("钻石")
+        NORMAL = "normal", _("Normal")
+        SILVER = "silver", _("Silver")
+        GOLD = "gold", _("Gold")
+        DIAMOND = "diamond", _("Diamond")
 
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     display_name = models.CharField(_("display name (masked)"), max_length=128, blank=True)

@@ -5,18 +5,18 @@ from django.utils.translation import gettext_lazy as _
 
 class Job(models.Model):
     class Kind(models.TextChoices):
-        SCORE = "score", _("批量评分")
-        ASSESS = "assess", _("质量评估")
-        RETRAIN = "retrain", _("重新训练")
-        IMPORT = "import", _("导入")
-        INDEX = "index", _("回复索引")
+        SCORE = "score", _("Batch scoring")
+        ASSESS = "assess", _("Quality assessment")
+        RETRAIN = "retrain", _("Retraining")
+        IMPORT = "import", _("Import")
+        INDEX = "index", _("Reply index")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("运行中")
-        SUCCEEDED = "succeeded", _("成功")
-        FAILED = "failed", _("失败")
-        CANCELLED = "cancelled", _("已取消")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)

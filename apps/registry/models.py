@@ -4,17 +4,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Task(models.TextChoices):
-    INTENT = "intent", _("意图")
-    SENTIMENT = "sentiment", _("情感")
-    QUALITY = "quality", _("服务质量")
+    INTENT = "intent", _("Intent")
+    SENTIMENT = "sentiment", _("Sentiment")
+    QUALITY = "quality", _("Service quality")
 
 
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
-        CANDIDATE = "candidate", _("候选")
-        PRODUCTION = "production", _("生产")
-        RETIRED = "retired", _("退役")
-        REJECTED = "rejected", _("未通过")
+        CANDIDATE = "candidate", _("Candidate")
+        PRODUCTION = "production", _("Production")
+        RETIRED = "retired", _("Retired")
+        REJECTED = "rejected", _("Rejected")
 
     task = models.CharField(_("task"), max_length=16, choices=Task.choices)
     backend = models.CharField(_("backend"), max_length=32)
@@ -51,8 +51,8 @@ class Promotion(models.Model):
     """History of production changes: answers "which version was live at time T"."""
 
     class Action(models.TextChoices):
-        PROMOTE = "promote", _("上线")
-        ROLLBACK = "rollback", _("回滚")
+        PROMOTE = "promote", _("Promote")
+        ROLLBACK = "rollback", _("Roll back")
 
     task = models.CharField(_("task"), max_length=16, choices=Task.choices)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="promotions")

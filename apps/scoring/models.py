@@ -54,9 +54,9 @@ class ReviewItem(models.Model):
     """A conversation in the review queue, and the manager's verdict once reviewed."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("待复核")
-        REVIEWED = "reviewed", _("已复核")
-        SKIPPED = "skipped", _("已跳过")
+        PENDING = "pending", _("Pending")
+        REVIEWED = "reviewed", _("Reviewed")
+        SKIPPED = "skipped", _("Skipped")
 
     conversation = models.OneToOneField(
         "conversations.Conversation", on_delete=models.CASCADE, related_name="review"

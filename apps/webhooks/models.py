@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Event(models.TextChoices):
-    JOB_FINISHED = "job.finished", _("任务完成")
-    CONVERSATION_FLAGGED = "conversation.flagged", _("会话被标记")
+    JOB_FINISHED = "job.finished", _("Job finished")
+    CONVERSATION_FLAGGED = "conversation.flagged", _("Conversation flagged")
 
 
 class WebhookSubscription(models.Model):
@@ -28,9 +28,9 @@ class WebhookSubscription(models.Model):
 
 class WebhookDelivery(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("待发送")
-        DELIVERED = "delivered", _("已送达")
-        FAILED = "failed", _("失败")
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     delivery_id = models.UUIDField(_("delivery id"), default=uuid.uuid4, unique=True, editable=False)
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
