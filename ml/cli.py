@@ -1,0 +1,287 @@
+"""Command line: ``python -m ml train|evaluate|predict``.
+
+Exit codes: 0 done, 1 unexpected failure, 2 bad input (usage, missing column, empty file,
+unknown label, missing or tampered model).
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Bad input given on the command line."""
+
+
+def _param(text):
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        value = json.loads(value)
+    except json.JSONDecodeError:
+        pass
+    return key, value
+
+
+def build_parser():
+    """The argument parser of ``python -m ml``."""
+    from ml import BACKENDS, TASKS
+
+    parser = argparse.ArgumentParser(prog="python -m ml", description="Train, evaluate and use text models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a model and save it with its validation metrics")
+    train.add_argument("--task", required=True, choices=TASKS)
+    train.add_argument("--backend", required=True, choices=BACKENDS)
+    train.add_argument("--data", required=True, help="CSV, JSONL or XLSX file")
+    train.add_argument("--text-col", default="text")
+    train.add_argument("--label-col", default="label")
+    train.add_argument("--feature-cols", default=None,
+                       help="quality: comma-separated feature columns (default: all other columns)")
+    train.add_argument("--out", required=True, help="artifact directory to write")
+    train.add_argument("--val-fraction", type=float, default=0.2)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
+                       help="backend hyperparameter (value parsed as JSON when possible)")
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a saved model on a labelled file")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--text-col", default="text")
+    evaluate.add_argument("--label-col", default="label")
+    evaluate.add_argument("--feature-cols", default=None)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    predict = sub.add_parser("predict", help="predict with a saved model")
+    predict.add_argument("--model", required=True)
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", action="append", help="a text (repeatable)")
+    source.add_argument("--data", help="CSV, JSONL or XLSX file")
+    predict.add_argument("--text-col", default="text")
+    predict.add_argument("--feature-cols", default=None)
+    predict.add_argument("--out", default=None, help="JSON-lines output file (default stdout)")
+    predict.add_argument("--top-k", type=int, default=3)
+    return parser
+
+
+def _progress(total, desc):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+
+
+def _features(frame, text_col, label_col, feature_cols):
+    if feature_cols:
+        from ml.io import require_columns
+
+        columns = [c.strip() for c in feature_cols.split(",") if c.strip()]
+        require_columns(frame, columns)
+    else:
+        columns = [c for c in frame.columns if c not in (text_col, label_col)]
+    return frame[columns].reset_index(drop=True)
+
+
+def _split(n, labels, val_fraction, seed, stratify):
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(n)
+    if not 0 <= val_fraction < 1:
+        raise UsageError("--val-fraction must be in [0, 1)")
+    if val_fraction == 0:
+        return index, index[:0]
+    n_val = int(np.ceil(n * val_fraction))
+    if n_val < 1 or n - n_val < 2:
+        raise UsageError(f"too few rows ({n}) for a validation split of {val_fraction}")
+    strat = None
+    if stratify:
+        _, counts = np.unique(np.asarray(labels).astype(str), return_counts=True)
+        if counts.min() >= 2 and n_val >= len(counts):
+            strat = np.asarray(labels).astype(str)
+    return train_test_split(index, test_size=n_val, stratify=strat, random_state=seed)
+
+
+def cmd_train(args, out):
+    import ml
+    from ml.evaluate import evaluate, plot_confusion
+    from ml.io import read_labelled
+
+    frame, texts, labels = read_labelled(args.data, args.text_col, args.label_col)
+    quality = args.task == "quality"
+    features = _features(frame, args.text_col, args.label_col, args.feature_cols) if quality else None
+    if quality:
+        try:
+            labels = [float(v) for v in labels]
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"quality labels in column {args.label_col!r} must be numbers: {exc}") from exc
+    elif len(set(map(str, labels))) < 2:
+        raise UsageError(f"column {args.label_col!r} needs at least two distinct labels")
+    train_idx, val_idx = _split(len(texts), labels, args.val_fraction, args.seed, stratify=not quality)
+    params = dict(args.param)
+    if args.backend in ("embedding", "transformer") and sys.stderr.isatty():
+        params.setdefault("progress", True)
+    model = ml.build(args.task, args.backend, random_state=args.seed, **params)
+    pick = lambda seq, idx: [seq[i] for i in idx]  # noqa: E731
+    bar = _progress(3, "train")
+    bar.set_postfix_str("fit")
+    model.fit(pick(texts, train_idx), pick(labels, train_idx),
+              features.iloc[train_idx] if quality else None)
+    bar.update(1)
+    extra, report = {}, None
+    if len(val_idx):
+        bar.set_postfix_str("evaluate")
+        report = evaluate(model, pick(texts, val_idx), pick(labels, val_idx),
+                          features.iloc[val_idx] if quality else None)
+        model.metrics_ = {k: v for k, v in report.items() if k not in ("per_class", "confusion_matrix", "classes")}
+        model.metrics_["split"] = {"val_fraction": args.val_fraction, "seed": args.seed, "n_train": len(train_idx)}
+        if not quality:
+            extra["confusion_matrix.json"] = json.dumps(
+                {"classes": report["classes"], "matrix": report["confusion_matrix"],
+                 "per_class": report["per_class"]}, indent=1, ensure_ascii=False).encode()
+            with tempfile.TemporaryDirectory() as tmp:
+                png = Path(tmp) / "confusion_matrix.png"
+                plot_confusion(report["confusion_matrix"], report["classes"], png)
+                extra["confusion_matrix.png"] = png.read_bytes()
+    bar.update(1)
+    bar.set_postfix_str("save")
+    path = model.save(args.out, extra_files=extra)
+    bar.update(1)
+    bar.close()
+    summary = f"trained {args.task}/{args.backend} on {len(train_idx)} rows -> {path}"
+    if report is not None:
+        if quality:
+            summary += f"; validation n={report['n']} mae={report['mae']:.3f} spearman={report['spearman']}"
+        else:
+            summary += (f"; validation n={report['n']} accuracy={report['accuracy']:.4f} "
+                        f"macro_f1={report['macro_f1']:.4f} ece={report['ece']:.4f}")
+    print(summary, file=out)
+    return EXIT_OK
+
+
+def cmd_evaluate(args, out):
+    import ml
+    from ml.evaluate import evaluate
+    from ml.io import read_labelled
+
+    model = ml.load(args.model)
+    frame, texts, labels = read_labelled(args.data, args.text_col, args.label_col)
+    features = None
+    if model.task == "quality":
+        features = _features(frame, args.text_col, args.label_col, args.feature_cols)
+        labels = [float(v) for v in labels]
+    else:
+        labels = _match_label_type(labels, model.classes_)
+    report = evaluate(model, texts, labels, features)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, default=_default), file=out)
+    elif model.task == "quality":
+        print(f"n={report['n']} mae={report['mae']:.4f} rmse={report['rmse']:.4f} "
+              f"spearman={report['spearman']}", file=out)
+    else:
+        print(f"n={report['n']} accuracy={report['accuracy']:.4f} macro_f1={report['macro_f1']:.4f} "
+              f"ece={report['ece']:.4f} texts/s(batch {report['batch_size']})="
+              f"{report['texts_per_s_batch']:.0f}", file=out)
+    return EXIT_OK
+
+
+def _match_label_type(labels, classes):
+    """Cast file labels to the classes' type (e.g. 1 vs "1") where that is lossless."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "iu":
+        try:
+            return [int(v) if float(v) == int(float(v)) else v for v in labels]
+        except (TypeError, ValueError):
+            return labels
+    if classes.dtype.kind in "UO":
+        return [str(v) for v in labels]
+    return labels
+
+
+def cmd_predict(args, out):
+    import ml
+    from ml.io import read_labelled
+
+    model = ml.load(args.model)
+    features = None
+    if args.text is not None:
+        texts = list(args.text)
+        if model.task == "quality":
+            import pandas as pd
+
+            features = pd.DataFrame(index=range(len(texts)))
+    else:
+        frame, texts, _ = read_labelled(args.data, args.text_col)
+        if model.task == "quality":
+            features = _features(frame, args.text_col, None, args.feature_cols)
+    handle = open(args.out, "w", encoding="utf-8") if args.out else out
+    try:
+        batch = 256
+        bar = _progress(len(texts), "predict")
+        for start in range(0, len(texts), batch):
+            chunk = texts[start:start + batch]
+            if model.task == "quality":
+                scores = model.predict(chunk, features.iloc[start:start + batch])
+                rows = [{"text": t, "score": float(s)} for t, s in zip(chunk, scores)]
+            else:
+                proba = model.predict_proba(chunk)
+                rows = []
+                for text, p in zip(chunk, proba):
+                    top = np.argsort(-p)[:max(1, args.top_k)]
+                    rows.append({
+                        "text": text, "label": _default(model.classes_[top[0]]), "confidence": float(p[top[0]]),
+                        "top": [{"label": _default(model.classes_[i]), "p": float(p[i])} for i in top],
+                    })
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False, default=_default) + "\n")
+            bar.update(len(chunk))
+        bar.close()
+    finally:
+        if args.out:
+            handle.close()
+    if args.out:
+        print(f"wrote {len(texts)} predictions to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
+
+
+def main(argv=None, out=None):
+    """Run the command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+    out : file-like, optional
+        Where results go (default stdout); messages go to stderr.
+    """
+    from ml.artifacts import ArtifactError
+    from ml.io import DataError
+
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, out)
+    except (ArtifactError, DataError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, KeyError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED

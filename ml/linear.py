@@ -1,0 +1,196 @@
+"""``linear`` backend: TF-IDF word and character n-grams with logistic regression."""
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from ml import artifacts
+from ml.base import CONFIG, TextClassifier, read_json, write_json
+from ml.seed import resolve_seed
+
+MODEL_FILE = "pipeline.skops"
+C_GRID = (1.0, 3.0, 10.0, 30.0)
+
+# Types (beyond skops' defaults) a linear artifact may contain; anything else is refused.
+TRUSTED_TYPES = (
+    "sklearn.pipeline.Pipeline",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model.LogisticRegression",
+    "sklearn.linear_model._ridge.Ridge",
+    "sklearn.linear_model.Ridge",
+    "sklearn.decomposition._truncated_svd.TruncatedSVD",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.int32",
+    "numpy.dtype",
+    "builtins.slice",
+    "ml.linear.jieba_tokenize",
+)
+
+
+def cjk_ratio(texts, limit=2000):
+    """Fraction of CJK ideographs among the non-space characters of ``texts``."""
+    cjk = total = 0
+    for text in texts[:limit]:
+        for ch in text:
+            if ch.isspace():
+                continue
+            total += 1
+            if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
+                cjk += 1
+    return cjk / total if total else 0.0
+
+
+def detect_language(texts):
+    """Return ``"zh"`` when most characters are CJK ideographs, else ``"en"``."""
+    return "zh" if cjk_ratio(texts) > 0.3 else "en"
+
+
+def jieba_tokenize(text):
+    """Split text into words with jieba (Chinese word segmentation)."""
+    import jieba
+
+    return [token for token in jieba.lcut(text) if token.strip()]
+
+
+def make_vectorizer(language, word_ngram=(1, 2), char_ngram=None, tokenizer=None, min_df=1):
+    """Build the TF-IDF feature union for a language.
+
+    Parameters
+    ----------
+    language : {"en", "zh"}
+    word_ngram : tuple of int
+    char_ngram : tuple of int, optional
+        Defaults to (2, 5) ``char_wb`` for English, (1, 4) ``char`` for Chinese.
+    tokenizer : {None, "jieba"}
+        Word tokenizer; Chinese only gets word n-grams with ``"jieba"``.
+    min_df : int
+
+    Returns
+    -------
+    sklearn.pipeline.FeatureUnion
+    """
+    parts = []
+    if language != "zh" or tokenizer == "jieba":
+        word = TfidfVectorizer(
+            ngram_range=tuple(word_ngram),
+            sublinear_tf=True,
+            min_df=min_df,
+            dtype=np.float32,
+            tokenizer=jieba_tokenize if tokenizer == "jieba" else None,
+            token_pattern=None if tokenizer == "jieba" else r"(?u)\b\w+\b",
+        )
+        parts.append(("word", word))
+    if char_ngram is None:
+        char_ngram = (1, 4) if language == "zh" else (2, 5)
+    analyzer = "char" if language == "zh" else "char_wb"
+    char = TfidfVectorizer(
+        analyzer=analyzer, ngram_range=tuple(char_ngram), sublinear_tf=True, min_df=min_df, dtype=np.float32
+    )
+    parts.append(("char", char))
+    return FeatureUnion(parts)
+
+
+class LinearClassifier(TextClassifier):
+    """TF-IDF (word 1-2 + character n-grams, sublinear tf) with logistic regression.
+
+    Parameters
+    ----------
+    task : {"intent", "sentiment"}
+    C : float or "cv"
+        Inverse regularisation strength. ``"cv"`` picks it from ``C_GRID`` by stratified
+        3-fold cross-validation on the training data only.
+    language : {"auto", "en", "zh"}
+        ``"auto"`` detects Chinese from the share of CJK characters.
+    word_ngram, char_ngram : tuple of int
+    tokenizer : {None, "jieba"}
+    min_df : int
+    class_weight : None or "balanced"
+    max_iter : int
+    random_state : int or None
+    """
+
+    backend = "linear"
+
+    def __init__(
+        self,
+        task="intent",
+        C=10.0,
+        language="auto",
+        word_ngram=(1, 2),
+        char_ngram=None,
+        tokenizer=None,
+        min_df=1,
+        class_weight=None,
+        max_iter=300,
+        random_state=None,
+    ):
+        self.task = task
+        self.C = C
+        self.language = language
+        self.word_ngram = word_ngram
+        self.char_ngram = char_ngram
+        self.tokenizer = tokenizer
+        self.min_df = min_df
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _pipeline(self, C):
+        vectorizer = make_vectorizer(
+            self.language_, self.word_ngram, self.char_ngram, self.tokenizer, self.min_df
+        )
+        head = LogisticRegression(
+            C=C, max_iter=self.max_iter, tol=1e-3, class_weight=self.class_weight,
+            random_state=self._seed,
+        )
+        return Pipeline([("tfidf", vectorizer), ("clf", head)])
+
+    def _fit(self, texts, y):
+        self._seed = resolve_seed(self.random_state)
+        self.language_ = detect_language(texts) if self.language == "auto" else self.language
+        C = self.C
+        if C == "cv":
+            C = self._select_C(texts, y)
+        self.C_ = float(C)
+        self.pipeline_ = self._pipeline(self.C_).fit(texts, y)
+
+    def _select_C(self, texts, y):
+        counts = np.bincount(y)
+        n_splits = int(min(3, counts.min())) if counts.min() >= 2 else 0
+        if n_splits < 2:
+            return 10.0
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self._seed)
+        texts = np.asarray(texts, dtype=object)
+        scores = []
+        for C in C_GRID:
+            correct = 0
+            for train, test in folds.split(texts, y):
+                model = self._pipeline(C).fit(list(texts[train]), y[train])
+                correct += int((model.predict(list(texts[test])) == y[test]).sum())
+            scores.append(correct)
+        return C_GRID[int(np.argmax(scores))]
+
+    def _predict_proba(self, texts):
+        proba = np.zeros((len(texts), len(self.classes_)))
+        proba[:, self.pipeline_.named_steps["clf"].classes_] = self.pipeline_.predict_proba(texts)
+        return proba
+
+    def _save_files(self, directory):
+        artifacts.skops_dump(self.pipeline_, directory / MODEL_FILE)
+        write_json(directory / CONFIG, {"language": self.language_, "C": self.C_})
+
+    @classmethod
+    def _from_files(cls, directory, manifest, **options):
+        model = cls(**manifest["params"])
+        config = read_json(directory / CONFIG)
+        model.language_ = config["language"]
+        model.C_ = config["C"]
+        model.pipeline_ = artifacts.skops_load(directory / MODEL_FILE, TRUSTED_TYPES)
+        model._restore_common(manifest)
+        return model

@@ -1,0 +1,362 @@
+"""``transformer`` backend: fine-tuned ``AutoModelForSequenceClassification``.
+
+From a local checkpoint (default the packaged English all-MiniLM-L6-v2) or, for Chinese
+text with no checkpoint (or ``checkpoint="scratch"``), a small BERT trained from scratch
+with a WordPiece tokenizer trained on the corpus, so a Chinese model never depends on an
+English checkpoint.
+"""
+
+import copy
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ml.base import CONFIG, TextClassifier, read_json, write_json
+from ml.encoder import checkpoint_digest, length_order, offline, pick_device, resolve_checkpoint
+from ml.linear import detect_language
+from ml.seed import resolve_seed, set_seed
+
+MODEL_DIR = "model"
+SCRATCH = "scratch"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SCRATCH_CONFIG = {
+    "hidden_size": 256,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "intermediate_size": 1024,
+    "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1,
+}
+
+
+def train_wordpiece(texts, vocab_size=8000):
+    """Train a BERT-style WordPiece tokenizer on ``texts``.
+
+    CJK characters are split into single characters by the normaliser, so Chinese needs
+    no segmenter.
+
+    Returns
+    -------
+    transformers.PreTrainedTokenizerFast
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=2)
+    tokenizer.train_from_iterator(texts, trainer)
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]",
+    )
+
+
+class TransformerClassifier(TextClassifier):
+    """Fine-tuned sequence classifier with validation-based early stopping.
+
+    Parameters
+    ----------
+    task : {"intent", "sentiment"}
+    checkpoint : str, optional
+        Local checkpoint directory, ``"scratch"`` for a small BERT trained from scratch,
+        or ``None``: the packaged English checkpoint, or scratch for Chinese text.
+    language : {"auto", "en", "zh"}
+    epochs : int
+    max_steps : int, optional
+        Stop after this many optimiser steps (a bounded training budget).
+    max_train_seconds : float, optional
+        Stop after this much wall-clock training time.
+    batch_size : int
+    learning_rate : float, optional
+        Default 5e-5 for a pretrained checkpoint, 5e-4 from scratch.
+    weight_decay, warmup_ratio : float
+    patience : int
+        Evaluations without improvement of validation accuracy before stopping.
+    val_fraction : float
+        Share of the training texts held out for early stopping.
+    eval_steps : int, optional
+        Evaluate every this many steps (default once per epoch).
+    max_length : int
+    device : str, optional
+    amp : bool
+        Mixed precision on CUDA.
+    quantize : bool
+        Int8 dynamic quantization of Linear layers for CPU inference, applied at load.
+    scratch_config : dict, optional
+        Overrides of ``SCRATCH_CONFIG`` for the from-scratch BERT.
+    vocab_size : int
+        WordPiece vocabulary size for a from-scratch model.
+    progress : bool
+    random_state : int or None
+    """
+
+    backend = "transformer"
+
+    def __init__(
+        self,
+        task="intent",
+        checkpoint=None,
+        language="auto",
+        epochs=4,
+        max_steps=None,
+        max_train_seconds=None,
+        batch_size=32,
+        learning_rate=None,
+        weight_decay=0.01,
+        warmup_ratio=0.06,
+        patience=2,
+        val_fraction=0.1,
+        eval_steps=None,
+        max_length=128,
+        device=None,
+        amp=True,
+        quantize=False,
+        scratch_config=None,
+        vocab_size=8000,
+        progress=False,
+        random_state=None,
+    ):
+        self.task = task
+        self.checkpoint = checkpoint
+        self.language = language
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.max_train_seconds = max_train_seconds
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.eval_steps = eval_steps
+        self.max_length = max_length
+        self.device = device
+        self.amp = amp
+        self.quantize = quantize
+        self.scratch_config = scratch_config
+        self.vocab_size = vocab_size
+        self.progress = progress
+        self.random_state = random_state
+
+    # -- building -------------------------------------------------------------------
+
+    def _init_model(self, texts):
+        offline()
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
+        from transformers import BertForSequenceClassification
+
+        n = len(self.classes_)
+        labels = {"id2label": {i: str(c) for i, c in enumerate(self.classes_)},
+                  "label2id": {str(c): i for i, c in enumerate(self.classes_)}}
+        checkpoint = self.checkpoint
+        if checkpoint is None:
+            checkpoint = SCRATCH if self.language_ == "zh" else resolve_checkpoint(None)
+        if checkpoint == SCRATCH:
+            self.source_ = {"checkpoint": SCRATCH}
+            tokenizer = train_wordpiece(texts, self.vocab_size)
+            config = BertConfig(
+                vocab_size=len(tokenizer), num_labels=n, max_position_embeddings=max(self.max_length, 64),
+                pad_token_id=tokenizer.pad_token_id, **{**SCRATCH_CONFIG, **(self.scratch_config or {})},
+                **labels,
+            )
+            model = BertForSequenceClassification(config)
+        else:
+            checkpoint = resolve_checkpoint(checkpoint)
+            self.source_ = {"checkpoint": str(Path(checkpoint).resolve()), "sha256": checkpoint_digest(checkpoint)}
+            tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                checkpoint, num_labels=n, local_files_only=True, ignore_mismatched_sizes=True, **labels,
+            )
+        return tokenizer, model
+
+    def _encode(self, texts):
+        return self.tokenizer_(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+
+    def _collate(self, ids_list):
+        torch = self._torch
+        width = max(len(ids) for ids in ids_list)
+        pad = self.tokenizer_.pad_token_id or 0
+        input_ids = torch.full((len(ids_list), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(ids_list), width), dtype=torch.long)
+        for row, ids in enumerate(ids_list):
+            input_ids[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
+            mask[row, :len(ids)] = 1
+        return {"input_ids": input_ids.to(self.device_), "attention_mask": mask.to(self.device_)}
+
+    # -- training -------------------------------------------------------------------
+
+    def _split(self, y, seed):
+        from sklearn.model_selection import train_test_split
+
+        index = np.arange(len(y))
+        n_val = int(round(len(y) * self.val_fraction))
+        if not self.val_fraction or n_val < 2:
+            return index, index[:0]
+        stratify = y if np.bincount(y).min() >= 2 and n_val >= len(self.classes_) else None
+        return train_test_split(index, test_size=n_val, stratify=stratify, random_state=seed)
+
+    def _fit(self, texts, y):
+        import torch
+
+        self._torch = torch
+        seed = resolve_seed(self.random_state)
+        set_seed(seed)
+        self.language_ = detect_language(texts) if self.language == "auto" else self.language
+        self.device_ = pick_device(self.device)
+        train_idx, val_idx = self._split(y, seed)
+        self.tokenizer_, self.model_ = self._init_model([texts[i] for i in train_idx])
+        model = self.model_.to(self.device_)
+        ids = self._encode(texts)
+        lr = self.learning_rate or (5e-4 if self.source_["checkpoint"] == SCRATCH else 5e-5)
+        steps_per_epoch = math.ceil(len(train_idx) / self.batch_size)
+        total = steps_per_epoch * self.epochs
+        if self.max_steps:
+            total = min(total, int(self.max_steps))
+        no_decay = ("bias", "LayerNorm.weight", "norm.weight")
+        groups = [
+            {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+             "weight_decay": self.weight_decay},
+            {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=lr)
+        warmup = int(self.warmup_ratio * total)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: min((step + 1) / max(warmup, 1), max(0.0, (total - step) / max(total - warmup, 1))),
+        )
+        use_amp = bool(self.amp) and self.device_.type == "cuda"
+        amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+        generator = torch.Generator().manual_seed(seed)
+        y_t = torch.as_tensor(y, dtype=torch.long)
+        eval_every = self.eval_steps or steps_per_epoch
+        best, best_state, bad, step = -1.0, None, 0, 0
+        self.history_ = []
+        started = time.perf_counter()
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, desc="fine-tuning", unit="step", leave=False)
+        stop = False
+        while not stop and step < total:
+            model.train()
+            perm = train_idx[torch.randperm(len(train_idx), generator=generator).numpy()]
+            for start in range(0, len(perm), self.batch_size):
+                batch_idx = perm[start:start + self.batch_size]
+                batch = self._collate([ids[i] for i in batch_idx])
+                labels = y_t[batch_idx].to(self.device_)
+                with torch.autocast(self.device_.type, dtype=amp_dtype, enabled=use_amp):
+                    logits = model(**batch).logits
+                loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                step += 1
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss.item():.3f}")
+                out_of_time = self.max_train_seconds and time.perf_counter() - started > self.max_train_seconds
+                if step % eval_every == 0 or step >= total or out_of_time:
+                    if len(val_idx):
+                        score = float(np.mean(
+                            self._proba_ids([ids[i] for i in val_idx]).argmax(1) == y[val_idx]))
+                        self.history_.append({"step": step, "val_accuracy": score, "loss": float(loss.item())})
+                        if score > best:
+                            best, bad = score, 0
+                            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                        else:
+                            bad += 1
+                        model.train()
+                        if bad >= self.patience:
+                            stop = True
+                    if out_of_time:
+                        stop = True
+                if stop or step >= total:
+                    stop = True
+                    break
+        if bar is not None:
+            bar.close()
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        model.eval()
+        self.steps_ = step
+        self.best_val_accuracy_ = best if best >= 0 else None
+        self.train_seconds_ = time.perf_counter() - started
+
+    # -- inference ------------------------------------------------------------------
+
+    def _proba_ids(self, ids_list, batch_size=None):
+        torch = self._torch
+        batch_size = batch_size or max(self.batch_size, 64)
+        model = self.model_
+        model.eval()
+        order = length_order(ids_list)
+        out = np.zeros((len(ids_list), len(self.classes_)), dtype=np.float64)
+        with torch.inference_mode():
+            for start in range(0, len(ids_list), batch_size):
+                index = order[start:start + batch_size]
+                logits = model(**self._collate([ids_list[i] for i in index])).logits
+                out[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out
+
+    def _predict_proba(self, texts):
+        return self._proba_ids(self._encode(texts))
+
+    # -- artifacts ------------------------------------------------------------------
+
+    def _save_files(self, directory):
+        model = self.model_
+        if getattr(self, "quantized_", False):
+            raise ValueError("a quantized model cannot be saved; save the model before quantizing")
+        model.save_pretrained(directory / MODEL_DIR, safe_serialization=True)
+        self.tokenizer_.save_pretrained(directory / MODEL_DIR)
+        write_json(directory / CONFIG, {
+            "language": self.language_, "source": self.source_, "steps": self.steps_,
+            "best_val_accuracy": self.best_val_accuracy_, "history": self.history_,
+        })
+
+    @classmethod
+    def _from_files(cls, directory, manifest, quantize=None, device=None, **options):
+        if options:
+            raise TypeError(f"unknown load option(s) for transformer: {', '.join(options)}")
+        offline()
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        model = cls(**manifest["params"])
+        if quantize is not None:
+            model.quantize = quantize
+        if device is not None:
+            model.device = device
+        config = read_json(directory / CONFIG)
+        model._torch = torch
+        model.device_ = pick_device(model.device)
+        model.language_ = config["language"]
+        model.source_ = config["source"]
+        model.steps_ = config["steps"]
+        model.best_val_accuracy_ = config["best_val_accuracy"]
+        model.history_ = config["history"]
+        path = directory / MODEL_DIR
+        model.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        net = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True, use_safetensors=True)
+        net.eval()
+        model.quantized_ = False
+        if model.quantize and model.device_.type == "cpu":
+            net = torch.ao.quantization.quantize_dynamic(copy.deepcopy(net), {torch.nn.Linear}, dtype=torch.qint8)
+            model.quantized_ = True
+        model.model_ = net.to(model.device_)
+        model._restore_common(manifest)
+        return model
