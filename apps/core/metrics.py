@@ -1,9 +1,33 @@
 """Application metrics exported at ``/metrics`` (prometheus_client, via django-prometheus).
 
-Under gunicorn set ``PROMETHEUS_MULTIPROC_DIR`` so every worker process writes
-to the shared directory (see docs/operations.md).
+Two kinds of metric live here:
+
+* **Event metrics** (counters, histograms) observed by the code that does the work:
+  ``PREDICTION_LATENCY`` (per production model versions), ``PREDICTIONS`` (by task and
+  label: intent, sentiment), ``JOBS_FINISHED``. They are multiprocess-safe: under gunicorn
+  ``PROMETHEUS_MULTIPROC_DIR`` is set (``deploy/gunicorn.conf.py``) before prometheus_client is
+  imported, each worker process writes its samples to that directory and a scrape sums them.
+* **State metrics** (``csp_queue_depth``, ``csp_workers``, ``csp_job_progress_ratio``) are read
+  at scrape time by ``apps.core.collectors.PlatformCollector`` from Redis, Celery and the
+  database, because the state belongs to other hosts (workers) and no web process could
+  keep a gauge of it up to date.
+
+``/metrics`` is answered by :class:`MetricsEndpointMiddleware` (first in ``MIDDLEWARE``) so
+that a scrape needs no ``Host`` from ``ALLOWED_HOSTS``, is never redirected to HTTPS, and can
+be protected with ``METRICS_TOKEN`` (bearer token or HTTP basic auth password).
 """
-from prometheus_client import Counter, Gauge, Histogram
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import threading
+
+from django.conf import settings
+from django.http import HttpResponse
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import multiprocess
 
 PREDICTION_LATENCY = Histogram(
     "csp_prediction_seconds",
@@ -14,7 +38,80 @@ PREDICTION_LATENCY = Histogram(
 PREDICTIONS = Counter(
     "csp_predictions_total", "Predictions made, by task and predicted label.", ["task", "label", "path"]
 )
-JOB_PROGRESS = Gauge("csp_job_progress_ratio", "Progress of running jobs (0-1).", ["job_id", "kind"])
 JOBS_FINISHED = Counter("csp_jobs_finished_total", "Jobs finished, by kind and final status.", ["kind", "status"])
-QUEUE_DEPTH = Gauge("csp_queue_depth", "Messages waiting in a Celery queue.", ["queue"])
-WORKERS = Gauge("csp_workers", "Celery workers answering a ping.")
+
+# State gauges. The exported series of these names come from PlatformCollector (see the
+# module docstring); these objects are deliberately *not registered*, so code that still
+# sets them keeps working without producing a second, stale copy of the series.
+JOB_PROGRESS = Gauge("csp_job_progress_ratio", "Progress of running jobs (0-1).", ["job_id", "kind"], registry=None)
+QUEUE_DEPTH = Gauge("csp_queue_depth", "Messages waiting in a Celery queue.", ["queue"], registry=None)
+WORKERS = Gauge("csp_workers", "Celery workers answering a ping.", registry=None)
+
+METRICS_PATH = "/metrics"
+_register_lock = threading.Lock()
+_registered_in_default = False
+
+
+def multiprocess_enabled() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir"))
+
+
+def metrics_registry() -> CollectorRegistry:
+    """The registry a scrape renders: the multiprocess view under gunicorn, else the default."""
+    from .collectors import platform_collector
+
+    if multiprocess_enabled():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(platform_collector())
+        return registry
+    global _registered_in_default
+    with _register_lock:
+        if not _registered_in_default:
+            REGISTRY.register(platform_collector())
+            _registered_in_default = True
+    return REGISTRY
+
+
+def metrics_authorized(request) -> bool:
+    """True when ``METRICS_TOKEN`` is unset, or the request carries it (Bearer or Basic password)."""
+    token = getattr(settings, "METRICS_TOKEN", "") or ""
+    if not token:
+        return True
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    offered = ""
+    if scheme == "bearer":
+        offered = value.strip()
+    elif scheme == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        offered = decoded.partition(":")[2]
+    return bool(offered) and hmac.compare_digest(offered.encode(), token.encode())
+
+
+def metrics_view(request) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    if not metrics_authorized(request):
+        response = HttpResponse("Authentication required.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics", Basic realm="metrics"'
+        return response
+    response = HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class MetricsEndpointMiddleware:
+    """Answer ``/metrics`` before the rest of the stack (host check, SSL redirect, sessions)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == METRICS_PATH:
+            return metrics_view(request)
+        return self.get_response(request)
