@@ -123,6 +123,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -257,3 +258,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Operations (issue 7): /metrics, scrape-time collectors, deploy hardening ----------
+# /metrics is answered first in the stack (no Host check, no HTTPS redirect); when
+# METRICS_TOKEN is set a scrape must send it as a Bearer token or basic-auth password.
+MIDDLEWARE.insert(0, "apps.core.metrics.MetricsEndpointMiddleware")
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_CACHE_SECONDS = env.float("METRICS_CACHE_SECONDS", default=15.0)
+METRICS_CELERY_TIMEOUT = env.float("METRICS_CELERY_TIMEOUT", default=1.0)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {"WebhookEventEnum": "apps.webhooks.models.Event", "SentimentEnum": "apps.core.labels.Sentiment"}
+)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = "Lax"
