@@ -10,6 +10,11 @@ from .auth import APIKeyUser
 
 class ClientRateThrottle(SimpleRateThrottle):
     cache_format = "throttle_%(scope)s_%(ident)s"
+    scope = "default"
+
+    def __init__(self):
+        # The rate depends on the view, so it is resolved in allow_request.
+        pass
 
     def allow_request(self, request, view):
         self.scope = getattr(view, "throttle_scope", None) or "default"

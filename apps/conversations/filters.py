@@ -1,0 +1,22 @@
+import django_filters
+
+from apps.core.labels import Channel
+
+from .models import Conversation
+
+
+class ConversationFilter(django_filters.FilterSet):
+    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    date_from = django_filters.DateFilter(field_name="started_at", lookup_expr="date__gte")
+    date_to = django_filters.DateFilter(field_name="started_at", lookup_expr="date__lte")
+    agent = django_filters.CharFilter(field_name="agent__external_id")
+    customer = django_filters.CharFilter(field_name="customer__external_id")
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    resolved = django_filters.BooleanFilter()
+    intent = django_filters.CharFilter(field_name="predicted_intent")
+    uncertain = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Conversation
+        fields = ["language"]
