@@ -41,7 +41,7 @@ class AuditEvent(models.Model):
     actor_label = models.CharField(_("actor"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=64, db_index=True)
     target_type = models.CharField(_("target type"), max_length=64, blank=True)
-    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    target_id = models.CharField(_("target id"), max_length=255, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
