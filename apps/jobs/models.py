@@ -46,3 +46,38 @@ class Job(models.Model):
     @property
     def progress(self) -> float:
         return round(100.0 * (self.done + self.failed) / self.total, 1) if self.total else 0.0
+
+
+class JobChunk(models.Model):
+    """One slice of a batch job, planned up front by the orchestrator.
+
+    The conditional ``pending -> done`` update on this row is the guard that makes
+    progress counting idempotent: a redelivered chunk upserts its predictions again
+    (harmless) but counts them only once.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField(_("index"))
+    conversation_ids = models.JSONField(_("conversation ids"), default=list)
+    n = models.PositiveIntegerField(_("size"), default=0)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["job_id", "index"]
+        verbose_name = _("job chunk")
+        verbose_name_plural = _("job chunks")
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="jobchunk_job_index_unique")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} chunk {self.index} ({self.state})"

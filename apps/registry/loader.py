@@ -1,0 +1,169 @@
+"""Per-process cache of loaded estimators.
+
+Web and worker processes load each production version once (``ml.load`` verifies
+every sha256 before anything is deserialised) and reload when the production set
+changes. The check is cheap: at most every ``REGISTRY_CHECK_SECONDS`` one query of
+the production ids, or at once when the cache-stored generation counter (bumped on
+promote/rollback) moved. A corrupted artifact is refused and reported, never used.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from apps.core.exceptions import ServiceUnavailable
+
+from .models import ModelVersion, Task
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "registry:production-generation"
+TASK_ORDER = (Task.INTENT, Task.SENTIMENT, Task.QUALITY)
+
+
+class ModelsUnavailable(ServiceUnavailable):
+    """No production model, or a production artifact failed verification."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    task: str
+    version_id: int
+    version: int
+    backend: str
+    estimator: Any
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """The estimators one prediction uses, and the key that names them together."""
+
+    models: dict[str, LoadedModel] = field(default_factory=dict)
+
+    def get(self, task: str) -> LoadedModel | None:
+        return self.models.get(task)
+
+    @property
+    def version_key(self) -> str:
+        return "|".join(f"{t}:{self.models[t].version}" for t in TASK_ORDER if t in self.models)
+
+    @property
+    def version_ids(self) -> dict[str, int]:
+        return {t: m.version_id for t, m in self.models.items()}
+
+    @property
+    def versions(self) -> dict[str, dict]:
+        return {t: {"id": m.version_id, "version": m.version, "backend": m.backend} for t, m in self.models.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self.models)
+
+
+_lock = threading.Lock()
+_estimators: dict[int, LoadedModel] = {}  # version id -> loaded estimator (kept while in use)
+_production: ModelSet | None = None
+_production_ids: tuple[int, ...] | None = None
+_checked_at = 0.0
+_generation: int | None = None
+
+
+def bump_generation() -> None:
+    """Tell every process sharing the cache that the production set changed."""
+    global _checked_at
+    _checked_at = 0.0  # this process re-checks at once
+    try:
+        cache.add(GENERATION_KEY, 0, None)
+        cache.incr(GENERATION_KEY)
+    except Exception:  # a cache outage must not undo a promotion; the periodic check still works
+        logger.warning("could not bump the registry generation in the cache", exc_info=True)
+
+
+def reset() -> None:
+    """Forget everything loaded (tests, or after a settings change)."""
+    global _production, _production_ids, _checked_at, _generation
+    with _lock:
+        _estimators.clear()
+        _production = None
+        _production_ids = None
+        _checked_at = 0.0
+        _generation = None
+
+
+def _load(mv: ModelVersion) -> LoadedModel:
+    import ml
+
+    cached = _estimators.get(mv.pk)
+    if cached is not None:
+        return cached
+    try:
+        estimator = ml.load(mv.artifact_path)
+    except ml.ArtifactError as exc:
+        logger.error("refusing model %s (id %s): %s", mv, mv.pk, exc)
+        raise ModelsUnavailable(
+            f"The artifact of {mv.task} v{mv.version} failed verification and was refused: {exc}",
+            {"task": mv.task, "version": mv.version},
+        ) from exc
+    loaded = LoadedModel(task=mv.task, version_id=mv.pk, version=mv.version, backend=mv.backend, estimator=estimator)
+    _estimators[mv.pk] = loaded
+    return loaded
+
+
+def models_for(version_ids: dict[str, int] | list[int]) -> ModelSet:
+    """Load a fixed set of versions (a batch job pins the versions it started with)."""
+    ids = list(version_ids.values()) if isinstance(version_ids, dict) else list(version_ids)
+    with _lock:
+        missing = [i for i in ids if i not in _estimators]
+        if missing:
+            for mv in ModelVersion.objects.filter(pk__in=missing):
+                _load(mv)
+        absent = [i for i in ids if i not in _estimators]
+        if absent:
+            raise ModelsUnavailable(f"Model versions {absent} do not exist.")
+        return ModelSet({_estimators[i].task: _estimators[i] for i in ids})
+
+
+def _current_generation() -> int | None:
+    try:
+        return cache.get(GENERATION_KEY)
+    except Exception:
+        return None
+
+
+def production_models(*, required: bool = True) -> ModelSet:
+    """The production estimators, loaded once per process and reloaded when they change."""
+    global _production, _production_ids, _checked_at, _generation
+    now = time.monotonic()
+    interval = getattr(settings, "REGISTRY_CHECK_SECONDS", 5.0)
+    if _production is not None and now - _checked_at < interval:
+        if _production or not required:
+            return _production
+    with _lock:
+        if _production is None or time.monotonic() - _checked_at >= interval or (required and not _production):
+            generation = _current_generation()
+            ids = tuple(
+                ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION).order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            if ids != _production_ids or generation != _generation or _production is None:
+                versions = list(ModelVersion.objects.filter(pk__in=ids))
+                loaded = {mv.task: _load(mv) for mv in versions}
+                _production = ModelSet(loaded)
+                _production_ids = ids
+                _generation = generation
+                # Drop estimators no longer in production (a pinned job reloads them if needed).
+                for stale in [k for k in _estimators if k not in ids]:
+                    del _estimators[stale]
+            _checked_at = time.monotonic()
+        result = _production
+    if required and not result:
+        raise ModelsUnavailable(
+            "No model is in production yet. Train and promote one (manage.py bootstrap_models, "
+            "or promote a version in the admin)."
+        )
+    return result

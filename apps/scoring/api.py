@@ -1,0 +1,171 @@
+"""Real-time prediction API: ``POST /api/v1/predict`` and ``POST /api/v1/predict/batch``.
+
+The hot path is lean: the production models are cached in the process (one cheap
+check every few seconds), nothing touches the database unless the caller asks to
+persist the prediction for a conversation.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.registry.loader import production_models
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 100
+MAX_SUGGESTIONS = 5
+
+
+def _suggest(*, intent, sentiment, quality, text, language):
+    try:
+        from apps.scoring.suggestions import suggest
+    except ImportError:
+        return {"suggestions": [], "replies": []}
+    try:
+        out = suggest(intent=intent, sentiment=sentiment, quality=quality, text=text, language=language, k_replies=3)
+    except Exception:  # suggestions are a bonus; a failure there must not fail the prediction
+        logger.exception("suggestions failed")
+        return {"suggestions": [], "replies": []}
+    return {"suggestions": list(out.get("suggestions") or [])[:MAX_SUGGESTIONS], "replies": list(out.get("replies") or [])}
+
+
+class PredictInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
+    session_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    conversation_external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=8, required=False, allow_blank=True)
+
+
+class BatchInputSerializer(serializers.Serializer):
+    texts = serializers.ListField(
+        child=serializers.CharField(max_length=20000, allow_blank=True, trim_whitespace=True),
+        allow_empty=False, max_length=MAX_BATCH,
+        error_messages={"max_length": f"At most {MAX_BATCH} texts per batch request; split larger batches "
+                                      "or submit a scoring job (POST /api/v1/jobs/score)."},
+    )
+    session_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=8, required=False, allow_blank=True)
+
+
+class LabelConfidenceSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    confidence = serializers.FloatField()
+
+
+class ModelVersionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    backend = serializers.CharField()
+
+
+class PredictionOutputSerializer(serializers.Serializer):
+    intent = serializers.CharField(allow_null=True, help_text="'uncertain' is never substituted: see `uncertain`.")
+    intent_confidence = serializers.FloatField(allow_null=True)
+    intent_top = LabelConfidenceSerializer(many=True)
+    sentiment = serializers.CharField(allow_null=True)
+    sentiment_confidence = serializers.FloatField(allow_null=True)
+    sentiment_scores = serializers.DictField(child=serializers.FloatField())
+    quality_score = serializers.FloatField(allow_null=True)
+    uncertain = serializers.BooleanField(help_text="Top confidence below the threshold or top-2 gap too small.")
+    suggestions = serializers.ListField(child=serializers.CharField(), max_length=MAX_SUGGESTIONS)
+    replies = serializers.ListField(child=serializers.DictField())
+    response_time = serializers.FloatField(help_text="Seconds spent answering.")
+    session_id = serializers.CharField()
+    model_versions = serializers.DictField(child=ModelVersionRefSerializer())
+    prediction_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class BatchOutputSerializer(serializers.Serializer):
+    results = PredictionOutputSerializer(many=True)
+    count = serializers.IntegerField()
+    response_time = serializers.FloatField()
+    session_id = serializers.CharField()
+    model_versions = serializers.DictField(child=ModelVersionRefSerializer())
+
+
+def _answer(result: dict, *, text: str, language: str | None, session_id: str, started: float) -> dict:
+    extra = _suggest(intent=result["intent"], sentiment=result["sentiment"], quality=result["quality_score"],
+                     text=text, language=language)
+    return {
+        "intent": result["intent"],
+        "intent_confidence": result["intent_confidence"],
+        "intent_top": result["intent_top"],
+        "sentiment": result["sentiment"],
+        "sentiment_confidence": result["sentiment_confidence"],
+        "sentiment_scores": result["sentiment_scores"],
+        "quality_score": result["quality_score"],
+        "uncertain": result["uncertain"],
+        "suggestions": extra["suggestions"],
+        "replies": extra["replies"],
+        "response_time": round(time.perf_counter() - started, 6),
+        "session_id": session_id,
+        "model_versions": result["model_versions"],
+    }
+
+
+def _observe(models, started: float, path: str, results: list[dict]) -> None:
+    try:
+        from apps.core.metrics import PREDICTION_LATENCY
+
+        PREDICTION_LATENCY.labels(model_versions=models.version_key, path=path).observe(time.perf_counter() - started)
+    except Exception:
+        pass
+    services._record_metrics(results, path=path)
+
+
+class PredictApi(APIView):
+    required_scope = "predict"
+    throttle_scope = "predict"
+
+    @extend_schema(request=PredictInputSerializer, responses={200: PredictionOutputSerializer},
+                   summary="Predict intent, sentiment and quality of one text")
+    def post(self, request):
+        started = time.perf_counter()
+        data = PredictInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = data.validated_data
+        models = production_models()
+        language = body.get("language") or None
+        result = services.predict_texts(texts=[body["text"]], language=language, models=models)[0]
+        answer = _answer(result, text=body["text"], language=language,
+                         session_id=body.get("session_id") or uuid.uuid4().hex, started=started)
+        if body.get("conversation_external_id"):
+            prediction = services.prediction_for_conversation(
+                external_id=body["conversation_external_id"], result=result, models=models)
+            answer["prediction_id"] = prediction.pk if prediction else None
+            answer["response_time"] = round(time.perf_counter() - started, 6)
+        _observe(models, started, "api", [result])
+        return Response(answer, status=status.HTTP_200_OK)
+
+
+class PredictBatchApi(APIView):
+    required_scope = "predict"
+    throttle_scope = "predict"
+
+    @extend_schema(request=BatchInputSerializer, responses={200: BatchOutputSerializer},
+                   summary=f"Predict up to {MAX_BATCH} texts in one call")
+    def post(self, request):
+        started = time.perf_counter()
+        data = BatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = data.validated_data
+        models = production_models()
+        language = body.get("language") or None
+        session_id = body.get("session_id") or uuid.uuid4().hex
+        results = services.predict_texts(texts=body["texts"], language=language, models=models)
+        answers = [_answer(r, text=t, language=language, session_id=session_id, started=started)
+                   for r, t in zip(results, body["texts"])]
+        _observe(models, started, "api_batch", results)
+        return Response({
+            "results": answers, "count": len(answers), "response_time": round(time.perf_counter() - started, 6),
+            "session_id": session_id, "model_versions": models.versions,
+        })

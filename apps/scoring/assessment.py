@@ -1,0 +1,162 @@
+"""Nightly quality assessment: flag conversations for review, aggregate per agent and day.
+
+``assessment_start`` is guarded by ``AssessmentRun.date`` (unique): however many beat
+processes fire for one date, one run is created and one aggregation happens. Scoring
+of what the production versions have not scored goes through the queue first; the
+scoring job's completion enqueues the aggregation (never a blocking wait).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Case, Count, F, FloatField, Q, Value, When
+from django.utils import timezone
+
+from apps.conversations.models import Conversation
+from apps.jobs import services as job_services
+from apps.jobs.models import Job
+from apps.registry.loader import production_models
+
+from .models import AgentDailyQuality, AssessmentRun, ReviewItem
+
+logger = logging.getLogger(__name__)
+
+FLAG_EVENT_BATCH = 200
+REASON_LOW_CONFIDENCE = "low_confidence"
+REASON_NEGATIVE = "negative_sentiment"
+REASON_LOW_QUALITY = "low_quality"
+LOW_QUALITY = 3.0
+
+
+def parse_date(value: str | dt.date | None) -> dt.date:
+    """``None`` means yesterday in the project's time zone (the beat fires after midnight)."""
+    if value is None:
+        return timezone.localdate() - dt.timedelta(days=1)
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def day_bounds(date: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(dt.datetime.combine(date, dt.time.min), tz)
+    return start, start + dt.timedelta(days=1)
+
+
+def assessment_start(*, date: dt.date, created_by=None) -> Job | None:
+    """Start the assessment of ``date`` once. Returns the assess job, or None when it already ran."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run = AssessmentRun.objects.create(date=date)
+        except IntegrityError:
+            logger.info("assessment of %s already started; skipping", date)
+            return None
+        job, _ = job_services.job_create(
+            kind=Job.Kind.ASSESS, params={"date": date.isoformat()}, created_by=created_by, enqueue=False,
+        )
+        run.job = job
+        run.save(update_fields=["job"])
+        if production_models(required=False):
+            job_services.job_create(
+                kind=Job.Kind.SCORE, params={"unscored": True, "then_assess_job": job.pk}, created_by=created_by,
+            )
+            job_services.job_step(job_id=job.pk, step="scoring unscored conversations")
+        else:
+            transaction.on_commit(partial(job_services.job_enqueue, job_id=job.pk))
+    return job
+
+
+def conversations_flag(*, date: dt.date) -> list[dict]:
+    """Put the day's doubtful conversations into the review queue. Returns the newly flagged."""
+    start, end = day_bounds(date)
+    rows = list(
+        Conversation.objects.filter(started_at__gte=start, started_at__lt=end, prediction__isnull=False)
+        .filter(Q(uncertain=True) | Q(predicted_sentiment="negative") | Q(predicted_quality__lt=LOW_QUALITY))
+        .filter(review__isnull=True)
+        .values("id", "external_id", "prediction_id", "uncertain", "predicted_sentiment", "predicted_quality")
+    )
+    items, flagged = [], []
+    for row in rows:
+        reasons = []
+        if row["uncertain"]:
+            reasons.append(REASON_LOW_CONFIDENCE)
+        if row["predicted_sentiment"] == "negative":
+            reasons.append(REASON_NEGATIVE)
+        if row["predicted_quality"] is not None and row["predicted_quality"] < LOW_QUALITY:
+            reasons.append(REASON_LOW_QUALITY)
+        items.append(ReviewItem(conversation_id=row["id"], prediction_id=row["prediction_id"], reasons=reasons))
+        flagged.append({"external_id": row["external_id"], "reasons": reasons})
+    ReviewItem.objects.bulk_create(items, ignore_conflicts=True, batch_size=1000)
+    return flagged
+
+
+def agent_daily_aggregate(*, date: dt.date) -> int:
+    """Upsert ``AgentDailyQuality`` rows for ``date`` with one grouped query.
+
+    Reviewed labels win over predictions (a manager's correction is the truth).
+    """
+    start, end = day_bounds(date)
+    reviewed = Q(review__status=ReviewItem.Status.REVIEWED)
+    quality = Case(
+        When(reviewed & Q(review__quality__isnull=False), then=F("review__quality")),
+        default=F("predicted_quality"), output_field=FloatField(),
+    )
+    negative = Case(
+        When(reviewed & ~Q(review__sentiment=""), then=Case(
+            When(review__sentiment="negative", then=Value(1.0)), default=Value(0.0), output_field=FloatField())),
+        When(predicted_sentiment="negative", then=Value(1.0)),
+        default=Value(0.0), output_field=FloatField(),
+    )
+    resolved = Case(
+        When(resolved=True, then=Value(1.0)), When(resolved=False, then=Value(0.0)),
+        default=None, output_field=FloatField(),
+    )
+    groups = (
+        Conversation.objects.filter(started_at__gte=start, started_at__lt=end, agent__isnull=False)
+        .values("agent_id")
+        .annotate(
+            volume=Count("id"), mean_quality=Avg(quality), negative_share=Avg(negative),
+            resolution_rate=Avg(resolved), flagged_count=Count("review"),
+        )
+        .order_by("agent_id")
+    )
+    rows = [
+        AgentDailyQuality(
+            agent_id=g["agent_id"], date=date, volume=g["volume"], mean_quality=g["mean_quality"],
+            negative_share=g["negative_share"] or 0.0, resolution_rate=g["resolution_rate"],
+            flagged_count=g["flagged_count"], computed_at=timezone.now(),
+        )
+        for g in groups
+    ]
+    AgentDailyQuality.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["agent", "date"],
+        update_fields=["volume", "mean_quality", "negative_share", "resolution_rate", "flagged_count", "computed_at"],
+        batch_size=1000,
+    )
+    return len(rows)
+
+
+def assessment_aggregate(*, job_id: int) -> dict:
+    """Flag and aggregate the assess job's date; emit ``conversation.flagged`` in batches."""
+    job = Job.objects.get(pk=job_id)
+    if job.status in job_services.TERMINAL:
+        return job.result or {}
+    job_services.job_start(job_id=job_id)
+    date = parse_date(job.params["date"])
+    with transaction.atomic():
+        flagged = conversations_flag(date=date)
+        n_agents = agent_daily_aggregate(date=date)
+    job_services.job_step(job_id=job_id, step="aggregated", agents=n_agents, flagged=len(flagged))
+    for start in range(0, len(flagged), FLAG_EVENT_BATCH):
+        job_services.webhook_emit(
+            event="conversation.flagged",
+            payload={"date": date.isoformat(), "conversations": flagged[start:start + FLAG_EVENT_BATCH]},
+        )
+    result = {"date": date.isoformat(), "agents": n_agents, "flagged": len(flagged)}
+    Job.objects.filter(pk=job_id).update(total=n_agents, done=n_agents)
+    job_services.job_finish(job_id=job_id, result=result)
+    return result

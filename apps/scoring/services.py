@@ -1,0 +1,379 @@
+"""Scoring: one prediction path for the real-time API and the batch queue.
+
+``predict_texts`` turns texts (and optional conversation features) into the answer
+shape; ``chunk_score`` runs it over one chunk of a batch job and upserts the rows.
+A chunk is one transaction: predictions, denormalised conversation fields and the
+chunk's progress commit together, so a worker killed mid-chunk leaves nothing behind
+and the redelivered chunk counts its conversations exactly once.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Iterable
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.conversations.models import Conversation
+from apps.jobs import services as job_services
+from apps.jobs.models import Job, JobChunk
+from apps.registry.loader import ModelSet, production_models
+
+from .models import Prediction
+
+logger = logging.getLogger(__name__)
+
+TOP_K = 3
+PREDICT_BATCH = 512
+NEGATIVE = "negative"
+LOW_QUALITY = 3.0
+
+
+def _classify(loaded, texts: list[str], k: int) -> list[tuple[str, float, list[dict], dict]]:
+    proba = np.asarray(loaded.estimator.predict_proba(texts), dtype=float)
+    classes = [str(c) for c in loaded.estimator.classes_]
+    k = min(k, len(classes))
+    order = np.argsort(-proba, axis=1)[:, :k]
+    out = []
+    for row, top in zip(proba, order):
+        top_list = [{"label": classes[j], "confidence": round(float(row[j]), 4)} for j in top]
+        scores = {classes[j]: round(float(row[j]), 4) for j in range(len(classes))}
+        out.append((classes[top[0]], float(row[top[0]]), top_list, scores))
+    return out
+
+
+def conversation_features(row: dict) -> dict:
+    """Features for the quality model from a conversation row (``values()`` dict)."""
+    features = dict(row.get("features") or {})
+    features.setdefault("channel", row.get("channel") or "unknown")
+    resolved = row.get("resolved")
+    features.setdefault("resolved", -1 if resolved is None else int(bool(resolved)))
+    if row.get("n_messages") is not None:
+        features.setdefault("n_turns", row.get("n_messages"))
+    if row.get("agent_id") is not None:
+        features.setdefault("agent_id", str(row["agent_id"]))
+    if row.get("customer_id") is not None:
+        features.setdefault("customer_id", str(row["customer_id"]))
+    return features
+
+
+def _quality(loaded, texts: list[str], features: list[dict] | None) -> list[float]:
+    try:
+        scores = loaded.estimator.predict(texts, features=features)
+    except TypeError:  # a text-only regressor
+        scores = loaded.estimator.predict(texts)
+    return [float(min(5.0, max(1.0, s))) if s is not None and math.isfinite(s) else None for s in scores]
+
+
+def predict_texts(
+    *, texts: list[str], features: list[dict] | None = None, language: str | None = None,
+    models: ModelSet | None = None, top_k: int = TOP_K,
+) -> list[dict]:
+    """Predict intent, sentiment and quality for each text with the production models.
+
+    ``uncertain`` is set when the top intent confidence is below
+    ``CONFIDENCE_THRESHOLD`` or the top two intents are closer than ``CONFIDENCE_MIN_GAP``.
+    """
+    models = models if models is not None else production_models()
+    n = len(texts)
+    texts = ["" if t is None else str(t) for t in texts]
+    intents = _classify(models.get("intent"), texts, top_k) if models.get("intent") else [None] * n
+    sentiments = _classify(models.get("sentiment"), texts, top_k) if models.get("sentiment") else [None] * n
+    qualities = _quality(models.get("quality"), texts, features) if models.get("quality") else [None] * n
+    threshold = settings.CONFIDENCE_THRESHOLD
+    min_gap = settings.CONFIDENCE_MIN_GAP
+    versions = models.versions
+    version_key = models.version_key
+    results = []
+    for intent, sentiment, quality in zip(intents, sentiments, qualities):
+        flags = []
+        uncertain = False
+        if intent is not None:
+            top = intent[2]
+            gap = top[0]["confidence"] - top[1]["confidence"] if len(top) > 1 else 1.0
+            uncertain = intent[1] < threshold or gap < min_gap
+            if uncertain:
+                flags.append("uncertain")
+        if sentiment is not None and sentiment[0] == NEGATIVE:
+            flags.append("negative_sentiment")
+        if quality is not None and quality < LOW_QUALITY:
+            flags.append("low_quality")
+        results.append({
+            "intent": intent[0] if intent else None,
+            "intent_confidence": round(intent[1], 4) if intent else None,
+            "intent_top": intent[2] if intent else [],
+            "sentiment": sentiment[0] if sentiment else None,
+            "sentiment_confidence": round(sentiment[1], 4) if sentiment else None,
+            "sentiment_scores": sentiment[3] if sentiment else {},
+            "quality_score": round(quality, 3) if quality is not None else None,
+            "uncertain": uncertain,
+            "flags": flags,
+            "model_versions": versions,
+            "version_key": version_key,
+        })
+    return results
+
+
+def _prediction_row(conversation_id: int, result: dict, models: ModelSet, job_id: int | None, now) -> Prediction:
+    ids = models.version_ids
+    return Prediction(
+        conversation_id=conversation_id, version_key=result["version_key"],
+        intent_version_id=ids.get("intent"), sentiment_version_id=ids.get("sentiment"),
+        quality_version_id=ids.get("quality"),
+        intent=result["intent"] or "", intent_confidence=result["intent_confidence"],
+        intent_top=result["intent_top"], sentiment=result["sentiment"] or "",
+        sentiment_confidence=result["sentiment_confidence"], sentiment_scores=result["sentiment_scores"],
+        quality_score=result["quality_score"], uncertain=result["uncertain"], flags=result["flags"],
+        job_id=job_id, scored_at=now,
+    )
+
+
+PREDICTION_UPDATE_FIELDS = [
+    "intent_version", "sentiment_version", "quality_version", "intent", "intent_confidence", "intent_top",
+    "sentiment", "sentiment_confidence", "sentiment_scores", "quality_score", "uncertain", "flags", "job",
+    "scored_at",
+]
+
+
+def predictions_upsert(
+    *, conversation_ids: list[int], results: list[dict], models: ModelSet, job_id: int | None = None,
+) -> list[Prediction]:
+    """Upsert one Prediction per conversation (keyed by conversation + version key) and
+    point each conversation's denormalised fields at it. Call inside a transaction."""
+    now = timezone.now()
+    rows = [_prediction_row(cid, r, models, job_id, now) for cid, r in zip(conversation_ids, results)]
+    if not rows:
+        return []
+    saved = Prediction.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["conversation", "version_key"],
+        update_fields=PREDICTION_UPDATE_FIELDS, batch_size=1000,
+    )
+    if any(p.pk is None for p in saved):  # backends without RETURNING on upsert
+        pk_by_conv = dict(
+            Prediction.objects.filter(conversation_id__in=conversation_ids, version_key=models.version_key)
+            .values_list("conversation_id", "pk")
+        )
+        for p in saved:
+            p.pk = pk_by_conv[p.conversation_id]
+    _conversations_denormalise(saved, now)
+    return saved
+
+
+def _conversations_denormalise(predictions: list[Prediction], now) -> None:
+    if connection.vendor == "postgresql":
+        # One UPDATE ... FROM (VALUES ...) instead of Django's CASE WHEN per row: the batch path's hot spot.
+        table = Conversation._meta.db_table
+        values_sql = ", ".join(["(%s, %s, %s, %s, %s::double precision, %s::boolean)"] * len(predictions))
+        params: list[Any] = []
+        for p in predictions:
+            params += [p.conversation_id, p.pk, p.intent, p.sentiment, p.quality_score, p.uncertain]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS c SET prediction_id = v.pid, predicted_intent = v.intent, "
+                f"predicted_sentiment = v.sentiment, predicted_quality = v.quality, uncertain = v.uncertain, "
+                f"updated_at = %s "
+                f"FROM (VALUES {values_sql}) AS v(cid, pid, intent, sentiment, quality, uncertain) "
+                f"WHERE c.id = v.cid",
+                [now, *params],
+            )
+        return
+    conversations = [
+        Conversation(
+            pk=p.conversation_id, prediction_id=p.pk, predicted_intent=p.intent, predicted_sentiment=p.sentiment,
+            predicted_quality=p.quality_score, uncertain=p.uncertain, updated_at=now,
+        )
+        for p in predictions
+    ]
+    Conversation.objects.bulk_update(
+        conversations,
+        ["prediction", "predicted_intent", "predicted_sentiment", "predicted_quality", "uncertain", "updated_at"],
+        batch_size=500,
+    )
+
+
+SCORE_FIELDS = ("id", "customer_text", "features", "channel", "resolved", "n_messages", "agent_id", "customer_id")
+
+
+def conversations_predict(*, conversation_ids: list[int], models: ModelSet) -> tuple[list[int], list[dict]]:
+    """Predict the given conversations (missing ids are left out). Returns (ids, results)."""
+    rows = list(Conversation.objects.filter(pk__in=conversation_ids).order_by("pk").values(*SCORE_FIELDS))
+    ids: list[int] = []
+    results: list[dict] = []
+    for start in range(0, len(rows), PREDICT_BATCH):
+        batch = rows[start:start + PREDICT_BATCH]
+        results += predict_texts(
+            texts=[r["customer_text"] for r in batch], features=[conversation_features(r) for r in batch],
+            models=models,
+        )
+        ids += [r["id"] for r in batch]
+    return ids, results
+
+
+def job_models(job: Job) -> ModelSet:
+    """The versions a job scores with: pinned in its params when it started."""
+    from apps.registry.loader import models_for
+
+    pinned = (job.params or {}).get("versions")
+    return models_for(pinned) if pinned else production_models()
+
+
+def chunk_score(*, job_id: int, conversation_ids: list[int], chunk_index: int | None = None) -> dict:
+    """Score one chunk of a job. Idempotent: a replay upserts the same rows and counts nothing twice."""
+    job = Job.objects.only("pk", "status", "params", "kind").get(pk=job_id)
+    if job.status == Job.Status.CANCELLED:
+        if chunk_index is not None:
+            JobChunk.objects.filter(job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).update(
+                state=JobChunk.State.SKIPPED, finished_at=timezone.now())
+        return {"skipped": True}
+    models = job_models(job)
+    ids, results = conversations_predict(conversation_ids=conversation_ids, models=models)
+    n_missing = len(set(conversation_ids)) - len(ids)
+    with transaction.atomic():
+        predictions_upsert(conversation_ids=ids, results=results, models=models, job_id=job_id)
+        if chunk_index is None:
+            counted = True
+        else:
+            # The guard: only the first completion of this chunk moves it out of "pending".
+            counted = bool(JobChunk.objects.filter(
+                job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING,
+            ).update(state=JobChunk.State.DONE, done=len(ids), failed=n_missing, finished_at=timezone.now()))
+        if counted:
+            job_services.job_progress(job_id=job_id, done=len(ids), failed=n_missing)
+    _record_metrics(results, path="batch")
+    job_services.job_finish(job_id=job_id, only_when_complete=True)
+    return {"done": len(ids), "failed": n_missing, "counted": counted}
+
+
+def chunk_fail(*, job_id: int, chunk_index: int, error: str) -> None:
+    """Record a chunk that failed for good (retries exhausted or a non-transient error)."""
+    with transaction.atomic():
+        chunk = JobChunk.objects.select_for_update().filter(
+            job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).first()
+        if chunk is None:
+            return
+        chunk.state = JobChunk.State.FAILED
+        chunk.failed = chunk.n
+        chunk.error = error[:5000]
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["state", "failed", "error", "finished_at"])
+        job_services.job_progress(job_id=job_id, failed=chunk.n)
+        Job.objects.filter(pk=job_id, error="").update(error=f"chunk {chunk_index}: {error}"[:10000])
+    job_services.job_finish(job_id=job_id, only_when_complete=True)
+
+
+def _record_metrics(results: Iterable[dict], path: str) -> None:
+    try:
+        from apps.core.metrics import PREDICTIONS
+
+        counts: dict[tuple[str, str], int] = {}
+        for r in results:
+            if r.get("intent") is not None:
+                key = ("intent", "uncertain" if r["uncertain"] else r["intent"])
+                counts[key] = counts.get(key, 0) + 1
+            if r.get("sentiment") is not None:
+                counts[("sentiment", r["sentiment"])] = counts.get(("sentiment", r["sentiment"]), 0) + 1
+        for (task, label), n in counts.items():
+            PREDICTIONS.labels(task=task, label=label, path=path).inc(n)
+    except Exception:
+        logger.debug("metrics update failed", exc_info=True)
+
+
+# --- orchestration -------------------------------------------------------------
+
+def score_target_queryset(params: dict, version_key: str | None = None):
+    """Conversations a scoring job covers, from its parameters."""
+    qs = Conversation.objects.all()
+    if params.get("conversations"):
+        qs = qs.filter(external_id__in=params["conversations"])
+    if params.get("conversation_ids"):
+        qs = qs.filter(pk__in=params["conversation_ids"])
+    if params.get("agent"):
+        qs = qs.filter(agent__external_id=params["agent"])
+    if params.get("since"):
+        qs = qs.filter(started_at__gte=params["since"])
+    if params.get("until"):
+        qs = qs.filter(started_at__lt=params["until"])
+    if params.get("unscored") and version_key:
+        qs = qs.exclude(predictions__version_key=version_key)
+    return qs
+
+
+def score_job_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
+    """Split a scoring job into chunks (once) and return the chunks still pending.
+
+    The plan is stored in ``JobChunk`` rows in one transaction, so a redelivered
+    orchestrator re-sends the same chunks instead of re-planning a different split.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.status in (Job.Status.CANCELLED, Job.Status.SUCCEEDED, Job.Status.FAILED):
+        return []
+    if not JobChunk.objects.filter(job_id=job_id).exists():
+        models = production_models()
+        params = dict(job.params or {})
+        params["versions"] = models.version_ids
+        params["version_key"] = models.version_key
+        size = max(1, int(params.get("chunk_size") or settings.SCORE_CHUNK_SIZE))
+        ids = score_target_queryset(params, models.version_key).order_by("pk").values_list("pk", flat=True)
+        chunks: list[JobChunk] = []
+        current: list[int] = []
+        total = 0
+        for cid in ids.iterator(chunk_size=10000):
+            current.append(cid)
+            total += 1
+            if len(current) == size:
+                chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=len(current)))
+                current = []
+        if current:
+            chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=len(current)))
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job_id)
+            if JobChunk.objects.filter(job_id=job_id).exists():  # a concurrent replay planned first
+                pass
+            else:
+                JobChunk.objects.bulk_create(chunks, batch_size=500)
+                locked.params = params
+                locked.save(update_fields=["params"])
+                job_services.job_start(job_id=job_id, total=total)
+                job_services.job_step(job_id=job_id, step="planned", chunks=len(chunks), total=total,
+                                      version_key=models.version_key)
+        if total == 0:
+            job_services.job_finish(job_id=job_id, result={"version_key": models.version_key})
+            return []
+    else:
+        job_services.job_start(job_id=job_id)
+    return [
+        (c.index, c.conversation_ids)
+        for c in JobChunk.objects.filter(job_id=job_id, state=JobChunk.State.PENDING).only("index", "conversation_ids")
+    ]
+
+
+def score_job_submit(*, params: dict, created_by=None, idempotency_key: str | None = None) -> tuple[Job, bool]:
+    """Validate scoring parameters and create (and enqueue) a scoring job."""
+    from apps.core.exceptions import ApplicationError
+
+    allowed = {"since", "until", "agent", "conversations", "conversation_ids", "all", "unscored", "chunk_size",
+               "then_assess_job"}
+    unknown = set(params) - allowed
+    if unknown:
+        raise ApplicationError(f"Unknown parameters: {', '.join(sorted(unknown))}.")
+    if not any(params.get(k) for k in ("since", "until", "agent", "conversations", "conversation_ids", "all",
+                                       "unscored")):
+        raise ApplicationError(
+            "Say what to score: a date range (since/until), an agent, a list of conversations, or all."
+        )
+    production_models()  # 503 now rather than a failed job later
+    return job_services.job_create(
+        kind=Job.Kind.SCORE, params=params, created_by=created_by, idempotency_key=idempotency_key,
+    )
+
+
+def prediction_for_conversation(*, external_id: str, result: dict, models: ModelSet) -> Prediction | None:
+    """Persist a real-time prediction for a conversation the CRM named (None when unknown)."""
+    conversation_id = Conversation.objects.filter(external_id=external_id).values_list("pk", flat=True).first()
+    if conversation_id is None:
+        return None
+    with transaction.atomic():
+        return predictions_upsert(conversation_ids=[conversation_id], results=[result], models=models)[0]
