@@ -7,7 +7,10 @@ from .middleware import request_id_var
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        rid = request_id_var.get()
+        if rid == "-":  # django.request logs a response after the middleware chain returned
+            rid = getattr(getattr(record, "request", None), "request_id", None) or getattr(record, "request_id", rid)
+        record.request_id = rid
         return True
 
 
@@ -22,4 +25,9 @@ class PiiFilter(logging.Filter):
         masked = mask_pii(message)
         if masked != message or record.args:
             record.msg, record.args = masked, None
+        # django.request passes the request as an ``extra``; a JSON formatter would render its
+        # repr, raw path included. Keep only the masked method and path.
+        request = getattr(record, "request", None)
+        if request is not None and not isinstance(request, str):
+            record.request = mask_pii(f"{getattr(request, 'method', '')} {getattr(request, 'path', '')}")
         return True

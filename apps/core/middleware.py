@@ -15,6 +15,9 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # Kept on the request too: Django logs 4xx/5xx (django.request) after the middleware
+        # chain has returned, when the context variable is already reset.
+        request.request_id = rid
         token = request_id_var.set(rid)
         try:
             response = self.get_response(request)
