@@ -49,9 +49,9 @@ class ConversationInSerializer(serializers.Serializer):
     messages = MessageInSerializer(many=True, min_length=1, max_length=1000)
 
     def validate(self, attrs):
-        if attrs.get("ended_at") and attrs["ended_at"] < attrs["started_at"]:
+        if attrs.get("ended_at") and attrs.get("started_at") and attrs["ended_at"] < attrs["started_at"]:
             raise serializers.ValidationError({"ended_at": "ended_at is before started_at."})
-        seqs = [m["seq"] for m in attrs["messages"] if "seq" in m]
+        seqs = [m["seq"] for m in attrs.get("messages", []) if "seq" in m]
         if len(seqs) != len(set(seqs)):
             raise serializers.ValidationError({"messages": "Message sequence numbers must be unique."})
         return attrs
