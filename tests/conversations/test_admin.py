@@ -1,0 +1,48 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.conversations.models import Conversation
+from tests.factories import MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "conversation_id,customer_id,started_at,speaker,text,seq\n"
+    "z1,u1,2026-11-01T10:00:00+08:00,customer,我要改密码 13900001111,0\n"
+    "z1,u1,2026-11-01T10:00:00+08:00,agent,好的,1\n"
+)
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/conversations/conversation/", "/admin/customers/customer/", "/admin/agents/agent/",
+])
+def test_changelists_render(admin_user_client, url):
+    MessageFactory()
+    resp = admin_user_client.get(url)
+    assert resp.status_code == 200
+
+
+def test_conversation_page_shows_masked_messages(admin_user_client):
+    message = MessageFactory(text="[PHONE] 请回电")
+    resp = admin_user_client.get(f"/admin/conversations/conversation/{message.conversation_id}/change/")
+    assert resp.status_code == 200 and "[PHONE] 请回电" in resp.content.decode()
+
+
+def test_admin_import_writes_and_masks(admin_user_client):
+    upload = SimpleUploadedFile("c.csv", CSV.encode(), content_type="text/csv")
+    resp = admin_user_client.post("/admin/conversations/conversation/import/", {"file": upload})
+    assert resp.status_code == 302
+    conv = Conversation.objects.get(external_id="z1")
+    assert "13900001111" not in conv.customer_text and "[PHONE]" in conv.customer_text
+
+
+def test_admin_import_reports_bad_rows(admin_user_client):
+    bad = CSV.replace(",agent,", ",robot,")
+    upload = SimpleUploadedFile("c.csv", bad.encode(), content_type="text/csv")
+    resp = admin_user_client.post("/admin/conversations/conversation/import/", {"file": upload})
+    assert resp.status_code == 200 and "<td>3</td>" in resp.content.decode()
+    assert Conversation.objects.count() == 0
+
+
+def test_anonymous_admin_redirects_to_login(client):
+    assert client.get("/admin/conversations/conversation/").status_code == 302
