@@ -1,0 +1,488 @@
+"""Nearest-neighbour index of past agent replies, keyed by the customer message they answered.
+
+Pure Python (NumPy, SciPy, scikit-learn); never imports Django.
+
+Each record pairs a customer message (the *query*) with the agent reply that followed
+it. Queries are embedded with character n-gram TF-IDF (``char_wb``; 1-3 grams for
+Chinese, 2-4 for other languages), which needs no pretrained checkpoint and works for
+Chinese, English and mixed text alike. Rows are L2-normalised, so cosine similarity is a
+sparse dot product; the index is partitioned by ``(language, intent)`` so that a query
+only scores the rows of its own language and intent.
+
+Incremental updates keep each language's vocabulary and IDF fixed (those of the last
+full :meth:`ReplyIndex.fit`) and only encode the records being added; rows of removed
+groups (conversations) are dropped without re-encoding anything else.
+
+Artifacts are directories written by :mod:`ml.artifacts` (manifest with the sha256 of
+every file, atomic replace): vocabulary and IDF as JSON, vectors as ``scipy.sparse``
+``.npz`` (loaded with ``allow_pickle=False``), entries as JSON. Nothing is pickled.
+"""
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from ml import artifacts
+from ml.pii import mask_pii
+
+TASK = "reply_index"
+BACKEND = "char_tfidf"
+CJK_LANGUAGES = ("zh", "ja", "ko")
+ANY_INTENT = None
+_SAFE = re.compile(r"[^a-z0-9_-]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_language(language, text=None):
+    """Return a short language code: ``"zh-CN"`` -> ``"zh"``; detected from ``text`` when blank.
+
+    Parameters
+    ----------
+    language : str or None
+    text : str, optional
+        Used only when ``language`` is blank: mostly CJK ideographs -> ``"zh"``, else ``"en"``.
+
+    Returns
+    -------
+    str
+    """
+    code = str(language or "").strip().lower().replace("_", "-").split("-")[0]
+    code = _SAFE.sub("", code)
+    if code:
+        return code
+    if text:
+        chars = [ch for ch in text if not ch.isspace()]
+        cjk = sum(1 for ch in chars if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")
+        return "zh" if chars and cjk / len(chars) > 0.3 else "en"
+    return "zh"
+
+
+def default_ngram_range(language):
+    """Character n-gram range for a language: (1, 3) for CJK, (2, 4) otherwise."""
+    return (1, 3) if language in CJK_LANGUAGES else (2, 4)
+
+
+def reply_pairs(messages):
+    """Pair each agent reply with the customer message it answered.
+
+    A reply is the first agent message after a customer message; the customer message
+    is the one immediately preceding it (system messages in between are skipped). Agent
+    messages with no customer message before them (greetings) are not paired, and a run
+    of agent messages yields one pair, its first message.
+
+    Parameters
+    ----------
+    messages : iterable of dict
+        ``{"seq": int, "speaker": "customer"|"agent"|"system", "text": str}``, any order.
+
+    Returns
+    -------
+    list of tuple (str, str)
+        ``(customer_message, agent_reply)`` in conversation order.
+    """
+    ordered = sorted(messages, key=lambda m: m.get("seq") or 0)
+    pairs, last_customer = [], None
+    for message in ordered:
+        speaker = str(message.get("speaker") or "").lower()
+        text = str(message.get("text") or "").strip()
+        if speaker == "customer":
+            last_customer = text or None
+        elif speaker == "agent":
+            if last_customer and text:
+                pairs.append((last_customer, text))
+            last_customer = None
+    return pairs
+
+
+def _dedupe_key(text):
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
+
+
+class _Vectorizer:
+    """Fixed-vocabulary char n-gram TF-IDF (the state of a fitted ``TfidfVectorizer``)."""
+
+    def __init__(self, vocabulary, idf, ngram_range, analyzer="char_wb", sublinear_tf=True):
+        self.vocabulary = vocabulary
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.ngram_range = tuple(ngram_range)
+        self.analyzer = analyzer
+        self.sublinear_tf = sublinear_tf
+        self._counter = CountVectorizer(
+            analyzer=analyzer, ngram_range=self.ngram_range, vocabulary=vocabulary, dtype=np.float64
+        )
+        self._idf_diag = sp.diags(self.idf, format="csr")
+
+    @classmethod
+    def fit(cls, texts, ngram_range, analyzer="char_wb", min_df=1, max_features=None, sublinear_tf=True):
+        tfidf = TfidfVectorizer(
+            analyzer=analyzer, ngram_range=ngram_range, min_df=min_df, max_features=max_features,
+            sublinear_tf=sublinear_tf, dtype=np.float64,
+        ).fit(texts)
+        vocabulary = {term: int(index) for term, index in tfidf.vocabulary_.items()}
+        return cls(vocabulary, tfidf.idf_, ngram_range, analyzer, sublinear_tf)
+
+    def transform(self, texts):
+        counts = self._counter.transform(texts)
+        if self.sublinear_tf:
+            counts.data = np.log(counts.data) + 1.0
+        return normalize(counts @ self._idf_diag, norm="l2", copy=False).tocsr()
+
+    def to_json(self):
+        return {
+            "analyzer": self.analyzer,
+            "ngram_range": list(self.ngram_range),
+            "sublinear_tf": self.sublinear_tf,
+            "vocabulary": self.vocabulary,
+            "idf": self.idf.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(data["vocabulary"], data["idf"], data["ngram_range"], data["analyzer"], data["sublinear_tf"])
+
+
+class ReplyIndex:
+    """Partitioned nearest-neighbour index of agent replies.
+
+    Parameters
+    ----------
+    ngram_range : dict or None
+        ``{language: (min_n, max_n)}`` overrides; default :func:`default_ngram_range`.
+    analyzer : str
+        scikit-learn analyzer, ``"char_wb"`` by default.
+    min_df : int
+        Minimum document frequency of an n-gram (fit only).
+    max_features : int or None
+        Cap on each language's vocabulary (most frequent n-grams kept).
+    sublinear_tf : bool
+        Use ``1 + log(tf)``.
+    dedupe : bool
+        Return each distinct reply text once per query.
+
+    Notes
+    -----
+    A record is a dict: ``query`` (customer message), ``reply`` (agent reply),
+    ``language``, ``intent`` (partition key; ``""`` allowed), ``group`` (the source
+    conversation; removal unit), ``source`` (external id shown to users), ``quality``.
+    Record texts should already be PII-masked; replies are masked again on the way in
+    and on the way out as a guard.
+    """
+
+    def __init__(self, ngram_range=None, analyzer="char_wb", min_df=1, max_features=200_000, sublinear_tf=True,
+                 dedupe=True):
+        self.ngram_range = ngram_range
+        self.analyzer = analyzer
+        self.min_df = min_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+        self.dedupe = dedupe
+
+    # -- building -----------------------------------------------------------------
+    def _ngram_range(self, language):
+        overrides = self.ngram_range or {}
+        return tuple(overrides.get(language, default_ngram_range(language)))
+
+    def _reset(self):
+        self.vectorizers_ = {}
+        self.parts_ = {}
+        self.group_tags_ = {}
+        self.fitted_on_ = {}
+        self.n_encoded_ = 0
+        self.n_removed_ = 0
+
+    def fit(self, records, group_tags=None):
+        """Build the index from scratch: fit each language's vocabulary and encode every record.
+
+        Parameters
+        ----------
+        records : iterable of dict
+        group_tags : dict, optional
+            ``{group: tag}`` the caller uses to detect changed groups later.
+
+        Returns
+        -------
+        self
+        """
+        self._reset()
+        self.fitted_ = True
+        return self.update(records, group_tags=group_tags, _fit=True)
+
+    def update(self, records, remove_groups=(), group_tags=None, _fit=False):
+        """Remove the rows of ``remove_groups`` and encode and add ``records``.
+
+        Existing rows are not re-encoded; a language seen for the first time gets its
+        vocabulary fitted on the records being added.
+
+        Parameters
+        ----------
+        records : iterable of dict
+        remove_groups : iterable
+            Groups (conversations) whose rows are dropped first; re-adding a group's
+            records after removing it replaces them.
+        group_tags : dict, optional
+            Tags of the added groups (removed groups lose theirs).
+
+        Returns
+        -------
+        self
+        """
+        if not _fit:
+            self._check_fitted()
+        remove = {str(g) for g in remove_groups}
+        self.n_removed_ = 0
+        if remove:
+            for key in list(self.parts_):
+                part = self.parts_[key]
+                keep = np.array([str(e["group"]) not in remove for e in part["entries"]], dtype=bool)
+                if keep.all():
+                    continue
+                self.n_removed_ += int((~keep).sum())
+                if not keep.any():
+                    del self.parts_[key]
+                    continue
+                part["X"] = part["X"][np.flatnonzero(keep)]
+                part["entries"] = [e for e, k in zip(part["entries"], keep) if k]
+            for group in remove:
+                self.group_tags_.pop(group, None)
+
+        by_language = {}
+        for record in records:
+            query = str(record.get("query") or "").strip()
+            reply = mask_pii(str(record.get("reply") or "").strip())
+            if not query or not reply:
+                continue
+            language = normalize_language(record.get("language"), query)
+            by_language.setdefault(language, []).append({
+                "query": query,
+                "reply": reply,
+                "intent": str(record.get("intent") or ""),
+                "group": str(record.get("group") if record.get("group") is not None else ""),
+                "source": str(record.get("source") or ""),
+                "quality": None if record.get("quality") is None else float(record["quality"]),
+            })
+        self.n_encoded_ = 0
+        for language, rows in sorted(by_language.items()):
+            vectorizer = self.vectorizers_.get(language)
+            if vectorizer is None:
+                vectorizer = _Vectorizer.fit(
+                    [r["query"] for r in rows], self._ngram_range(language), self.analyzer,
+                    self.min_df if len(rows) >= self.min_df else 1, self.max_features, self.sublinear_tf,
+                )
+                self.vectorizers_[language] = vectorizer
+                self.fitted_on_[language] = len(rows)
+            X = vectorizer.transform([r["query"] for r in rows])
+            self.n_encoded_ += X.shape[0]
+            by_intent = {}
+            for i, row in enumerate(rows):
+                by_intent.setdefault(row.pop("intent"), []).append(i)
+            for intent, idx in by_intent.items():
+                entries = [{k: v for k, v in rows[i].items() if k != "query"} for i in idx]
+                self._append((language, intent), X[idx], entries)
+        self.group_tags_.update({str(g): str(t) for g, t in (group_tags or {}).items()})
+        return self
+
+    def _append(self, key, X, entries):
+        part = self.parts_.get(key)
+        if part is None:
+            self.parts_[key] = {"X": X.tocsr(), "entries": entries}
+        else:
+            part["X"] = sp.vstack([part["X"], X], format="csr")
+            part["entries"].extend(entries)
+
+    def _check_fitted(self):
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError("This ReplyIndex is not fitted yet; call 'fit' or 'load' first.")
+
+    # -- reading ------------------------------------------------------------------
+    @property
+    def n_rows(self):
+        """Number of indexed replies."""
+        return sum(part["X"].shape[0] for part in getattr(self, "parts_", {}).values())
+
+    def counts(self):
+        """``{language: {intent: n_rows}}``."""
+        out = {}
+        for (language, intent), part in sorted(self.parts_.items()):
+            out.setdefault(language, {})[intent] = part["X"].shape[0]
+        return out
+
+    def groups(self):
+        """Set of groups with at least one row."""
+        return {e["group"] for part in self.parts_.values() for e in part["entries"]}
+
+    def search(self, text, *, language=None, intent=ANY_INTENT, k=3):
+        """Return the replies whose customer messages are nearest to ``text``.
+
+        Parameters
+        ----------
+        text : str
+            A (masked) customer message.
+        language : str, optional
+            Only replies of this language are searched; detected from ``text`` when blank.
+        intent : str or None
+            Only this intent's partition is searched; ``None`` searches every intent of
+            the language. An intent with no partition yields no replies.
+        k : int
+
+        Returns
+        -------
+        list of dict
+            ``{"text", "source", "group", "intent", "quality", "similarity"}``, most
+            similar first; only positive similarities.
+        """
+        self._check_fitted()
+        language = normalize_language(language, text)
+        vectorizer = self.vectorizers_.get(language)
+        if vectorizer is None or k <= 0 or not str(text or "").strip():
+            return []
+        if intent is None:
+            keys = [key for key in self.parts_ if key[0] == language]
+        else:
+            keys = [(language, str(intent))] if (language, str(intent)) in self.parts_ else []
+        if not keys:
+            return []
+        q = vectorizer.transform([str(text)])
+        if q.nnz == 0:
+            return []
+        candidates = []
+        for key in keys:
+            part = self.parts_[key]
+            scores = (part["X"] @ q.T).toarray().ravel()
+            n_take = min(len(scores), max(k * 8, 16))
+            top = np.argpartition(-scores, n_take - 1)[:n_take] if n_take < len(scores) else np.arange(len(scores))
+            candidates.extend((float(scores[i]), key, int(i)) for i in top if scores[i] > 0)
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+        results, seen = [], set()
+        for score, key, i in candidates:
+            entry = self.parts_[key]["entries"][i]
+            reply = mask_pii(entry["reply"])
+            if self.dedupe:
+                dedupe_key = _dedupe_key(reply)
+                if dedupe_key in seen:
+                    continue
+                seen.add(dedupe_key)
+            results.append({
+                "text": reply,
+                "source": entry["source"],
+                "group": entry["group"],
+                "intent": key[1],
+                "quality": entry["quality"],
+                "similarity": round(min(score, 1.0), 4),
+            })
+            if len(results) == k:
+                break
+        return results
+
+    # -- persistence --------------------------------------------------------------
+    def save(self, path, manifest=None):
+        """Write the index as an artifact directory (atomic replace).
+
+        Parameters
+        ----------
+        path : str or Path
+        manifest : dict, optional
+            Extra manifest fields (watermarks, counts of the build).
+
+        Returns
+        -------
+        Path
+        """
+        self._check_fitted()
+        languages = sorted(self.vectorizers_)
+
+        def write_files(directory):
+            for language in languages:
+                keys = sorted(key for key in self.parts_ if key[0] == language)
+                blocks = [self.parts_[key]["X"] for key in keys]
+                n_features = len(self.vectorizers_[language].idf)
+                X = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, n_features))
+                entries = [dict(e, intent=key[1]) for key in keys for e in self.parts_[key]["entries"]]
+                sp.save_npz(directory / f"vectors_{language}.npz", X, compressed=True)
+                _write_json(directory / f"entries_{language}.json", entries)
+                _write_json(directory / f"vocab_{language}.json", self.vectorizers_[language].to_json())
+            _write_json(directory / "groups.json", self.group_tags_)
+
+        full = {
+            "task": TASK,
+            "backend": BACKEND,
+            "params": {
+                "ngram_range": {lang: list(self._ngram_range(lang)) for lang in languages},
+                "analyzer": self.analyzer,
+                "min_df": self.min_df,
+                "max_features": self.max_features,
+                "sublinear_tf": self.sublinear_tf,
+                "dedupe": self.dedupe,
+            },
+            "languages": languages,
+            "n_rows": self.n_rows,
+            "n_groups": len(self.group_tags_),
+            "counts": self.counts(),
+            "fitted_on": self.fitted_on_,
+            **(manifest or {}),
+        }
+        return artifacts.write_artifact(path, write_files, full)
+
+    @classmethod
+    def load(cls, path):
+        """Load an index written by :meth:`save`, after verifying every file's sha256.
+
+        Raises
+        ------
+        ml.artifacts.ArtifactError
+            When the directory is missing, incomplete, tampered with or not a reply index.
+        """
+        path = Path(path)
+        manifest = artifacts.read_manifest(path, known_backends=(BACKEND,))
+        if manifest["task"] != TASK:
+            raise artifacts.ArtifactError(f"{path} is a {manifest['task']!r} artifact, not a {TASK}")
+        params = manifest.get("params") or {}
+        index = cls(
+            ngram_range={k: tuple(v) for k, v in (params.get("ngram_range") or {}).items()},
+            analyzer=params.get("analyzer", "char_wb"),
+            min_df=params.get("min_df", 1),
+            max_features=params.get("max_features"),
+            sublinear_tf=params.get("sublinear_tf", True),
+            dedupe=params.get("dedupe", True),
+        )
+        index._reset()
+        try:
+            for language in manifest.get("languages") or []:
+                if not _SAFE.sub("", language) == language:
+                    raise artifacts.ArtifactError(f"{path}: bad language code {language!r}")
+                vectorizer = _Vectorizer.from_json(_read_json(path / f"vocab_{language}.json"))
+                X = sp.load_npz(path / f"vectors_{language}.npz").tocsr()
+                entries = _read_json(path / f"entries_{language}.json")
+                if X.shape[0] != len(entries) or X.shape[1] != len(vectorizer.idf):
+                    raise artifacts.ArtifactError(f"{path}: vectors and entries of {language!r} do not match")
+                index.vectorizers_[language] = vectorizer
+                by_intent = {}
+                for i, entry in enumerate(entries):
+                    by_intent.setdefault(entry.pop("intent", ""), []).append(i)
+                for intent, idx in by_intent.items():
+                    index.parts_[(language, intent)] = {"X": X[idx], "entries": [entries[i] for i in idx]}
+            index.group_tags_ = {str(k): str(v) for k, v in _read_json(path / "groups.json").items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, artifacts.ArtifactError):
+                raise
+            raise artifacts.ArtifactError(f"{path}: malformed reply index: {exc}") from exc
+        index.fitted_on_ = dict(manifest.get("fitted_on") or {})
+        index.manifest_ = manifest
+        index.fitted_ = True
+        return index
+
+
+def _write_json(path, data):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+
+
+def _read_json(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
