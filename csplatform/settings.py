@@ -267,8 +267,17 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_CACHE_SECONDS = env.float("METRICS_CACHE_SECONDS", default=15.0)
 METRICS_CELERY_TIMEOUT = env.float("METRICS_CELERY_TIMEOUT", default=1.0)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {"WebhookEventEnum": "apps.webhooks.models.Event", "SentimentEnum": "apps.core.labels.Sentiment"}
+    {
+        "WebhookEventEnum": "apps.webhooks.models.Event",
+        "SentimentEnum": "apps.core.labels.Sentiment",
+        "JobStatusEnum": "apps.jobs.models.Job.Status",
+        "ModelVersionStatusEnum": "apps.registry.models.ModelVersion.Status",
+        "ReviewItemStatusEnum": "apps.scoring.models.ReviewItem.Status",
+        "WebhookDeliveryStatusEnum": "apps.webhooks.models.WebhookDelivery.Status",
+    }
 )
+# The schema and API docs need an API key with "read" (or a staff session) like the rest of /api/.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["apps.core.permissions.HasScope"]
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"
