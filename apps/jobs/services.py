@@ -233,3 +233,25 @@ def task_results_cleanup(*, days: int | None = None, batch_size: int = 5000) -> 
         start += batch_size
     logger.info("deleted %s task results older than %s days", deleted, days)
     return deleted
+
+
+DEFAULT_SCHEDULES = [
+    # name, task, (minute, hour) in Asia/Shanghai
+    ("nightly quality assessment", "scoring.nightly_assessment", ("0", "2")),
+    ("clean up old task results", "jobs.cleanup_results", ("30", "3")),
+]
+
+
+def schedules_setup(*, tz: str = "Asia/Shanghai") -> list[str]:
+    """Create the default beat entries that do not exist (by name); never overwrite an edited one."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    created = []
+    for name, task, (minute, hour) in DEFAULT_SCHEDULES:
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute, hour=hour, day_of_week="*", day_of_month="*", month_of_year="*", timezone=tz)
+        PeriodicTask.objects.create(name=name, task=task, crontab=crontab, queue="default", kwargs="{}")
+        created.append(name)
+    return created

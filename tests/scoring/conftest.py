@@ -1,0 +1,1 @@
+from tests.scoring.fixtures import labelled, model_store, production, trained_artifacts  # noqa: F401

@@ -1,0 +1,136 @@
+import pytest
+from django.db.models import Count
+
+from apps.conversations.models import Conversation
+from apps.jobs import services as job_services
+from apps.jobs.models import Job, JobChunk
+from apps.scoring import services
+from apps.scoring.models import Prediction
+
+pytestmark = pytest.mark.django_db
+
+
+def test_predict_texts_answers_every_field(production, settings):
+    out = services.predict_texts(texts=["what is my account balance", "this service is terrible, i am angry"])
+    assert len(out) == 2
+    first = out[0]
+    assert first["intent"] == "balance_inquiry"
+    assert 0 <= first["intent_confidence"] <= 1
+    assert len(first["intent_top"]) == 3 and first["intent_top"][0]["label"] == first["intent"]
+    assert set(first["sentiment_scores"]) == {"negative", "neutral", "positive"}
+    assert 1 <= first["quality_score"] <= 5
+    assert set(first["model_versions"]) == {"intent", "sentiment", "quality"}
+    assert first["version_key"] == "intent:1|sentiment:1|quality:1"
+    assert out[1]["sentiment"] == "negative"
+
+
+def test_uncertain_when_below_threshold_or_gap(production, settings):
+    settings.CONFIDENCE_THRESHOLD = 1.01
+    assert services.predict_texts(texts=["balance"])[0]["uncertain"] is True
+    settings.CONFIDENCE_THRESHOLD = 0.0
+    settings.CONFIDENCE_MIN_GAP = 1.01
+    assert services.predict_texts(texts=["balance"])[0]["uncertain"] is True
+    settings.CONFIDENCE_MIN_GAP = 0.0
+    result = services.predict_texts(texts=["balance"])[0]
+    assert result["uncertain"] is False and "uncertain" not in result["flags"]
+
+
+def _run_job(params, chunk_size=25):
+    job, _ = job_services.job_create(kind="score", params={**params, "chunk_size": chunk_size}, enqueue=False)
+    pending = services.score_job_plan(job_id=job.pk)
+    return job, pending
+
+
+def test_scoring_job_predicts_each_conversation_once(production, labelled):
+    job, pending = _run_job({"all": True})
+    assert len(pending) == 5  # 120 / 25
+    for index, ids in pending:
+        services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done, job.failed) == ("succeeded", 120, 120, 0)
+    assert Prediction.objects.filter(job=job).count() == 120
+    conv = Conversation.objects.get(pk=labelled[0])
+    assert conv.prediction.job_id == job.pk and conv.predicted_intent == conv.prediction.intent
+    assert conv.predicted_quality is not None
+
+
+def test_replayed_chunk_counts_once_and_duplicates_nothing(production, labelled):
+    job, pending = _run_job({"all": True})
+    index, ids = pending[0]
+    services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+    again = services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)  # redelivery
+    assert again["counted"] is False
+    job.refresh_from_db()
+    assert job.done == len(ids)
+    dupes = Prediction.objects.values("conversation", "version_key").annotate(n=Count("id")).filter(n__gt=1)
+    assert not dupes.exists()
+    # A replayed orchestrator re-sends the same plan, not a new split.
+    assert [i for i, _ in services.score_job_plan(job_id=job.pk)] == [1, 2, 3, 4]
+
+
+def test_job_targets_agent_and_external_ids(production, labelled):
+    conv = Conversation.objects.select_related("agent").get(pk=labelled[0])
+    job, _ = _run_job({"agent": conv.agent.external_id})
+    job.refresh_from_db()
+    assert job.total == 60
+    job2, _ = _run_job({"conversations": [conv.external_id]})
+    job2.refresh_from_db()
+    assert job2.total == 1
+
+
+def test_unscored_skips_what_production_scored(production, labelled):
+    job, pending = _run_job({"all": True})
+    for index, ids in pending:
+        services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+    job2, pending2 = _run_job({"unscored": True})
+    job2.refresh_from_db()
+    assert pending2 == [] and job2.status == "succeeded" and job2.total == 0
+
+
+def test_cancelled_job_skips_its_chunks(production, labelled):
+    job, pending = _run_job({"all": True})
+    job_services.job_cancel(job_id=job.pk)
+    services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=pending[0][0])
+    assert not Prediction.objects.exists()
+    assert JobChunk.objects.filter(job=job, state="skipped").count() == 1
+
+
+def test_failed_chunk_is_counted_and_job_finishes(production, labelled):
+    job, pending = _run_job({"all": True}, chunk_size=60)
+    services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    services.chunk_fail(job_id=job.pk, chunk_index=1, error="boom")
+    job.refresh_from_db()
+    assert (job.status, job.done, job.failed) == ("succeeded", 60, 60)
+    assert "60 of 120" in job.error
+
+
+def test_job_finished_emits_webhook(production, labelled, monkeypatch, django_capture_on_commit_callbacks):
+    events = []
+    monkeypatch.setattr(job_services, "webhook_emit", lambda **kw: events.append(kw) or 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        job, pending = _run_job({"conversations": ["T000-000001"]})
+        services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    assert [e["event"] for e in events] == ["job.finished"]
+    assert events[0]["payload"]["done"] == 1 and events[0]["payload"]["status"] == "succeeded"
+
+
+def test_submit_requires_a_target(production):
+    from apps.core.exceptions import ApplicationError
+
+    with pytest.raises(ApplicationError, match="Say what to score"):
+        services.score_job_submit(params={})
+
+
+def test_corrupted_production_artifact_fails_the_job(production, labelled):
+    from apps.registry import loader
+    from apps.registry.models import ModelVersion
+
+    loader.reset()
+    mv = ModelVersion.objects.get(task="intent", status="production")
+    with open(f"{mv.artifact_path}/pipeline.skops", "ab") as handle:
+        handle.write(b"x")
+    job, _ = job_services.job_create(kind="score", params={"all": True}, enqueue=False)
+    with pytest.raises(loader.ModelsUnavailable, match="refused"):
+        services.score_job_plan(job_id=job.pk)
+    assert not Prediction.objects.exists()
+    assert Job.objects.get(pk=job.pk).status == "queued"
