@@ -1,7 +1,25 @@
 from django.urls import path
-from django.views.generic import RedirectView
+
+from . import views
 
 app_name = "dashboard"
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="overview"),
+    path("", views.overview, name="overview"),
+    path("conversations/", views.conversation_list, name="conversations"),
+    path("conversations/export.<str:fmt>", views.conversation_export, name="conversation_export"),
+    path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
+    path("conversations/<int:pk>/review/", views.conversation_pick, name="conversation_pick"),
+    path("agents/<int:pk>/", views.agent_report, name="agent"),
+    path("agents/<int:pk>/export.<str:fmt>", views.agent_export, name="agent_export"),
+    path("review/", views.review_queue, name="review"),
+    path("review/start/", views.review_start, name="review_start"),
+    path("review/agreement/", views.review_agreement, name="agreement"),
+    path("review/<int:pk>/", views.review_item, name="review_item"),
+    path("models/", views.model_list, name="models"),
+    path("models/<int:pk>/confusion.png", views.model_confusion, name="model_confusion"),
+    path("models/<int:pk>/promote/", views.model_promote, name="model_promote"),
+    path("models/<str:task>/rollback/", views.model_rollback, name="model_rollback"),
+    path("jobs/", views.job_list, name="jobs"),
+    path("jobs/status.json", views.job_status, name="job_status"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
 ]

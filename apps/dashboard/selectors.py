@@ -1,0 +1,540 @@
+"""Reads for the managers' console.
+
+Every number is computed by the database (``values()`` + ``annotate()`` group-bys);
+Python only folds the grouped rows (a few hundred at most) into chart series.
+
+Reviewed labels win over model output: the effective label of a conversation is
+``Coalesce(NullIf(review.<field>, ''), conversation.predicted_<field>)`` over the
+LEFT JOIN to its ``ReviewItem`` (the fields there are only filled by
+``apps.scoring.review.review_submit``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db.models import (
+    Avg, Count, F, FloatField, IntegerField, Max, Q, QuerySet, Sum, Value,
+)
+from django.db.models.functions import (
+    Cast, Coalesce, ExtractHour, ExtractIsoWeekDay, Floor, NullIf, TruncDate,
+)
+from django.utils import timezone
+
+from apps.agents.models import Agent
+from apps.conversations.models import Conversation
+from apps.core.labels import Sentiment
+from apps.scoring.models import ReviewItem
+
+DEFAULT_RANGE_DAYS = 30
+QUALITY_BINS = [1, 2, 3, 4, 5]
+SENTIMENTS = [Sentiment.NEGATIVE.value, Sentiment.NEUTRAL.value, Sentiment.POSITIVE.value]
+
+EFFECTIVE_INTENT = Coalesce(NullIf("review__intent", Value("")), "predicted_intent")
+EFFECTIVE_SENTIMENT = Coalesce(NullIf("review__sentiment", Value("")), NullIf("predicted_sentiment", Value("")))
+EFFECTIVE_QUALITY = Coalesce("review__quality", "predicted_quality")
+# Scores are floats in [1, 5]; a bin is the nearest whole score, halves up (4.5 -> 5).
+# Floor(x + 0.5) rather than Round(): PostgreSQL rounds doubles half-to-even, SQLite half-up.
+QUALITY_BIN = Cast(Floor(EFFECTIVE_QUALITY + Value(0.5)), IntegerField())
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    """What the overview, the conversation list and the exports filter on."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    channel: str = ""
+    team: str = ""
+    intent: str = ""
+    sentiment: str = ""
+    quality: int | None = None
+    agent_id: int | None = None
+    review_status: str = ""  # "", "pending", "reviewed", "skipped", "any", "none"
+    uncertain: bool | None = None
+    search: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_default_range(self) -> "ConversationFilters":
+        """Fill a missing range with the 30 days ending at the newest conversation."""
+        if self.date_from and self.date_to:
+            return self
+        date_to = self.date_to or latest_conversation_date()
+        date_from = self.date_from or (date_to - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1))
+        return replace(self, date_from=date_from, date_to=date_to)
+
+
+def latest_conversation_date() -> dt.date:
+    """The local date of the newest conversation (an index lookup), today when there is none."""
+    latest = Conversation.objects.order_by().aggregate(m=Max("started_at"))["m"]
+    return timezone.localdate(latest) if latest else timezone.localdate()
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def conversation_queryset(filters: ConversationFilters) -> QuerySet[Conversation]:
+    """Conversations matching ``filters``, with the effective labels as aliases.
+
+    The range is turned into aware datetimes so the ``started_at`` index serves it.
+    """
+    qs = Conversation.objects.order_by()
+    f = filters
+    if f.date_from:
+        qs = qs.filter(started_at__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(started_at__lt=_day_start(f.date_to + dt.timedelta(days=1)))
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.team:
+        qs = qs.filter(agent__team=f.team)
+    if f.agent_id:
+        qs = qs.filter(agent_id=f.agent_id)
+    if f.uncertain is not None:
+        qs = qs.filter(uncertain=f.uncertain)
+    if f.search:
+        qs = qs.filter(Q(external_id__icontains=f.search) | Q(customer__external_id=f.search))
+    if f.intent:
+        qs = qs.alias(eff_intent=EFFECTIVE_INTENT).filter(eff_intent=f.intent)
+    if f.sentiment:
+        qs = qs.alias(eff_sentiment=EFFECTIVE_SENTIMENT).filter(eff_sentiment=f.sentiment)
+    if f.quality:
+        qs = qs.alias(eff_qbin=QUALITY_BIN).filter(eff_qbin=f.quality)
+    if f.review_status == "any":
+        qs = qs.filter(review__isnull=False)
+    elif f.review_status == "none":
+        qs = qs.filter(review__isnull=True)
+    elif f.review_status:
+        qs = qs.filter(review__status=f.review_status)
+    return qs
+
+
+# --- Overview --------------------------------------------------------------
+
+
+def overview_daily(filters: ConversationFilters) -> list[dict]:
+    """Rows of (day, effective sentiment) with volume and the quality sum/count."""
+    rows = (
+        conversation_queryset(filters)
+        .annotate(day=TruncDate("started_at"), s=EFFECTIVE_SENTIMENT)
+        .values("day", "s")
+        .annotate(n=Count("id"), q_sum=Sum(EFFECTIVE_QUALITY), q_n=Count(EFFECTIVE_QUALITY))
+        .order_by("day", "s")
+    )
+    return list(rows)
+
+
+def overview_mix(filters: ConversationFilters) -> list[dict]:
+    """Rows of (effective intent, channel, quality bin) with volume: three distributions in one scan."""
+    rows = (
+        conversation_queryset(filters)
+        .annotate(i=EFFECTIVE_INTENT, qb=QUALITY_BIN)
+        .values("i", "channel", "qb")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return list(rows)
+
+
+def overview_heatmap(filters: ConversationFilters) -> list[dict]:
+    """Volume per ISO weekday (1 = Monday) and local hour."""
+    rows = (
+        conversation_queryset(filters)
+        .annotate(wd=ExtractIsoWeekDay("started_at"), hr=ExtractHour("started_at"))
+        .values("wd", "hr")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return list(rows)
+
+
+def overview_agents(filters: ConversationFilters) -> list[dict]:
+    """Per agent (None = unassigned): volume, quality, negative share, resolution, CSAT, uncertain."""
+    rows = (
+        conversation_queryset(filters)
+        .alias(s=EFFECTIVE_SENTIMENT)
+        .values("agent_id")
+        .annotate(
+            n=Count("id"),
+            q_sum=Sum(EFFECTIVE_QUALITY),
+            q_n=Count(EFFECTIVE_QUALITY),
+            neg=Count("id", filter=Q(s=Sentiment.NEGATIVE)),
+            s_n=Count("s"),
+            n_resolved=Count("id", filter=Q(resolved=True)),
+            resolved_known=Count("resolved"),
+            csat_sum=Sum("csat"),
+            csat_n=Count("csat"),
+            uncertain_n=Count("id", filter=Q(uncertain=True)),
+            unscored=Count("id", filter=Q(predicted_intent="")),
+        )
+        .order_by()
+    )
+    return list(rows)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _mean(total: float | None, n: int) -> float | None:
+    return round(total / n, 3) if n and total is not None else None
+
+
+def overview_data(filters: ConversationFilters, *, ranking_min_volume: int = 5) -> dict:
+    """Everything the overview page draws, from four grouped queries."""
+    filters = filters.with_default_range()
+    daily_rows = overview_daily(filters)
+    mix_rows = overview_mix(filters)
+    heat_rows = overview_heatmap(filters)
+    agent_rows = overview_agents(filters)
+
+    # Daily volume, quality and sentiment over time.
+    days: list[dt.date] = []
+    d = filters.date_from
+    while d <= filters.date_to:
+        days.append(d)
+        d += dt.timedelta(days=1)
+    index = {day: i for i, day in enumerate(days)}
+    volume = [0] * len(days)
+    q_sum = [0.0] * len(days)
+    q_n = [0] * len(days)
+    by_sentiment = {s: [0] * len(days) for s in SENTIMENTS}
+    sentiment_totals = {s: 0 for s in SENTIMENTS}
+    for r in daily_rows:
+        i = index.get(r["day"])
+        if i is None:
+            continue
+        volume[i] += r["n"]
+        q_sum[i] += r["q_sum"] or 0.0
+        q_n[i] += r["q_n"]
+        if r["s"] in by_sentiment:
+            by_sentiment[r["s"]][i] += r["n"]
+            sentiment_totals[r["s"]] += r["n"]
+
+    intents: dict[str, int] = {}
+    channels: dict[str, int] = {}
+    quality_hist = {b: 0 for b in QUALITY_BINS}
+    for r in mix_rows:
+        if r["i"]:
+            intents[r["i"]] = intents.get(r["i"], 0) + r["n"]
+        channels[r["channel"]] = channels.get(r["channel"], 0) + r["n"]
+        if r["qb"] is not None:
+            b = min(max(int(r["qb"]), 1), 5)
+            quality_hist[b] += r["n"]
+
+    heatmap = [[0] * 24 for _ in range(7)]
+    for r in heat_rows:
+        heatmap[int(r["wd"]) - 1][int(r["hr"])] += r["n"]
+
+    agent_map = {
+        a.id: a for a in Agent.objects.filter(id__in=[r["agent_id"] for r in agent_rows if r["agent_id"]])
+    }
+    agents = []
+    totals = {k: 0 for k in ("n", "q_n", "neg", "s_n", "n_resolved", "resolved_known", "csat_n", "uncertain_n", "unscored")}
+    totals_f = {"q_sum": 0.0, "csat_sum": 0.0}
+    for r in agent_rows:
+        for k in totals:
+            totals[k] += r[k]
+        for k in totals_f:
+            totals_f[k] += r[k] or 0.0
+        agent = agent_map.get(r["agent_id"])
+        if agent is None:
+            continue
+        agents.append({
+            "id": agent.id, "name": agent.name, "team": agent.team, "volume": r["n"],
+            "mean_quality": _mean(r["q_sum"], r["q_n"]),
+            "negative_share": _share(r["neg"], r["s_n"]),
+            "resolution_rate": _share(r["n_resolved"], r["resolved_known"]),
+            "mean_csat": _mean(r["csat_sum"], r["csat_n"]),
+        })
+    agents.sort(key=lambda a: (-a["volume"], a["name"]))
+    ranked = sorted(
+        (a for a in agents if a["mean_quality"] is not None and a["volume"] >= ranking_min_volume),
+        key=lambda a: (-a["mean_quality"], -a["volume"], a["name"]),
+    )
+    kpis = {
+        "total": totals["n"],
+        "mean_quality": _mean(totals_f["q_sum"], totals["q_n"]),
+        "negative_share": _share(totals["neg"], totals["s_n"]),
+        "resolution_rate": _share(totals["n_resolved"], totals["resolved_known"]),
+        "mean_csat": _mean(totals_f["csat_sum"], totals["csat_n"]),
+        "uncertain": totals["uncertain_n"],
+        "unscored": totals["unscored"],
+        "pending_review": ReviewItem.objects.filter(status=ReviewItem.Status.PENDING).count(),
+    }
+    return {
+        "filters": filters,
+        "kpis": kpis,
+        "days": [day.isoformat() for day in days],
+        "daily_volume": volume,
+        "daily_quality": [round(s / n, 3) if n else None for s, n in zip(q_sum, q_n)],
+        "sentiment_daily": by_sentiment,
+        "sentiment": sentiment_totals,
+        "intents": sorted(intents.items(), key=lambda kv: (-kv[1], kv[0])),
+        "channels": sorted(channels.items(), key=lambda kv: (-kv[1], kv[0])),
+        "quality_hist": [quality_hist[b] for b in QUALITY_BINS],
+        "heatmap": heatmap,
+        "heatmap_max": max((max(row) for row in heatmap), default=0),
+        "agents": agents,
+        "agent_ranking": ranked,
+    }
+
+
+# --- Choices for the filter forms ---------------------------------------------
+
+
+def team_choices() -> list[str]:
+    return list(Agent.objects.exclude(team="").order_by("team").values_list("team", flat=True).distinct())
+
+
+def intent_choices() -> list[str]:
+    """Intents the models or the reviewers have used (indexed column, small distinct set)."""
+    from apps.core.labels import INTENTS_EN, INTENTS_ZH
+
+    seen = set(
+        Conversation.objects.exclude(predicted_intent="").order_by()
+        .values_list("predicted_intent", flat=True).distinct()
+    )
+    seen |= set(ReviewItem.objects.exclude(intent="").order_by().values_list("intent", flat=True).distinct())
+    ordered = [i for i in INTENTS_ZH + INTENTS_EN if i in seen]
+    return ordered + sorted(seen - set(ordered))
+
+
+# --- Conversations --------------------------------------------------------------
+
+
+def conversation_list(filters: ConversationFilters) -> QuerySet[Conversation]:
+    """Filtered conversations, newest first, with what the list and the export show."""
+    return (
+        conversation_queryset(filters)
+        .select_related("agent", "customer", "review", "prediction")
+        .annotate(
+            effective_intent=EFFECTIVE_INTENT,
+            effective_sentiment=EFFECTIVE_SENTIMENT,
+            effective_quality=EFFECTIVE_QUALITY,
+        )
+        .order_by("-started_at", "-id")
+    )
+
+
+def conversation_export_rows(filters: ConversationFilters):
+    """Flat rows for CSV/XLSX, streamed from the database in chunks."""
+    qs = (
+        conversation_queryset(filters)
+        .annotate(
+            effective_intent=EFFECTIVE_INTENT,
+            effective_sentiment=EFFECTIVE_SENTIMENT,
+            effective_quality=EFFECTIVE_QUALITY,
+        )
+        .order_by("started_at", "id")
+        .values_list(
+            "external_id", "started_at", "ended_at", "channel", "language",
+            "customer__external_id", "customer__segment", "customer__vip_level",
+            "agent__external_id", "agent__name", "agent__team",
+            "resolved", "csat", "n_messages",
+            "predicted_intent", "predicted_sentiment", "predicted_quality", "uncertain",
+            "prediction__intent_confidence", "prediction__sentiment_confidence",
+            "review__status", "review__intent", "review__sentiment", "review__quality", "review__reviewed_at",
+            "effective_intent", "effective_sentiment", "effective_quality",
+        )
+    )
+    return qs.iterator(chunk_size=2000)
+
+
+CONVERSATION_EXPORT_HEADER = [
+    "external_id", "started_at", "ended_at", "channel", "language",
+    "customer_id", "customer_segment", "customer_vip_level",
+    "agent_id", "agent_name", "agent_team",
+    "resolved", "csat", "n_messages",
+    "predicted_intent", "predicted_sentiment", "predicted_quality", "uncertain",
+    "intent_confidence", "sentiment_confidence",
+    "review_status", "reviewed_intent", "reviewed_sentiment", "reviewed_quality", "reviewed_at",
+    "intent", "sentiment", "quality",
+]
+
+
+def conversation_detail(*, conversation_id: int) -> Conversation:
+    return (
+        Conversation.objects.select_related(
+            "agent", "customer", "review", "review__reviewer", "prediction",
+            "prediction__intent_version", "prediction__sentiment_version", "prediction__quality_version",
+        )
+        .prefetch_related("messages")
+        .get(pk=conversation_id)
+    )
+
+
+# --- Agent report ----------------------------------------------------------------
+
+
+def _agent_summary(qs: QuerySet[Conversation]) -> dict:
+    agg = qs.annotate(s=EFFECTIVE_SENTIMENT, eq=EFFECTIVE_QUALITY).aggregate(
+        n=Count("id"),
+        q=Avg("eq"),
+        neg=Count("id", filter=Q(s=Sentiment.NEGATIVE)),
+        s_n=Count("s"),
+        n_resolved=Count("id", filter=Q(resolved=True)),
+        resolved_known=Count("resolved"),
+        csat=Avg("csat"),
+        flagged=Count("review"),
+    )
+    return {
+        "volume": agg["n"],
+        "mean_quality": round(agg["q"], 3) if agg["q"] is not None else None,
+        "negative_share": _share(agg["neg"], agg["s_n"]),
+        "resolution_rate": _share(agg["n_resolved"], agg["resolved_known"]),
+        "mean_csat": round(agg["csat"], 2) if agg["csat"] is not None else None,
+        "flagged": agg["flagged"],
+    }
+
+
+def agent_report(*, agent: Agent, filters: ConversationFilters) -> dict:
+    """One agent against their team over a date range, day by day."""
+    filters = replace(filters, agent_id=None, team="").with_default_range()
+    base = conversation_queryset(filters)
+    own = base.filter(agent=agent)
+    team = base.filter(agent__team=agent.team) if agent.team else base.filter(agent=agent)
+
+    def daily(qs):
+        out = {}
+        rows = (
+            qs.alias(s=EFFECTIVE_SENTIMENT)
+            .annotate(day=TruncDate("started_at"))
+            .values("day")
+            .annotate(
+                n=Count("id"), q=Avg(EFFECTIVE_QUALITY),
+                neg=Count("id", filter=Q(s=Sentiment.NEGATIVE)), s_n=Count("s"),
+                n_resolved=Count("id", filter=Q(resolved=True)), resolved_known=Count("resolved"),
+                flagged=Count("review"),
+            )
+            .order_by("day")
+        )
+        for r in rows:
+            out[r["day"]] = r
+        return out
+
+    own_daily, team_daily = daily(own), daily(team)
+    rows = []
+    d = filters.date_from
+    while d <= filters.date_to:
+        o, t = own_daily.get(d), team_daily.get(d)
+        rows.append({
+            "date": d,
+            "volume": o["n"] if o else 0,
+            "mean_quality": round(o["q"], 3) if o and o["q"] is not None else None,
+            "negative_share": _share(o["neg"], o["s_n"]) if o else None,
+            "resolution_rate": _share(o["n_resolved"], o["resolved_known"]) if o else None,
+            "flagged": o["flagged"] if o else 0,
+            "team_mean_quality": round(t["q"], 3) if t and t["q"] is not None else None,
+        })
+        d += dt.timedelta(days=1)
+
+    team_agents = (
+        team.values("agent_id")
+        .annotate(q=Avg(EFFECTIVE_QUALITY), n=Count("id"))
+        .filter(q__isnull=False)
+        .order_by("-q", "agent_id")
+    )
+    ranking = [r["agent_id"] for r in team_agents]
+    flagged = (
+        ReviewItem.objects.filter(conversation__in=own.values("id"))
+        .select_related("conversation", "reviewer")
+        .order_by("status", "-created_at")[:100]
+    )
+    return {
+        "filters": filters,
+        "agent": agent,
+        "summary": _agent_summary(own),
+        "team_summary": _agent_summary(team),
+        "team_size": team.values("agent_id").distinct().count(),
+        "rank": ranking.index(agent.id) + 1 if agent.id in ranking else None,
+        "ranked_agents": len(ranking),
+        "daily": rows,
+        "flagged": list(flagged),
+    }
+
+
+AGENT_EXPORT_HEADER = [
+    "date", "volume", "mean_quality", "negative_share", "resolution_rate", "flagged", "team_mean_quality",
+]
+
+
+# --- Review queue ------------------------------------------------------------------
+
+
+def review_queue(*, status: str = ReviewItem.Status.PENDING) -> QuerySet[ReviewItem]:
+    return (
+        ReviewItem.objects.filter(status=status)
+        .select_related("conversation", "conversation__agent", "prediction", "reviewer")
+        .order_by("id")
+    )
+
+
+def review_counts() -> dict[str, int]:
+    rows = ReviewItem.objects.order_by().values("status").annotate(n=Count("id"))
+    counts = {s: 0 for s in ReviewItem.Status.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def review_prev(*, before_id: int) -> ReviewItem | None:
+    return (
+        ReviewItem.objects.filter(status=ReviewItem.Status.PENDING, id__lt=before_id).order_by("-id").first()
+    )
+
+
+def review_item_detail(*, item_id: int) -> ReviewItem:
+    return ReviewItem.objects.select_related(
+        "conversation", "conversation__agent", "conversation__customer", "conversation__prediction",
+        "prediction", "prediction__intent_version", "prediction__sentiment_version",
+        "prediction__quality_version", "reviewer",
+    ).prefetch_related("conversation__messages").get(pk=item_id)
+
+
+# --- Models and jobs -----------------------------------------------------------------
+
+
+def model_versions_by_task() -> list[dict]:
+    from apps.registry.models import ModelVersion, Promotion, Task
+
+    versions = list(ModelVersion.objects.select_related("promoted_by").order_by("task", "-version"))
+    history = list(
+        Promotion.objects.select_related("model_version", "previous", "by").order_by("-at")[:200]
+    )
+    out = []
+    for value, label in Task.choices:
+        task_versions = [v for v in versions if v.task == value]
+        out.append({
+            "task": value,
+            "label": label,
+            "versions": task_versions,
+            "production": next((v for v in task_versions if v.status == ModelVersion.Status.PRODUCTION), None),
+            "history": [p for p in history if p.task == value][:20],
+        })
+    return out
+
+
+def job_list(*, limit: int = 50):
+    from apps.jobs.models import Job
+
+    return Job.objects.select_related("created_by").order_by("-created_at")[:limit]
+
+
+def job_status(*, ids: list[int]) -> list[dict]:
+    from apps.jobs.models import Job
+
+    rows = Job.objects.filter(id__in=ids[:100]).values(
+        "id", "kind", "status", "total", "done", "failed", "error", "started_at", "finished_at", "steps",
+    )
+    out = []
+    for r in rows:
+        total = r["total"]
+        r["progress"] = round(100.0 * (r["done"] + r["failed"]) / total, 1) if total else 0.0
+        r["error"] = (r["error"] or "")[:500]
+        r["steps"] = (r["steps"] or [])[-5:]
+        r["started_at"] = r["started_at"].isoformat() if r["started_at"] else None
+        r["finished_at"] = r["finished_at"].isoformat() if r["finished_at"] else None
+        out.append(r)
+    return out

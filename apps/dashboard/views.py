@@ -1,0 +1,521 @@
+"""The managers' console: thin views over selectors and services (staff only)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.agents.models import Agent
+from apps.conversations.models import Conversation
+from apps.core.exceptions import ApplicationError
+from apps.core.labels import Channel, Sentiment
+from apps.core.services import audit_record
+from apps.scoring import review as review_services
+from apps.scoring.models import ReviewItem
+
+from . import exports, selectors
+from .forms import ConfirmForm, ConversationFilterForm, JobStartForm, OverviewFilterForm, PickForm, ReviewForm
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def _filter_query(filters: selectors.ConversationFilters) -> str:
+    """The overview filters as a query string the drill-down links carry along."""
+    params = {}
+    if filters.date_from:
+        params["date_from"] = filters.date_from.isoformat()
+    if filters.date_to:
+        params["date_to"] = filters.date_to.isoformat()
+    for key in ("channel", "team", "intent"):
+        if getattr(filters, key):
+            params[key] = getattr(filters, key)
+    return urlencode(params)
+
+
+def _labels() -> dict:
+    return {
+        "sentiment": dict(Sentiment.choices),
+        "channel": dict(Channel.choices),
+    }
+
+
+# --- Overview ---------------------------------------------------------------
+
+
+@staff_member_required
+@require_GET
+def overview(request):
+    form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
+    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
+    data = selectors.overview_data(filters)
+    filters = data["filters"]
+    labels = _labels()
+    weekday_names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+    chart_data = {
+        "days": data["days"],
+        "daily_volume": data["daily_volume"],
+        "daily_quality": data["daily_quality"],
+        "sentiment_daily": data["sentiment_daily"],
+        "sentiment": data["sentiment"],
+        "intents": data["intents"],
+        "channels": data["channels"],
+        "quality_hist": data["quality_hist"],
+        "agents": data["agents"][:20],
+        "labels": labels,
+        "filter_query": _filter_query(filters),
+        "conversations_url": reverse("dashboard:conversations"),
+        "agent_url": reverse("dashboard:agent", args=[0]).replace("/0/", "/{id}/"),
+        "text": {
+            "conversations": _("Conversations"),
+            "mean_quality": _("Mean quality"),
+            "team_mean_quality": _("Team mean quality"),
+            "volume": _("Volume"),
+            "quality": _("Quality"),
+            "click_hint": _("Click a bar to open the matching conversations."),
+        },
+    }
+    heat_rows = [
+        {"name": weekday_names[i], "wd": i + 1, "cells": [
+            {"hour": h, "n": n, "alpha": round(n / data["heatmap_max"], 3) if data["heatmap_max"] else 0}
+            for h, n in enumerate(row)
+        ]}
+        for i, row in enumerate(data["heatmap"])
+    ]
+    return render(request, "dashboard/overview.html", {
+        "form": form,
+        "filters": filters,
+        "data": data,
+        "kpis": data["kpis"],
+        "chart_data": chart_data,
+        "heat_rows": heat_rows,
+        "hours": list(range(24)),
+        "intent_options": selectors.intent_choices(),
+        "filter_query": _filter_query(filters),
+        "sentiment_rows": [(labels["sentiment"][s], data["sentiment"][s]) for s in selectors.SENTIMENTS],
+        "channel_rows": [(labels["channel"].get(c, c), n) for c, n in data["channels"]],
+        "quality_rows": list(zip(selectors.QUALITY_BINS, data["quality_hist"])),
+        "daily_rows": list(zip(data["days"], data["daily_volume"], data["daily_quality"],
+                               *[data["sentiment_daily"][s] for s in selectors.SENTIMENTS])),
+    })
+
+
+# --- Conversations ------------------------------------------------------------
+
+
+def _conversation_filters(request) -> tuple[ConversationFilterForm, selectors.ConversationFilters]:
+    form = ConversationFilterForm(request.GET or None, teams=selectors.team_choices())
+    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
+    return form, filters
+
+
+@staff_member_required
+@require_GET
+def conversation_list(request):
+    form, filters = _conversation_filters(request)
+    filters = filters.with_default_range()
+    paginator = Paginator(selectors.conversation_list(filters), 50)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "dashboard/conversation_list.html", {
+        "form": form, "filters": filters, "page": page, "query": query.urlencode(),
+        "intent_options": selectors.intent_choices(),
+    })
+
+
+@staff_member_required
+@require_GET
+def conversation_export(request, fmt: str):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    form, filters = _conversation_filters(request)
+    filters = filters.with_default_range()
+    audit_record(action="export", actor=request.user, data={
+        "what": "conversations", "format": fmt, "filters": request.GET.dict(),
+        "date_from": filters.date_from.isoformat(), "date_to": filters.date_to.isoformat(),
+    })
+    name = f"conversations_{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{fmt}"
+    rows = selectors.conversation_export_rows(filters)
+    if fmt == "csv":
+        return exports.csv_response(name, selectors.CONVERSATION_EXPORT_HEADER, rows)
+    return exports.xlsx_response(name, selectors.CONVERSATION_EXPORT_HEADER, rows, sheet="conversations")
+
+
+@staff_member_required
+@require_GET
+def conversation_detail(request, pk: int):
+    try:
+        conversation = selectors.conversation_detail(conversation_id=pk)
+    except Conversation.DoesNotExist:
+        raise Http404
+    review = getattr(conversation, "review", None)
+    return render(request, "dashboard/conversation_detail.html", {
+        "conversation": conversation, "review": review, "prediction": conversation.prediction,
+        "pick_form": PickForm(), "suggestions": _suggestions(conversation),
+    })
+
+
+@staff_member_required
+@require_POST
+def conversation_pick(request, pk: int):
+    conversation = get_object_or_404(Conversation, pk=pk)
+    form = PickForm(request.POST)
+    reason = (form.cleaned_data.get("reason") if form.is_valid() else "") or "manual"
+    item = review_services.review_pick(conversation=conversation, user=request.user, reason=reason)
+    messages.success(request, _("Added to the review queue."))
+    return redirect("dashboard:review_item", pk=item.pk)
+
+
+def _suggestions(conversation) -> list[str]:
+    """Reply suggestions from the scoring app's rules, when that module is there (written elsewhere)."""
+    try:
+        from apps.scoring.suggestions import suggestion_texts
+    except ImportError:
+        return []
+    if not conversation.predicted_intent and not conversation.predicted_sentiment:
+        return []
+    try:
+        texts = suggestion_texts(
+            intent=conversation.predicted_intent, sentiment=conversation.predicted_sentiment,
+            quality=conversation.predicted_quality, language=conversation.language,
+        )
+    except Exception:  # suggestions are a convenience; never break the review screen
+        return []
+    return [str(t) for t in (texts or [])][:5]
+
+
+# --- Agent report --------------------------------------------------------------
+
+
+@staff_member_required
+@require_GET
+def agent_report(request, pk: int):
+    agent = get_object_or_404(Agent, pk=pk)
+    form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
+    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
+    report = selectors.agent_report(agent=agent, filters=filters)
+    chart = {
+        "days": [r["date"].isoformat() for r in report["daily"]],
+        "mean_quality": [r["mean_quality"] for r in report["daily"]],
+        "team_mean_quality": [r["team_mean_quality"] for r in report["daily"]],
+        "volume": [r["volume"] for r in report["daily"]],
+        "negative_share": [r["negative_share"] for r in report["daily"]],
+        "conversations_url": reverse("dashboard:conversations"),
+        "filter_query": urlencode({"agent": agent.pk}),
+        "text": {
+            "mean_quality": _("Mean quality"), "team_mean_quality": _("Team mean quality"),
+            "volume": _("Volume"), "negative_share": _("Negative share"),
+        },
+    }
+    return render(request, "dashboard/agent_report.html", {
+        "form": form, "report": report, "agent": agent, "chart_data": chart,
+        "filter_query": _filter_query(report["filters"]),
+    })
+
+
+@staff_member_required
+@require_GET
+def agent_export(request, pk: int, fmt: str):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    agent = get_object_or_404(Agent, pk=pk)
+    form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
+    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
+    report = selectors.agent_report(agent=agent, filters=filters)
+    f = report["filters"]
+    audit_record(action="export", actor=request.user, target=agent, data={
+        "what": "agent_report", "format": fmt, "date_from": f.date_from.isoformat(), "date_to": f.date_to.isoformat(),
+    })
+    rows = ([r[k] for k in selectors.AGENT_EXPORT_HEADER] for r in report["daily"])
+    name = f"agent_{agent.external_id}_{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        return exports.csv_response(name, selectors.AGENT_EXPORT_HEADER, rows)
+    return exports.xlsx_response(name, selectors.AGENT_EXPORT_HEADER, rows, sheet="daily")
+
+
+# --- Review queue -----------------------------------------------------------------
+
+
+@staff_member_required
+@require_GET
+def review_queue(request):
+    status = request.GET.get("status") or ReviewItem.Status.PENDING
+    if status not in ReviewItem.Status.values:
+        status = ReviewItem.Status.PENDING
+    paginator = Paginator(selectors.review_queue(status=status), 50)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "dashboard/review_queue.html", {
+        "page": page, "status": status, "counts": selectors.review_counts(),
+        "statuses": ReviewItem.Status.choices,
+    })
+
+
+@staff_member_required
+@require_GET
+def review_start(request):
+    item = review_services.review_next(user=request.user)
+    if item is None:
+        messages.info(request, _("The review queue is empty."))
+        return redirect("dashboard:review")
+    return redirect("dashboard:review_item", pk=item.pk)
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def review_item(request, pk: int):
+    try:
+        item = selectors.review_item_detail(item_id=pk)
+    except ReviewItem.DoesNotExist:
+        raise Http404
+    conversation = item.conversation
+    prediction = item.prediction or conversation.prediction
+    if request.method == "POST":
+        if request.POST.get("action") == "skip":
+            review_services.review_skip(item=item, user=request.user)
+            messages.info(request, _("Skipped."))
+            return _redirect_next(request, item)
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            try:
+                review_services.review_submit(
+                    item=item, intent=form.cleaned_data["intent"], sentiment=form.cleaned_data["sentiment"],
+                    quality=form.cleaned_data["quality"], reviewer=request.user,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Saved the review of %(id)s.") % {"id": conversation.external_id})
+                return _redirect_next(request, item)
+    else:
+        form = ReviewForm(initial={
+            "intent": item.intent or conversation.predicted_intent,
+            "sentiment": item.sentiment or conversation.predicted_sentiment or None,
+            "quality": item.quality if item.quality is not None else (
+                round(conversation.predicted_quality * 2) / 2 if conversation.predicted_quality else None),
+        })
+    next_item = review_services.review_next(user=request.user, after_id=item.pk)
+    prev_item = selectors.review_prev(before_id=item.pk)
+    return render(request, "dashboard/review_item.html", {
+        "item": item, "conversation": conversation, "prediction": prediction, "form": form,
+        "next_item": next_item if next_item and next_item.pk != item.pk else None, "prev_item": prev_item,
+        "intent_options": selectors.intent_choices(), "suggestions": _suggestions(conversation),
+        "counts": selectors.review_counts(), "sentiments": Sentiment.choices,
+    })
+
+
+def _redirect_next(request, item):
+    nxt = review_services.review_next(user=request.user, after_id=item.pk)
+    if nxt is None:
+        messages.info(request, _("The review queue is empty."))
+        return redirect("dashboard:review")
+    return redirect("dashboard:review_item", pk=nxt.pk)
+
+
+@staff_member_required
+@require_GET
+def review_agreement(request):
+    days = request.GET.get("days")
+    since = None
+    if days and days.isdigit() and int(days) > 0:
+        since = timezone.now() - dt.timedelta(days=int(days))
+    stats = review_services.agreement_stats(since=since)
+    return render(request, "dashboard/agreement.html", {"stats": stats, "days": days or ""})
+
+
+# --- Models ------------------------------------------------------------------------
+
+
+def _comparison_rows(comparison: dict) -> list[dict]:
+    candidate = comparison.get("candidate") or {}
+    production = comparison.get("production") or {}
+    rows = []
+    for key in sorted(set(candidate) | set(production)):
+        c, p = candidate.get(key), production.get(key)
+        if isinstance(c, (dict, list)) or isinstance(p, (dict, list)):
+            continue
+        delta = round(c - p, 4) if isinstance(c, (int, float)) and isinstance(p, (int, float)) else None
+        rows.append({"metric": key, "candidate": c, "production": p, "delta": delta})
+    return rows
+
+
+def _scalar_metrics(metrics: dict) -> list[tuple[str, object]]:
+    return [(k, v) for k, v in sorted((metrics or {}).items()) if not isinstance(v, (dict, list))]
+
+
+@staff_member_required
+@require_GET
+def model_list(request):
+    tasks = selectors.model_versions_by_task()
+    for task in tasks:
+        for v in task["versions"]:
+            v.metric_rows = _scalar_metrics(v.metrics)
+            v.comparison_rows = _comparison_rows(v.comparison or {})
+            v.has_confusion = _confusion_path(v) is not None
+    return render(request, "dashboard/models.html", {"tasks": tasks})
+
+
+def _confusion_path(version) -> Path | None:
+    """``confusion_matrix.png`` of an artifact, only when it lies inside ``MODEL_STORE``."""
+    store = Path(settings.MODEL_STORE).resolve()
+    raw = Path(version.artifact_path or "")
+    base = raw if raw.is_absolute() else store / raw
+    try:
+        candidate = (base / "confusion_matrix.png").resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not candidate.is_relative_to(store) or not candidate.is_file():
+        return None
+    return candidate
+
+
+@staff_member_required
+@require_GET
+def model_confusion(request, pk: int):
+    from apps.registry.models import ModelVersion
+
+    version = get_object_or_404(ModelVersion, pk=pk)
+    path = _confusion_path(version)
+    if path is None:
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="image/png")
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def model_promote(request, pk: int):
+    from apps.registry.models import ModelVersion
+    from apps.registry.services import model_version_promote
+
+    version = get_object_or_404(ModelVersion, pk=pk)
+    current = ModelVersion.objects.filter(task=version.task, status=ModelVersion.Status.PRODUCTION).first()
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model_version_promote(version=version, user=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(version)s is now in production.") % {"version": version})
+        return redirect("dashboard:models")
+    return render(request, "dashboard/model_confirm.html", {
+        "form": form, "action": "promote", "version": version, "current": current,
+        "comparison_rows": _comparison_rows(version.comparison or {}),
+    })
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def model_rollback(request, task: str):
+    from apps.registry.models import ModelVersion, Promotion, Task
+    from apps.registry.services import model_version_rollback
+
+    if task not in Task.values:
+        raise Http404
+    current = ModelVersion.objects.filter(task=task, status=ModelVersion.Status.PRODUCTION).first()
+    promotion = (
+        Promotion.objects.filter(task=task, model_version=current, action=Promotion.Action.PROMOTE)
+        .select_related("previous").order_by("-at", "-id").first() if current else None
+    )
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = model_version_rollback(task=task, user=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Rolled back: %(version)s is in production again.") % {"version": version})
+        return redirect("dashboard:models")
+    return render(request, "dashboard/model_confirm.html", {
+        "form": form, "action": "rollback", "task": task, "task_label": Task(task).label, "current": current,
+        "version": promotion.previous if promotion else None,
+    })
+
+
+# --- Jobs ----------------------------------------------------------------------------
+
+
+def _job_start(*, form: JobStartForm, user):
+    """Call the owning app's submit service for the chosen kind of job."""
+    kind = form.cleaned_data["kind"]
+    if kind == "score":
+        from apps.scoring.services import score_job_submit
+
+        params = {"unscored": True} if form.cleaned_data.get("only_unscored") else {"all": True}
+        job, _created = score_job_submit(params=params, created_by=user)
+        return job
+    if kind == "assess":
+        from apps.scoring.assessment import assessment_start
+
+        date = form.cleaned_data.get("date") or (timezone.localdate() - dt.timedelta(days=1))
+        job = assessment_start(date=date, created_by=user)
+        if job is None:
+            raise ApplicationError(_("The assessment of %(date)s has already run.") % {"date": date})
+        return job
+    from apps.registry.training import retrain_submit
+
+    task = form.cleaned_data.get("task")
+    job, _created = retrain_submit(params={"tasks": [task]} if task else {}, created_by=user)
+    return job
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def job_list(request):
+    form = JobStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = _job_start(form=form, user=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(action="job.start", actor=request.user, target=job, data={"kind": job.kind})
+            messages.success(request, _("Started job #%(id)s.") % {"id": job.pk})
+        return redirect("dashboard:jobs")
+    jobs = list(selectors.job_list())
+    return render(request, "dashboard/jobs.html", {
+        "form": form, "jobs": jobs, "flower_url": settings.FLOWER_URL,
+        "status_url": reverse("dashboard:job_status"),
+        "active_ids": [j.pk for j in jobs if j.status in ("queued", "running")],
+        "status_labels": _job_status_labels(),
+    })
+
+
+def _job_status_labels() -> dict:
+    from apps.jobs.models import Job
+
+    return {k: str(v) for k, v in Job.Status.choices}
+
+
+@staff_member_required
+@require_GET
+def job_detail(request, pk: int):
+    from apps.jobs.models import Job
+
+    job = get_object_or_404(Job.objects.select_related("created_by"), pk=pk)
+    chunks = job.chunks.order_by().values("state").annotate(n=Count("id"))
+    return render(request, "dashboard/job_detail.html", {
+        "job": job, "chunks": list(chunks), "flower_url": settings.FLOWER_URL,
+        "status_url": reverse("dashboard:job_status"), "status_labels": _job_status_labels(),
+    })
+
+
+@staff_member_required
+@require_GET
+def job_status(request):
+    try:
+        ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.strip()]
+    except ValueError:
+        return HttpResponseBadRequest("ids must be integers")
+    return JsonResponse({"jobs": selectors.job_status(ids=ids)})
