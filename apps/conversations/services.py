@@ -1,14 +1,15 @@
 """Ingest: the one code path behind the bulk API, the import command and the demo seeder."""
 import hashlib
-import json
 import math
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.core.bulk import UpsertResult
 from apps.core.exceptions import Conflict
+from apps.core.pgcopy import allocate_ids, copy_insert, is_postgres
 from apps.customers.models import Customer
 from ml.features import conversation_features, customer_text
 from ml.pii import mask_pii
@@ -19,6 +20,7 @@ CONVERSATION_FIELDS = (
     "customer_id", "agent_id", "channel", "language", "started_at", "ended_at", "resolved", "csat",
     "label_intent", "label_sentiment", "label_quality", "customer_text", "n_messages", "features", "content_hash",
 )
+MESSAGE_FIELDS = ("conversation_id", "seq", "speaker", "text", "sent_at")
 # A changed conversation's old model output no longer describes it.
 PREDICTION_RESET = {
     "prediction": None, "predicted_intent": "", "predicted_sentiment": "", "predicted_quality": None, "uncertain": False,
@@ -68,10 +70,9 @@ def _prepare(item: dict, customer_ids: dict, agent_ids: dict) -> tuple[dict, lis
         "n_messages": len(masked),
         "features": _json_safe(conversation_features(masked, channel=item.get("channel"), resolved=item.get("resolved"))),
     }
-    digest = json.dumps(
-        [item["external_id"], {k: v for k, v in row.items() if k != "features"}, masked], default=str, sort_keys=True,
-        ensure_ascii=False,
-    )
+    # Everything the CRM sent (features derive from it), in a fixed order.
+    digest = repr((item["external_id"], sorted((k, v) for k, v in row.items() if k != "features"),
+                   [sorted(m.items()) for m in masked]))
     row["content_hash"] = hashlib.sha256(digest.encode()).hexdigest()
     return row, masked
 
@@ -107,7 +108,7 @@ def conversations_upsert(*, items: list[dict], batch_size: int = 1000) -> Upsert
         messages_by_key[key] = masked
     try:
         if new_rows:
-            Conversation.objects.bulk_create(new_rows, batch_size=batch_size)
+            _insert_conversations(new_rows, batch_size)
             result.created = len(new_rows)
         if changed_rows:
             objs = {c.external_id: c for c in Conversation.objects.filter(external_id__in=[k for k, _ in changed_rows])}
@@ -129,13 +130,27 @@ def conversations_upsert(*, items: list[dict], batch_size: int = 1000) -> Upsert
         Conversation.objects.filter(external_id__in=[i["external_id"] for i in items]).values_list("external_id", "pk")
     )
     if messages_by_key:
-        Message.objects.bulk_create(
-            [
-                Message(conversation_id=result.ids[key], seq=m["seq"], speaker=m["speaker"], text=m["text"],
-                        sent_at=m["sent_at"])
-                for key, masked in messages_by_key.items()
-                for m in masked
-            ],
-            batch_size=batch_size * 4,
-        )
+        rows = [
+            (result.ids[key], m["seq"], m["speaker"], m["text"], m["sent_at"])
+            for key, masked in messages_by_key.items()
+            for m in masked
+        ]
+        if is_postgres():
+            copy_insert(Message, MESSAGE_FIELDS, rows)
+        else:
+            Message.objects.bulk_create(
+                [Message(**dict(zip(MESSAGE_FIELDS, row))) for row in rows], batch_size=batch_size * 4
+            )
     return result
+
+
+def _insert_conversations(objs: list[Conversation], batch_size: int) -> None:
+    if not is_postgres():
+        Conversation.objects.bulk_create(objs, batch_size=batch_size)
+        return
+    now = timezone.now()
+    fields = ["id", "external_id", *CONVERSATION_FIELDS, "predicted_intent", "predicted_sentiment", "uncertain",
+              "created_at", "updated_at"]
+    for obj, pk in zip(objs, allocate_ids(Conversation, len(objs))):
+        obj.pk, obj.created_at, obj.updated_at = pk, now, now
+    copy_insert(Conversation, fields, [[getattr(obj, f) for f in fields] for obj in objs])
