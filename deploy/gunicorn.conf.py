@@ -1,0 +1,73 @@
+"""gunicorn settings for the web tier: ``gunicorn -c deploy/gunicorn.conf.py csplatform.wsgi``.
+
+Every value can be overridden from the environment (``GUNICORN_*``), so one file serves the
+container, the load test and a bare-metal host.
+
+Metrics: each worker is a separate process, so prometheus_client runs in multiprocess mode.
+``PROMETHEUS_MULTIPROC_DIR`` must be set *before* any worker imports prometheus_client; this
+file (read by the master first) sets it, empties the directory when the master starts and
+marks a worker's files dead when it exits (``child_exit``), so gauges of dead workers vanish
+and counters of dead workers keep counting.
+"""
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+_var_dir = Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_var_dir / "prometheus"))
+PROMETHEUS_MULTIPROC_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Sync workers: predictions are CPU-bound (scikit-learn), so threads would only contend for
+# the GIL. 2 x cores + 1 is gunicorn's rule of thumb; the load test (docs/benchmarks.md) found
+# it right for the linear backend on 2 cores.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync" if threads == 1 else "gthread")
+# Load the app (and the production models) once in the master; workers fork from it.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true", "yes")
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2000))
+backlog = int(os.environ.get("GUNICORN_BACKLOG", 2048))
+# Request line/headers limits (the body limit is API_MAX_BODY_BYTES in Django).
+limit_request_line = 8190
+limit_request_fields = 100
+# The X-Forwarded-* headers are trusted only from these addresses (the proxy in front).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+if accesslog in ("off", "none", ""):
+    accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# Container friendly: heartbeat files in memory, not on an overlay filesystem.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+
+def on_starting(server):
+    # Files from a previous run would be summed into this one's counters.
+    if PROMETHEUS_MULTIPROC_DIR.exists():
+        shutil.rmtree(PROMETHEUS_MULTIPROC_DIR, ignore_errors=True)
+    PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def post_fork(server, worker):
+    # Each worker opens its own database connections; never share the master's sockets.
+    try:
+        from django.db import connections
+
+        for conn in connections.all(initialized_only=True):
+            conn.close()
+    except Exception:
+        pass
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
