@@ -1,0 +1,30 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out), stderr=io.StringIO())
+    text = out.read_text()
+    assert "/api/v1/conversations/bulk" in text and "ApiKeyAuth" in text
+
+
+def test_health_reports_503_when_broker_is_down(client, settings):
+    from csplatform.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        resp = client.get("/health")
+    finally:
+        app.conf.broker_url = previous
+    assert resp.status_code == 503
+    assert resp.json()["broker"]["ok"] is False and resp.json()["database"]["ok"] is True
+
+
+def test_health_is_never_cached(client):
+    assert "no-cache" in client.get("/health")["Cache-Control"]
