@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    bind=True, name="registry.train_candidate", queue="gpu", acks_late=True, reject_on_worker_lost=True,
+    bind=True, name="registry.train_candidate", acks_late=True, reject_on_worker_lost=True,
     soft_time_limit=3300, time_limit=3600, max_retries=3, ignore_result=True,
 )
 def train_candidate(self, job_id: int) -> None:

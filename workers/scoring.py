@@ -24,7 +24,7 @@ def backoff(retries: int) -> int:
 
 
 @shared_task(
-    bind=True, name="scoring.score_job", queue="default", acks_late=True, reject_on_worker_lost=True,
+    bind=True, name="scoring.score_job", acks_late=True, reject_on_worker_lost=True,
     soft_time_limit=600, time_limit=660, max_retries=MAX_RETRIES, ignore_result=True,
 )
 def score_job(self, job_id: int) -> int:
@@ -47,7 +47,7 @@ def score_job(self, job_id: int) -> int:
 
 
 @shared_task(
-    bind=True, name="scoring.score_chunk", queue="gpu", acks_late=True, reject_on_worker_lost=True,
+    bind=True, name="scoring.score_chunk", acks_late=True, reject_on_worker_lost=True,
     soft_time_limit=540, time_limit=600, max_retries=MAX_RETRIES, ignore_result=True,
 )
 def score_chunk(self, job_id: int, chunk_index: int, conversation_ids: list[int]) -> dict:
@@ -71,7 +71,7 @@ def score_chunk(self, job_id: int, chunk_index: int, conversation_ids: list[int]
 
 
 @shared_task(
-    bind=True, name="scoring.nightly_assessment", queue="default", acks_late=True, soft_time_limit=300,
+    bind=True, name="scoring.nightly_assessment", acks_late=True, soft_time_limit=300,
     time_limit=360, max_retries=MAX_RETRIES,
 )
 def nightly_assessment(self, date: str | None = None) -> int | None:
@@ -89,7 +89,7 @@ def nightly_assessment(self, date: str | None = None) -> int | None:
 
 
 @shared_task(
-    bind=True, name="scoring.assess_aggregate", queue="default", acks_late=True, reject_on_worker_lost=True,
+    bind=True, name="scoring.assess_aggregate", acks_late=True, reject_on_worker_lost=True,
     soft_time_limit=1700, time_limit=1800, max_retries=MAX_RETRIES, ignore_result=True,
 )
 def assess_aggregate(self, job_id: int) -> None:

@@ -1,0 +1,63 @@
+import pytest
+
+from apps.jobs.models import Job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_submit_score_job_is_idempotent_by_header(api_client, production, labelled):
+    body = {"since": "2020-01-01T00:00:00Z"}
+    first = api_client.post("/api/v1/jobs/score", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = api_client.post("/api/v1/jobs/score", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert Job.objects.count() == 1
+    assert first.json()["params"]["since"].startswith("2020-01-01")
+
+
+def test_submit_by_field_and_conversation_list(api_client, production):
+    body = {"conversations": ["T000-000001", "T000-000002"], "idempotency_key": "k-2"}
+    first = api_client.post("/api/v1/jobs/score", body, format="json")
+    again = api_client.post("/api/v1/jobs/score", body, format="json")
+    assert first.json()["id"] == again.json()["id"]
+    assert first.json()["params"] == {"conversations": ["T000-000001", "T000-000002"]}
+
+
+def test_submit_without_target_is_400(api_client, production):
+    response = api_client.post("/api/v1/jobs/score", {}, format="json")
+    assert response.status_code == 400 and "Say what to score" in response.json()["message"]
+
+
+def test_submit_without_models_is_503(api_client, model_store):
+    assert api_client.post("/api/v1/jobs/score", {"all": True}, format="json").status_code == 503
+
+
+def test_job_detail_list_and_cancel(api_client, production, labelled):
+    from apps.scoring import services
+
+    job, _ = services.score_job_submit(params={"all": True, "chunk_size": 50})
+    services.score_job_plan(job_id=job.pk)
+    services.chunk_score(job_id=job.pk, conversation_ids=list(labelled[:50]), chunk_index=0)
+    detail = api_client.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert (detail["status"], detail["total"], detail["done"], detail["progress"]) == ("running", 120, 50, 41.7)
+    assert detail["duration"] is not None and detail["steps"][0]["step"] == "planned"
+    listing = api_client.get("/api/v1/jobs/").json()
+    assert listing["results"][0]["id"] == job.pk and "next" in listing
+    cancelled = api_client.post(f"/api/v1/jobs/{job.pk}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert api_client.post(f"/api/v1/jobs/{job.pk}/cancel").status_code == 409
+    assert api_client.get("/api/v1/jobs/999999/").status_code == 404
+
+
+def test_retrain_endpoint_queues_a_job(api_client, model_store):
+    response = api_client.post("/api/v1/jobs/retrain", {"tasks": ["intent"]}, format="json")
+    assert response.status_code == 201
+    assert Job.objects.get().kind == "retrain"
+
+
+def test_jobs_admin_shows_progress(admin_user_client, production):
+    from apps.scoring import services
+
+    services.score_job_submit(params={"all": True})
+    response = admin_user_client.get("/admin/jobs/job/")
+    assert response.status_code == 200 and b"<progress" in response.content
