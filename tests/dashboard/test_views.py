@@ -247,3 +247,18 @@ def test_post_without_csrf_token_is_refused(client, staff_user, known):
     r1 = known["reviews"][0]
     response = csrf_client.post(f"/dashboard/review/{r1.pk}/", {"intent": "a", "sentiment": "neutral", "quality": 3})
     assert response.status_code == 403
+
+
+def test_default_language_is_chinese_and_switcher_changes_it(staff_client, known):
+    response = staff_client.get("/dashboard/")
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html and "概览" in html and "意图分布" in html
+    switched = staff_client.post("/i18n/setlang/", {"language": "en", "next": "/dashboard/"})
+    assert switched.status_code == 302
+    html = staff_client.get("/dashboard/").content.decode()
+    assert '<html lang="en">' in html and "Intent distribution" in html
+
+
+def test_admin_links_to_the_console(admin_user_client):
+    html = admin_user_client.get("/admin/").content.decode()
+    assert 'href="/dashboard/"' in html and 'action="/i18n/setlang/"' in html
