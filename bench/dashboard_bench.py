@@ -3,7 +3,7 @@
     .venv/bin/python bench/dashboard_bench.py [--conversations 1000000] [--days 365] [--runs 7] [--refill]
 
 Fills a separate database (``csp_dashbench`` on 127.0.0.1, created and migrated when missing) with
-INSERT ... SELECT generate_series SQL: N conversations over ``--days`` days with predictions,
+INSERT ... SELECT generate_series SQL: N conversations over ``--days`` days with predictions (inserted in time order, as a CRM feed arrives),
 200 agents in 10 teams, 2% of conversations in the review queue (half of them reviewed). Then, with
 Django's test Client logged in as staff, it times GET /dashboard/ (default range: the 30 days ending
 at the newest conversation), filtered variants and an all-time range; median of ``--runs`` after one
@@ -49,7 +49,7 @@ SELECT 'B' || lpad(g::text, 8, '0'),
        1 + (g * 31) %% %(agents)s,
        (ARRAY['web','app','phone','wechat','email'])[1 + (g %% 5)],
        'zh',
-       %(end)s::timestamptz - (random() * %(days)s * interval '1 day'),
+       %(end)s::timestamptz - ((%(n)s - g) * (%(days)s * 86400.0 / %(n)s) + random() * 600) * interval '1 second',
        random() < 0.8,
        CASE WHEN random() < 0.6 THEN 1 + floor(random() * 5)::int END,
        '', '', '', 4, '{}'::jsonb, '',

@@ -290,14 +290,24 @@ def team_choices() -> list[str]:
 
 
 def intent_choices() -> list[str]:
-    """Intents the models or the reviewers have used (indexed column, small distinct set)."""
+    """Intents the models or the reviewers have used, for the datalists.
+
+    A DISTINCT over every conversation costs a full index scan on large tables, so the
+    result is cached for ten minutes; the known label sets come first.
+    """
+    from django.core.cache import cache
+
     from apps.core.labels import INTENTS_EN, INTENTS_ZH
 
-    seen = set(
-        Conversation.objects.exclude(predicted_intent="").order_by()
-        .values_list("predicted_intent", flat=True).distinct()
-    )
-    seen |= set(ReviewItem.objects.exclude(intent="").order_by().values_list("intent", flat=True).distinct())
+    def used() -> list[str]:
+        seen = set(
+            Conversation.objects.exclude(predicted_intent="").order_by()
+            .values_list("predicted_intent", flat=True).distinct()
+        )
+        seen |= set(ReviewItem.objects.exclude(intent="").order_by().values_list("intent", flat=True).distinct())
+        return sorted(seen)
+
+    seen = set(cache.get_or_set("dashboard:intent_choices", used, 600))
     ordered = [i for i in INTENTS_ZH + INTENTS_EN if i in seen]
     return ordered + sorted(seen - set(ordered))
 
