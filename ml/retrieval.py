@@ -6,8 +6,9 @@ Each record pairs a customer message (the *query*) with the agent reply that fol
 it. Queries are embedded with character n-gram TF-IDF (``char_wb``; 1-3 grams for
 Chinese, 2-4 for other languages), which needs no pretrained checkpoint and works for
 Chinese, English and mixed text alike. Rows are L2-normalised, so cosine similarity is a
-sparse dot product; the index is partitioned by ``(language, intent)`` so that a query
-only scores the rows of its own language and intent.
+sparse dot product: the query row times the partition's transposed (n-gram x reply) CSR
+matrix, which touches only the postings of the query's n-grams. The index is partitioned by
+``(language, intent)`` so that a query only scores the rows of its own language and intent.
 
 Incremental updates keep each language's vocabulary and IDF fixed (those of the last
 full :meth:`ReplyIndex.fit`) and only encode the records being added; rows of removed
@@ -118,6 +119,7 @@ class _Vectorizer:
             analyzer=analyzer, ngram_range=self.ngram_range, vocabulary=vocabulary, dtype=np.float64
         )
         self._idf_diag = sp.diags(self.idf, format="csr")
+        self._analyze = None
 
     @classmethod
     def fit(cls, texts, ngram_range, analyzer="char_wb", min_df=1, max_features=None, sublinear_tf=True):
@@ -133,6 +135,26 @@ class _Vectorizer:
         if self.sublinear_tf:
             counts.data = np.log(counts.data) + 1.0
         return normalize(counts @ self._idf_diag, norm="l2", copy=False).tocsr()
+
+    def transform_one(self, text):
+        """:meth:`transform` of one text without ``CountVectorizer``'s per-call overhead (the query path)."""
+        if self._analyze is None:
+            self._analyze = self._counter.build_analyzer()
+        counts = {}
+        vocabulary = self.vocabulary
+        for gram in self._analyze(text):
+            column = vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+        values = np.fromiter((counts[c] for c in columns), dtype=np.float64, count=len(counts))
+        if self.sublinear_tf:
+            values = np.log(values) + 1.0
+        values *= self.idf[columns]
+        norm = np.sqrt(values @ values)
+        if norm > 0:
+            values /= norm
+        return sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, len(self.idf)))
 
     def to_json(self):
         return {
@@ -247,7 +269,7 @@ class ReplyIndex:
                 if not keep.any():
                     del self.parts_[key]
                     continue
-                part["X"] = part["X"][np.flatnonzero(keep)]
+                part["XT"] = part["XT"][:, np.flatnonzero(keep)].tocsr()
                 part["entries"] = [e for e, k in zip(part["entries"], keep) if k]
             for group in remove:
                 self.group_tags_.pop(group, None)
@@ -291,9 +313,9 @@ class ReplyIndex:
     def _append(self, key, X, entries):
         part = self.parts_.get(key)
         if part is None:
-            self.parts_[key] = {"X": X.tocsr(), "entries": entries}
+            self.parts_[key] = {"XT": X.T.tocsr(), "entries": entries}
         else:
-            part["X"] = sp.vstack([part["X"], X], format="csr")
+            part["XT"] = sp.hstack([part["XT"], X.T], format="csr")
             part["entries"].extend(entries)
 
     def _check_fitted(self):
@@ -304,13 +326,13 @@ class ReplyIndex:
     @property
     def n_rows(self):
         """Number of indexed replies."""
-        return sum(part["X"].shape[0] for part in getattr(self, "parts_", {}).values())
+        return sum(part["XT"].shape[1] for part in getattr(self, "parts_", {}).values())
 
     def counts(self):
         """``{language: {intent: n_rows}}``."""
         out = {}
         for (language, intent), part in sorted(self.parts_.items()):
-            out.setdefault(language, {})[intent] = part["X"].shape[0]
+            out.setdefault(language, {})[intent] = part["XT"].shape[1]
         return out
 
     def groups(self):
@@ -348,13 +370,13 @@ class ReplyIndex:
             keys = [(language, str(intent))] if (language, str(intent)) in self.parts_ else []
         if not keys:
             return []
-        q = vectorizer.transform([str(text)])
+        q = vectorizer.transform_one(str(text))
         if q.nnz == 0:
             return []
         candidates = []
         for key in keys:
             part = self.parts_[key]
-            scores = (part["X"] @ q.T).toarray().ravel()
+            scores = (q @ part["XT"]).toarray().ravel()
             n_take = min(len(scores), max(k * 8, 16))
             top = np.argpartition(-scores, n_take - 1)[:n_take] if n_take < len(scores) else np.arange(len(scores))
             candidates.extend((float(scores[i]), key, int(i)) for i in top if scores[i] > 0)
@@ -400,7 +422,7 @@ class ReplyIndex:
         def write_files(directory):
             for language in languages:
                 keys = sorted(key for key in self.parts_ if key[0] == language)
-                blocks = [self.parts_[key]["X"] for key in keys]
+                blocks = [self.parts_[key]["XT"].T for key in keys]
                 n_features = len(self.vectorizers_[language].idf)
                 X = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, n_features))
                 entries = [dict(e, intent=key[1]) for key in keys for e in self.parts_[key]["entries"]]
@@ -466,7 +488,7 @@ class ReplyIndex:
                 for i, entry in enumerate(entries):
                     by_intent.setdefault(entry.pop("intent", ""), []).append(i)
                 for intent, idx in by_intent.items():
-                    index.parts_[(language, intent)] = {"X": X[idx], "entries": [entries[i] for i in idx]}
+                    index.parts_[(language, intent)] = {"XT": X[idx].T.tocsr(), "entries": [entries[i] for i in idx]}
             index.group_tags_ = {str(k): str(v) for k, v in _read_json(path / "groups.json").items()}
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, artifacts.ArtifactError):

@@ -130,3 +130,11 @@ def test_tampered_or_foreign_artifacts_are_refused(tmp_path):
 def test_empty_index_saves_and_loads(tmp_path):
     path = ReplyIndex().fit([]).save(tmp_path / "empty")
     assert ReplyIndex.load(path).search("余额", language="zh") == []
+
+
+def test_fast_query_encoding_matches_the_vectorizer():
+    index = ReplyIndex().fit(RECORDS)
+    for language, text in (("zh", "我想查询余额，谢谢！"), ("en", "How do I CHECK my balance??"), ("zh", "完全没见过的字")):
+        vectorizer = index.vectorizers_[language]
+        fast, slow = vectorizer.transform_one(text), vectorizer.transform([text])
+        assert abs(fast - slow).max() < 1e-12 if slow.nnz else fast.nnz == 0
