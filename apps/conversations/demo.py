@@ -1409,7 +1409,10 @@ def _customer_turn(rng, language, intent, sentiment, slots, used, last, ambiguou
         i = rng.choice(unused)
         used.add(i)
         return _finish_sentence(follow[i].format_map(slots), language), ANSWERS[intent][1][i]
-    return _finish_sentence(rng.choice(gen["follow"][sentiment]).format_map(slots), language), None
+    generic = [t for t in gen["follow"][sentiment] if t not in used] or gen["follow"][sentiment]
+    text = rng.choice(generic)
+    used.add(text)
+    return _finish_sentence(text.format_map(slots), language), None
 
 
 def _agent_turn(rng, language, intent, sentiment, slots, used, *, hint, first, last, good) -> str:

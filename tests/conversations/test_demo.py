@@ -156,6 +156,8 @@ def test_messages_alternate_and_timestamps_are_realistic(zh):
         assert 2 <= len(talk) <= 8 and len(msgs) <= 8
         assert [m["speaker"] for m in talk] == ["customer", "agent"] * (len(talk) // 2) + ["customer"] * (len(talk) % 2)
         assert all(m["text"].strip() for m in msgs)
+        customer_turns = [m["text"] for m in talk[2::2]]
+        assert len(set(customer_turns)) == len(customer_turns)
         times = [m["sent_at"] for m in msgs]
         assert times == sorted(times) and times[0] == c["started_at"]
         assert start <= c["started_at"] < ANCHOR
