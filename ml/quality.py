@@ -49,6 +49,31 @@ def target_encode(keys, y, smoothing, global_mean):
     return {key: (sums[key] + smoothing * global_mean) / (counts[key] + smoothing) for key in sums}
 
 
+def out_of_fold_encode(keys, y, folds, smoothing):
+    """Target encoding of training rows where no row sees its own label.
+
+    Each row gets the smoothed mean of its key over the other folds (the other folds'
+    mean for a key unseen there).
+
+    Parameters
+    ----------
+    keys : sequence of str
+    y : ndarray
+    folds : list of (train_index, test_index)
+    smoothing : float
+
+    Returns
+    -------
+    ndarray
+    """
+    column = np.full(len(keys), np.nan)
+    for train, test in folds:
+        fold_mean = float(y[train].mean())
+        table = target_encode([keys[i] for i in train], y[train], smoothing, fold_mean)
+        column[test] = [table.get(keys[i], fold_mean) for i in test]
+    return column
+
+
 def _key_strings(series):
     return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in series]
 
@@ -146,12 +171,7 @@ class QualityRegressor(TextModel):
         oof_groups = {}
         for key in self.group_keys_:
             values = _key_strings(frame[key])
-            column = np.full(len(texts), np.nan)
-            for train, test in folds:
-                fold_mean = float(y[train].mean())
-                table = target_encode([values[i] for i in train], y[train], self.smoothing, fold_mean)
-                column[test] = [table.get(values[i], fold_mean) for i in test]
-            oof_groups[key] = column
+            oof_groups[key] = out_of_fold_encode(values, y, folds, self.smoothing)
             self.group_encodings_[key] = target_encode(values, y, self.smoothing, self.global_mean_)
 
         text_column = None

@@ -31,25 +31,38 @@ SCRATCH_CONFIG = {
 }
 
 
-def train_wordpiece(texts, vocab_size=8000):
-    """Train a BERT-style WordPiece tokenizer on ``texts``.
+def train_wordpiece(texts, vocab_size=8000, min_frequency=2):
+    """Build a BERT-style WordPiece tokenizer from ``texts``, deterministically.
 
-    CJK characters are split into single characters by the normaliser, so Chinese needs
-    no segmenter.
+    The vocabulary holds every character seen (as a word start and as a ``##``
+    continuation) and the most frequent whole words (ties broken alphabetically), so any
+    word can be spelt. CJK characters are split into single characters by the BERT
+    normaliser, so Chinese needs no segmenter.
 
     Returns
     -------
     transformers.PreTrainedTokenizerFast
     """
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from collections import Counter
+
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=2)
-    tokenizer.train_from_iterator(texts, trainer)
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts, chars = Counter(), set()
+    for text in texts:
+        for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)):
+            counts[word] += 1
+            chars.update(word)
+    pieces = sorted(chars) + ["##" + ch for ch in sorted(chars)]
+    words = [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_frequency and len(w) > 1]
+    tokens = SPECIAL_TOKENS + pieces + words[:max(0, vocab_size - len(SPECIAL_TOKENS) - len(pieces))]
+    vocab = {token: i for i, token in enumerate(tokens)}
+    tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", continuing_subword_prefix="##"))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
+    cls_id, sep_id = vocab["[CLS]"], vocab["[SEP]"]
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],

@@ -1,0 +1,200 @@
+"""Benchmark the ML backends on BANKING77 and waimai_10k (fixed 80/20 splits).
+
+Each (dataset, backend) runs in its own subprocess so that peak memory (RSS) is per run.
+Prints a markdown table (and optionally writes JSON).
+
+    .venv/bin/python bench/ml_bench.py --data-dir ../shared/datasets \\
+        --backends linear,embedding,ensemble,transformer
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DATASETS = {
+    # name: (relative csv path, text column, label column, task)
+    "banking77": ("banking77/train.csv", "text", "category", "intent"),
+    "waimai_10k": ("waimai_10k/waimai_10k.csv", "review", "label", "sentiment"),
+}
+
+
+def backend_params(dataset, backend, args):
+    """Hyperparameters of a backend on a dataset (a Chinese model never uses the English checkpoint)."""
+    zh = dataset == "waimai_10k"
+    transformer = {"max_steps": args.transformer_steps, "progress": False}
+    if zh:
+        transformer.update(checkpoint="scratch", epochs=8, learning_rate=5e-4, max_length=96, batch_size=32,
+                           eval_steps=150)
+    else:
+        transformer.update(epochs=8, learning_rate=1e-4, max_length=64, batch_size=32, eval_steps=150)
+    if backend == "transformer":
+        return transformer
+    if backend == "embedding":
+        return {}
+    if backend == "ensemble":
+        if zh:
+            return {"backends": ["linear", "transformer"], "member_params": {"transformer": transformer}}
+        return {"backends": ["linear", "embedding"]}
+    return {}
+
+
+def split(dataset, data_dir):
+    """The fixed split of the datasets README: stratified 20 % validation, random_state=0."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    rel, text_col, label_col, task = DATASETS[dataset]
+    df = pd.read_csv(Path(data_dir) / rel)
+    train, val = train_test_split(df, test_size=0.2, stratify=df[label_col], random_state=0)
+    return task, train[text_col].astype(str).tolist(), train[label_col].tolist(), \
+        val[text_col].astype(str).tolist(), val[label_col].tolist()
+
+
+def run_one(dataset, backend, args):
+    """Train and measure one backend on one dataset (called in a subprocess)."""
+    import numpy as np
+    import torch
+
+    import ml
+    from ml.evaluate import classification_report
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if dataset == "waimai_10k" and backend == "embedding" and not args.zh_checkpoint:
+        return {"skipped": "no local Chinese checkpoint (the English one must not serve Chinese)"}
+    params = backend_params(dataset, backend, args)
+    if dataset == "waimai_10k" and backend == "embedding":
+        params["checkpoint"] = args.zh_checkpoint
+    task, train_x, train_y, val_x, val_y = split(dataset, args.data_dir)
+    model = ml.build(task, backend, random_state=0, **params)
+    start = time.perf_counter()
+    model.fit(train_x, train_y)
+    train_s = time.perf_counter() - start
+    proba = model.predict_proba(val_x)
+    report = classification_report(val_y, model.classes_[proba.argmax(1)], proba, model.classes_)
+
+    single = val_x[:200]
+    model.predict_proba(single[:1])
+    start = time.perf_counter()
+    for text in single:
+        model.predict_proba([text])
+    batch1 = len(single) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for i in range(0, len(val_x), 256):
+        model.predict_proba(val_x[i:i + 256])
+    batch256 = len(val_x) / (time.perf_counter() - start)
+    result = {
+        "accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "ece": report["ece"],
+        "train_s": train_s, "texts_per_s_batch1": batch1, "texts_per_s_batch256": batch256,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "device": "cuda" if torch.cuda.is_available() and backend in ("embedding", "transformer", "ensemble") else "cpu",
+        "n_train": len(train_x), "n_val": len(val_x), "params": params,
+    }
+    if backend == "transformer" or (backend == "ensemble" and "transformer" in params.get("backends", [])):
+        member = model if backend == "transformer" else model.members_[-1]
+        result["transformer_steps"] = member.steps_
+        result["transformer_best_val"] = member.best_val_accuracy_
+        result["transformer_source"] = member.source_.get("checkpoint")
+    if backend == "linear" and args.threads in (None, 1):
+        result["linear_one_core"] = True
+    return result
+
+
+def machine():
+    """A one-line description of this machine."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {gpu}; Python {platform.python_version()}, "
+            f"torch {torch.__version__}")
+
+
+def table(rows):
+    """Markdown table of the results."""
+    lines = ["| dataset | backend | device | accuracy | macro-F1 | ECE | train s | texts/s batch 1 | "
+             "texts/s batch 256 | peak RSS MB | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        r = row["result"]
+        if "skipped" in r or "error" in r:
+            lines.append(f"| {row['dataset']} | {row['backend']} | | | | | | | | | {r.get('skipped') or r.get('error')} |")
+            continue
+        note = ""
+        if "transformer_steps" in r:
+            note = (f"transformer ({r['transformer_source'] if r['transformer_source'] == 'scratch' else 'MiniLM'}) "
+                    f"stopped after {r['transformer_steps']} steps (budget {row.get('budget')} steps)")
+        lines.append(
+            f"| {row['dataset']} | {row['backend']} | {r['device']} | {100 * r['accuracy']:.2f} | "
+            f"{100 * r['macro_f1']:.2f} | {r['ece']:.3f} | {r['train_s']:.1f} | {r['texts_per_s_batch1']:.0f} | "
+            f"{r['texts_per_s_batch256']:.0f} | {r['peak_rss_mb']:.0f} | {note} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "datasets"))
+    parser.add_argument("--backends", default="linear,embedding,ensemble,transformer")
+    parser.add_argument("--datasets", default="banking77,waimai_10k")
+    parser.add_argument("--transformer-steps", type=int, default=600,
+                        help="training budget (optimiser steps, batch 32) of the transformer backend")
+    parser.add_argument("--zh-checkpoint", default=None, help="local Chinese checkpoint for embedding")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--json", default=None, help="also write results to this JSON file")
+    parser.add_argument("--single", nargs=2, metavar=("DATASET", "BACKEND"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    if args.single:
+        print(json.dumps(run_one(args.single[0], args.single[1], args)))
+        return 0
+    for name in args.datasets.split(","):
+        if not (Path(args.data_dir) / DATASETS[name][0]).is_file():
+            parser.error(f"dataset file not found: {Path(args.data_dir) / DATASETS[name][0]}")
+    rows = []
+    for dataset in args.datasets.split(","):
+        for backend in args.backends.split(","):
+            cmd = [sys.executable, __file__, "--single", dataset, backend, "--data-dir", args.data_dir,
+                   "--transformer-steps", str(args.transformer_steps)]
+            if args.zh_checkpoint:
+                cmd += ["--zh-checkpoint", args.zh_checkpoint]
+            if args.threads:
+                cmd += ["--threads", str(args.threads)]
+            print(f"running {dataset} / {backend} ...", file=sys.stderr, flush=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                result = {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+                print(proc.stderr[-3000:], file=sys.stderr)
+            else:
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(json.dumps(result), file=sys.stderr, flush=True)
+            rows.append({"dataset": dataset, "backend": backend, "result": result,
+                         "budget": args.transformer_steps})
+    print(f"Machine: {machine()}\n")
+    print(table(rows))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"machine": machine(), "rows": rows}, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Fixtures of the ml tests: small slices of the shared data sets (no Django, no DB)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+DATASETS = Path(os.environ.get("ML_DATASETS_DIR", Path(__file__).resolve().parents[3] / "shared" / "datasets"))
+BANKING = DATASETS / "banking77" / "train.csv"
+WAIMAI = DATASETS / "waimai_10k" / "waimai_10k.csv"
+
+# five easily confused-by-words but distinct intents; chance accuracy is 20 %
+INTENTS = ("card_arrival", "exchange_rate", "lost_or_stolen_card", "top_up_failed", "cash_withdrawal_charge")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Tests run beside other work on small machines: avoid thread oversubscription."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _require(path):
+    if not path.is_file():
+        pytest.skip(f"shared data set not found: {path} (set ML_DATASETS_DIR)")
+
+
+@pytest.fixture(scope="session")
+def banking_slice():
+    """(train_texts, train_labels, test_texts, test_labels): 5 intents, 40 + 20 texts each."""
+    _require(BANKING)
+    import pandas as pd
+
+    df = pd.read_csv(BANKING)
+    df = df[df.category.isin(INTENTS)]
+    train, test = [], []
+    for _, group in df.groupby("category", sort=True):
+        group = group.sample(frac=1.0, random_state=0)
+        train.append(group.iloc[:40])
+        test.append(group.iloc[40:60])
+    train, test = pd.concat(train).sample(frac=1.0, random_state=1), pd.concat(test)
+    return train.text.tolist(), train.category.tolist(), test.text.tolist(), test.category.tolist()
+
+
+@pytest.fixture(scope="session")
+def waimai_slice():
+    """(train_texts, train_labels, test_texts, test_labels): balanced Chinese reviews, labels 0/1."""
+    _require(WAIMAI)
+    import pandas as pd
+
+    df = pd.read_csv(WAIMAI)
+    parts = [df[df.label == label].sample(300, random_state=0) for label in (0, 1)]
+    df = pd.concat(parts).sample(frac=1.0, random_state=0)
+    train, test = df.iloc[:400], df.iloc[400:]
+    return train.review.tolist(), train.label.tolist(), test.review.tolist(), test.label.tolist()
