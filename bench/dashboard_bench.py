@@ -10,6 +10,7 @@ at the newest conversation), filtered variants and an all-time range; median of 
 warm-up, plus each selector's median. Data is reused across runs unless ``--refill`` or N differs.
 """
 import argparse
+import datetime as dt
 import os
 import statistics
 import sys
@@ -140,8 +141,7 @@ def main() -> None:
         "overview, 30 days, channel=app": "/dashboard/?channel=app",
         "overview, 30 days, team=team-3": "/dashboard/?team=team-3",
         "overview, 30 days, intent=投诉建议": "/dashboard/?intent=投诉建议",
-        "overview, 7 days": f"/dashboard/?date_from={latest.replace(day=1) if latest.day > 7 else latest}"
-                            f"&date_to={latest}",
+        "overview, 7 days": f"/dashboard/?date_from={latest - dt.timedelta(days=6)}&date_to={latest}",
         "overview, all time (1 year)": f"/dashboard/?date_from={all_from}&date_to={latest}",
         "conversation list, 30 days (page 1)": "/dashboard/conversations/",
         "agent report, 30 days": "/dashboard/agents/1/",
@@ -156,13 +156,13 @@ def main() -> None:
 
     print("\nper selector, default 30-day range:")
     f = selectors.ConversationFilters().with_default_range()
-    for name in ("overview_daily", "overview_mix", "overview_heatmap", "overview_agents"):
+    for name in ("overview_hourly", "overview_mix", "overview_agents"):
         fn = getattr(selectors, name)
         print(f"  {name:<42} {median_ms(lambda: fn(f), args.runs):8.1f} ms")
-    print(f"  {'overview_data (all four + folding)':<42} {median_ms(lambda: selectors.overview_data(f), args.runs):8.1f} ms")
+    print(f"  {'overview_data (all three + folding)':<42} {median_ms(lambda: selectors.overview_data(f), args.runs):8.1f} ms")
     f_all = selectors.ConversationFilters(date_from=all_from, date_to=latest)
     print("\nper selector, all time (1 year):")
-    for name in ("overview_daily", "overview_mix", "overview_heatmap", "overview_agents"):
+    for name in ("overview_hourly", "overview_mix", "overview_agents"):
         fn = getattr(selectors, name)
         print(f"  {name:<42} {median_ms(lambda: fn(f_all), args.runs):8.1f} ms")
 
