@@ -53,7 +53,7 @@ test-fast: install
 ## vendor: refresh the Chart.js file committed under static/vendor (needs npm)
 vendor:
 	npm ci --no-audit --no-fund
-	mkdir -p static/vendor/chartjs && cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
+	mkdir -p static/vendor/chartjs && cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map node_modules/chart.js/LICENSE.md static/vendor/chartjs/
 
 bench-ingest: install
 	$(PY) bench/ingest_bench.py
