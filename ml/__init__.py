@@ -11,10 +11,11 @@ Pure Python (never imports Django). Use :func:`build` to create an estimator and
 
 import importlib
 
+from ml import evaluate, features
 from ml.artifacts import ArtifactError, read_manifest
 from ml.base import CLASSIFICATION_TASKS, REGRESSION_TASKS, TASKS
 
-__all__ = ["ArtifactError", "BACKENDS", "TASKS", "build", "load"]
+__all__ = ["ArtifactError", "BACKENDS", "TASKS", "build", "evaluate", "features", "load"]
 
 # backend name -> (module, class name)
 _REGISTRY = {
