@@ -162,3 +162,24 @@ def test_suggest_without_an_index_returns_rules_and_no_replies(no_rules, setting
     assert suggest(intent="", sentiment="", quality=None, text="你好", language="zh") == {
         "suggestions": ["x-zh"], "replies": []}
     reply_index_clear_cache()
+
+
+def test_admin_pages_edit_rules_and_refresh_the_cache(no_rules, admin_user_client):
+    rule("old", intent="投诉建议")
+    assert texts(intent="投诉建议") == ["old-en"]
+    changelist = admin_user_client.get("/admin/scoring/suggestionrule/")
+    assert changelist.status_code == 200 and "old-zh" in changelist.content.decode()
+    add = admin_user_client.get("/admin/scoring/suggestionrule/add/")
+    assert add.status_code == 200 and '<option value="投诉建议">' in add.content.decode()
+    response = admin_user_client.post("/admin/scoring/suggestionrule/add/", {
+        "intent": "投诉建议", "sentiment": "negative", "min_quality": "", "max_quality": "3",
+        "text_zh": "立即致电客户", "text_en": "Call the customer back now", "priority": "1", "active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert texts(intent="投诉建议", sentiment="negative", quality=2.0) == ["Call the customer back now", "old-en"]
+    new = SuggestionRule.objects.get(text_zh="立即致电客户")
+    response = admin_user_client.post("/admin/scoring/suggestionrule/", {
+        "action": "deactivate", "_selected_action": [new.pk], "index": 0,
+    })
+    assert response.status_code == 302
+    assert texts(intent="投诉建议", sentiment="negative", quality=2.0) == ["old-en"]
