@@ -125,7 +125,8 @@ def test_quality_train_and_evaluate(tmp_path, capsys):
     frame["text"], frame["score"] = texts, y
     frame.to_csv(tmp_path / "q.csv", index=False)
     assert main(["train", "--task", "quality", "--backend", "quality", "--data", str(tmp_path / "q.csv"),
-                 "--label-col", "score", "--out", str(tmp_path / "q")]) == 0
+                 "--label-col", "score", "--out", str(tmp_path / "q"), "--param", "max_iter=50",
+                 "--param", "n_folds=3"]) == 0
     capsys.readouterr()
     assert main(["evaluate", "--model", str(tmp_path / "q"), "--data", str(tmp_path / "q.csv"),
                  "--label-col", "score", "--json"]) == 0
