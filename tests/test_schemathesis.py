@@ -82,7 +82,7 @@ def _exercise(operation, mode: GenerationMode, n: int, headers: dict, seen: Coun
                 reported.add(key)
                 failures.append(
                     f"{operation.label} [{mode.value}] -> {response.status_code}\n    "
-                    f"{case.as_curl_command(headers={'Authorization': '[key]'})}"
+                    f"{case.as_curl_command(headers={'Authorization': '[key]'})[:800]}"
                 )
 
     try:
