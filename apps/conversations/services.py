@@ -112,11 +112,12 @@ def conversations_upsert(*, items: list[dict], batch_size: int = 1000) -> Upsert
             result.created = len(new_rows)
         if changed_rows:
             objs = {c.external_id: c for c in Conversation.objects.filter(external_id__in=[k for k, _ in changed_rows])}
+            now = timezone.now()  # bulk_update skips auto_now; the reply index reads updated_at
             for key, row in changed_rows:
-                for f, v in {**row, **PREDICTION_RESET}.items():
+                for f, v in {**row, **PREDICTION_RESET, "updated_at": now}.items():
                     setattr(objs[key], f, v)
             Conversation.objects.bulk_update(
-                objs.values(), [*CONVERSATION_FIELDS, *PREDICTION_RESET], batch_size=batch_size
+                objs.values(), [*CONVERSATION_FIELDS, *PREDICTION_RESET, "updated_at"], batch_size=batch_size
             )
             changed_ids = [c.pk for c in objs.values()]
             Message.objects.filter(conversation_id__in=changed_ids).delete()

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils import timezone
 
 
 @dataclass
@@ -63,7 +64,12 @@ def bulk_upsert(
         model.objects.bulk_create(to_create, batch_size=batch_size)
         result.created = len(to_create)
     if to_update:
-        model.objects.bulk_update(to_update, [f for f in fields], batch_size=batch_size)
+        stamp = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        now = timezone.now()
+        for obj in to_update:  # bulk_update skips auto_now fields
+            for name in stamp:
+                setattr(obj, name, now)
+        model.objects.bulk_update(to_update, [*fields, *stamp], batch_size=batch_size)
         result.updated = len(to_update)
     result.ids = dict(model.objects.filter(**{f"{key}__in": list(by_key)}).values_list(key, "pk"))
     return result

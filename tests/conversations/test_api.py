@@ -156,3 +156,12 @@ def test_schema_and_docs(admin_user_client):
     assert schema.status_code == 200
     docs = admin_user_client.get("/api/docs/")
     assert docs.status_code == 200 and b"cdn" not in docs.content.lower()
+
+
+def test_changed_conversation_bumps_updated_at(api_client):
+    api_client.post("/api/v1/conversations/bulk", {"items": make_items(1)}, format="json")
+    before = Conversation.objects.get().updated_at
+    items = make_items(1)
+    items[0]["csat"] = 5 if items[0]["csat"] != 5 else 4
+    api_client.post("/api/v1/conversations/bulk", {"items": items}, format="json")
+    assert Conversation.objects.get().updated_at > before
