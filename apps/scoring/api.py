@@ -25,10 +25,24 @@ MAX_BATCH = 100
 MAX_SUGGESTIONS = 5
 
 
+_suggest_fn = None
+
+
+def _suggester():
+    """``apps.scoring.suggestions.suggest`` when that module exists (resolved once per process)."""
+    global _suggest_fn
+    if _suggest_fn is None:
+        try:
+            from apps.scoring.suggestions import suggest
+        except ImportError:
+            suggest = False
+        _suggest_fn = suggest
+    return _suggest_fn
+
+
 def _suggest(*, intent, sentiment, quality, text, language):
-    try:
-        from apps.scoring.suggestions import suggest
-    except ImportError:
+    suggest = _suggester()
+    if not suggest:
         return {"suggestions": [], "replies": []}
     try:
         out = suggest(intent=intent, sentiment=sentiment, quality=quality, text=text, language=language, k_replies=3)

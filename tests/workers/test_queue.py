@@ -156,19 +156,19 @@ def test_sigkill_mid_job_loses_and_duplicates_nothing(worker_factory, production
 
     from apps.scoring.services import score_job_submit
 
-    make_conversations(3000, seed=7, prefix="K")
+    make_conversations(1500, seed=7, prefix="K")
     env = {"CELERY_VISIBILITY_TIMEOUT": "3"}  # redeliver the dead worker's chunk within seconds
     first = worker_factory(**env)
-    job, _ = score_job_submit(params={"all": True, "chunk_size": 100})
-    wait_for(lambda: Job.objects.get(pk=job.pk).done >= 300, "some chunks done", [first])
+    job, _ = score_job_submit(params={"all": True, "chunk_size": 50})
+    wait_for(lambda: Job.objects.get(pk=job.pk).done >= 200, "some chunks done", [first])
     first.kill()
     mid = Job.objects.get(pk=job.pk)
     assert mid.status == "running" and mid.done < mid.total, "the job finished before the kill; use more data"
     second = worker_factory(**env)
     job = wait_for(lambda: _finished(job.pk), "the job after the restart", [first, second], deadline=180)
     assert (job.status, job.done, job.failed) == ("succeeded", job.total, 0), job.error
-    assert job.total == 3120
-    _assert_one_prediction_each(job, 3120)
+    assert job.total == 1620
+    _assert_one_prediction_each(job, 1620)
 
 
 def test_nightly_assessment_fired_twice_aggregates_once(worker_factory, production):
