@@ -30,7 +30,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=csplatform.settings \
     VAR_DIR=/var/lib/csplatform \
     MODEL_STORE=/var/lib/csplatform/models \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     PORT=8000
@@ -39,8 +38,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app \
- && mkdir -p /var/lib/csplatform/models /tmp/prometheus \
- && chown -R app:app /var/lib/csplatform /tmp/prometheus
+ && mkdir -p /var/lib/csplatform/models \
+ && chown -R app:app /var/lib/csplatform
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=app:app . /app

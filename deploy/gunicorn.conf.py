@@ -4,10 +4,10 @@ Every value can be overridden from the environment (``GUNICORN_*``), so one file
 container, the load test and a bare-metal host.
 
 Metrics: each worker is a separate process, so prometheus_client runs in multiprocess mode.
-``PROMETHEUS_MULTIPROC_DIR`` must be set *before* any worker imports prometheus_client; this
-file (read by the master first) sets it, empties the directory when the master starts and
-marks a worker's files dead when it exits (``child_exit``), so gauges of dead workers vanish
-and counters of dead workers keep counting.
+``PROMETHEUS_MULTIPROC_DIR`` must be set *before* any process imports prometheus_client; this
+file (read by the master first, before ``preload_app`` imports Django) sets it, empties the
+directory once per master start and marks a worker's files dead when it exits (``child_exit``),
+so gauges of dead workers vanish and counters of dead workers keep counting.
 """
 import multiprocessing
 import os
@@ -17,6 +17,29 @@ from pathlib import Path
 _var_dir = Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_var_dir / "prometheus"))
 PROMETHEUS_MULTIPROC_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def _reset_multiproc_dir() -> None:
+    """Empty the directory once per master: files of a previous run would add to this run's counters.
+
+    Runs when the master reads this file, i.e. before ``preload_app`` imports the application
+    (which already writes value files); a configuration reload (HUP) keeps the live files.
+    """
+    marker = "_CSP_PROMETHEUS_DIR_RESET_BY"
+    if os.environ.get(marker) == str(os.getpid()):
+        return
+    shutil.rmtree(PROMETHEUS_MULTIPROC_DIR, ignore_errors=True)
+    PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ[marker] = str(os.getpid())
+
+
+_reset_multiproc_dir()
+
+# One BLAS/OpenMP thread per worker process. The workers already fill the cores, extra threads
+# only contend (a one-text prediction gains nothing from them), and GNU OpenMP is not
+# fork-safe: a pool started in the master (preload) deadlocks the forked workers.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM"):
+    os.environ.setdefault(_var, "false" if _var == "TOKENIZERS_PARALLELISM" else "1")
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Sync workers: predictions are CPU-bound (scikit-learn), so threads would only contend for
@@ -50,10 +73,38 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path
 
 
 def on_starting(server):
-    # Files from a previous run would be summed into this one's counters.
-    if PROMETHEUS_MULTIPROC_DIR.exists():
-        shutil.rmtree(PROMETHEUS_MULTIPROC_DIR, ignore_errors=True)
     PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def when_ready(server):
+    """Load the production models in the master, before the workers fork (``preload_app``).
+
+    Workers then share the estimators copy-on-write instead of each spending seconds loading
+    them on its first request (which, under load, shows up as a burst of timeouts).
+    ``GUNICORN_WARM_MODELS=false`` turns it off.
+    """
+    if not preload_app or os.environ.get("GUNICORN_WARM_MODELS", "true").lower() not in ("1", "true", "yes"):
+        return
+    try:
+        from apps.scoring import services
+
+        samples = ["您好，我想查询一下账户余额", "I want to reset my online banking password."]
+        results = services.predict_texts(texts=samples)
+        try:  # the suggestion rules and reply index are part of the predict answer too
+            from apps.scoring.suggestions import suggest
+
+            for text, result in zip(samples, results):
+                suggest(intent=result["intent"], sentiment=result["sentiment"], quality=result["quality_score"],
+                        text=text, language=None, k_replies=3)
+        except ImportError:
+            pass
+        server.log.info("production models loaded in the master: %s", results[0].get("model_versions"))
+    except Exception as exc:  # no model in production yet: workers load lazily later
+        server.log.warning("models not preloaded (%s: %s)", type(exc).__name__, exc)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
 
 
 def post_fork(server, worker):

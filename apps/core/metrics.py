@@ -29,6 +29,11 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client import multiprocess
 
+# In multiprocess mode every process that imports this module writes value files; a missing
+# directory (a management command run with the variable inherited) must not crash it.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 PREDICTION_LATENCY = Histogram(
     "csp_prediction_seconds",
     "Time to predict one request (all tasks), by production model versions.",

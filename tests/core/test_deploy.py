@@ -134,20 +134,26 @@ def test_dockerfile_is_multi_stage_non_root_with_health_check():
 
 def test_gunicorn_config_sets_up_multiprocess_metrics(tmp_path, monkeypatch):
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.delenv("_CSP_PROMETHEUS_DIR_RESET_BY", raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    config = runpy.run_path(str(REPO / "deploy" / "gunicorn.conf.py"))
+    stale = tmp_path / "prometheus" / "counter_999.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
     try:
+        config = runpy.run_path(str(REPO / "deploy" / "gunicorn.conf.py"))
         assert config["PROMETHEUS_MULTIPROC_DIR"] == tmp_path / "prometheus"
-        stale = tmp_path / "prometheus" / "counter_999.db"
-        stale.parent.mkdir(parents=True)
-        stale.write_bytes(b"old")
-        config["on_starting"](None)
         assert (tmp_path / "prometheus").is_dir() and not stale.exists()
+        # A second read of the file by the same master (HUP) keeps the live files.
+        live = tmp_path / "prometheus" / "counter_1000.db"
+        live.write_bytes(b"live")
+        runpy.run_path(str(REPO / "deploy" / "gunicorn.conf.py"))
+        assert live.exists()
         assert config["workers"] >= 2 and callable(config["child_exit"])
     finally:
         import os
 
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        os.environ.pop("_CSP_PROMETHEUS_DIR_RESET_BY", None)
 
 
 @pytest.mark.skipif(
