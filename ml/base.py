@@ -178,10 +178,64 @@ class TextClassifier(TextModel):
             return np.zeros((0, len(self.classes_)))
         return self._predict_proba(texts)
 
+    def fit_oof(self, texts, y, cv=5, random_state=0):
+        """Fit on all of ``texts`` and return out-of-fold probabilities of the training texts.
+
+        Row ``i`` comes from a model that never saw text ``i`` (stratified ``cv``-fold
+        cross-validation inside the given training data); rows a backend cannot provide
+        are NaN. Ensembles fit their member weights on these rows, so nothing outside
+        the training data is used.
+
+        Parameters
+        ----------
+        texts : sequence of str
+        y : sequence of labels
+        cv : int
+            Number of folds.
+        random_state : int
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_classes), columns in ``classes_`` order
+        """
+        texts = as_texts(texts)
+        y = np.asarray(list(y))
+        self.fit(texts, y)
+        y_index = np.searchsorted(self.classes_, y)
+        return self._oof_proba(texts, y_index, cv_folds(y_index, cv, random_state))
+
+    def _oof_proba(self, texts, y, folds):
+        """Out-of-fold probabilities by refitting a clone on each fold (overridable)."""
+        from sklearn.base import clone
+
+        oof = np.full((len(texts), len(self.classes_)), np.nan)
+        for train, test in folds:
+            model = clone(self).fit([texts[i] for i in train], self.classes_[y[train]])
+            oof[test] = expand_proba(model, self.classes_, model.predict_proba([texts[i] for i in test]))
+        return oof
+
     def predict(self, texts):
         """Most probable class of each text."""
         proba = self.predict_proba(texts)
         return self.classes_[np.argmax(proba, axis=1)] if len(proba) else self.classes_[:0]
+
+
+def cv_folds(y_index, cv=5, random_state=0):
+    """Stratified ``(train, test)`` index pairs; empty when a class has fewer than 2 texts."""
+    from sklearn.model_selection import StratifiedKFold
+
+    n_splits = int(min(cv, np.bincount(y_index).min()))
+    if n_splits < 2:
+        return []
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return list(folds.split(np.zeros(len(y_index)), y_index))
+
+
+def expand_proba(model, classes, proba):
+    """Place ``proba`` (columns ``model.classes_``) into columns of ``classes`` (zeros elsewhere)."""
+    out = np.zeros((len(proba), len(classes)))
+    out[:, np.searchsorted(classes, model.classes_)] = proba
+    return out
 
 
 def write_json(path, data):

@@ -7,12 +7,13 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from ml import artifacts
-from ml.base import CONFIG, TextClassifier, read_json, write_json
+from ml.base import CONFIG, TextClassifier, cv_folds, expand_proba, read_json, write_json
 from ml.encoder import SentenceEncoder, checkpoint_digest, default_checkpoint, resolve_checkpoint
 from ml.seed import resolve_seed, set_seed
 
 HEAD_FILE = "head.skops"
 CHECKPOINT_DIR = "checkpoint"
+C_GRID = (3.0, 10.0, 30.0, 100.0)
 TRUSTED_TYPES = (
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.linear_model.LogisticRegression",
@@ -30,8 +31,10 @@ class EmbeddingClassifier(TextClassifier):
     task : {"intent", "sentiment"}
     checkpoint : str, optional
         Local Hugging Face checkpoint directory; default the packaged all-MiniLM-L6-v2.
-    C : float
+    C : float or "cv"
         Inverse regularisation of the head (embeddings are unit vectors, so it is large).
+        ``"cv"`` picks it from ``C_GRID`` by stratified 3-fold cross-validation (log-loss)
+        on the training embeddings only.
     batch_size : int
     max_length : int
     device : str, optional
@@ -47,7 +50,7 @@ class EmbeddingClassifier(TextClassifier):
         self,
         task="intent",
         checkpoint=None,
-        C=30.0,
+        C="cv",
         batch_size=64,
         max_length=128,
         device=None,
@@ -79,14 +82,47 @@ class EmbeddingClassifier(TextClassifier):
         """Sentence embeddings of ``texts`` (n_texts, dim)."""
         return self._encoder().encode(list(texts), self.batch_size, self.progress)
 
+    def _head(self, C):
+        return LogisticRegression(C=C, max_iter=self.max_iter, random_state=self._seed)
+
     def _fit(self, texts, y):
-        seed = resolve_seed(self.random_state)
-        set_seed(seed)
+        self._seed = resolve_seed(self.random_state)
+        set_seed(self._seed)
         self.checkpoint_path_ = resolve_checkpoint(self.checkpoint)
         self.checkpoint_sha256_ = checkpoint_digest(self.checkpoint_path_)
         self.encoder_ = None
         X = self.embed(texts)
-        self.head_ = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=seed).fit(X, y)
+        self.C_ = float(self._select_C(X, y) if self.C == "cv" else self.C)
+        self.head_ = self._head(self.C_).fit(X, y)
+        self._train_X = X  # reused by _oof_proba right after fit; never saved
+
+    def _select_C(self, X, y):
+        """C from ``C_GRID`` by stratified 3-fold CV log-loss on the training embeddings only."""
+        folds = cv_folds(y, 3, self._seed)
+        if not folds:
+            return 30.0
+        losses = []
+        for C in C_GRID:
+            loss = 0.0
+            for train, test in folds:
+                head = self._head(C).fit(X[train], y[train])
+                proba = expand_proba(head, np.arange(len(self.classes_)), head.predict_proba(X[test]))
+                loss -= np.log(np.clip(proba[np.arange(len(test)), y[test]], 1e-12, None)).sum()
+            losses.append(loss)
+        return C_GRID[int(np.argmin(losses))]
+
+    def _oof_proba(self, texts, y, folds):
+        """Out-of-fold head probabilities; the frozen embeddings are computed once."""
+        X = getattr(self, "_train_X", None)
+        if X is None or len(X) != len(texts):
+            X = self.embed(texts)
+        index = np.arange(len(self.classes_))
+        oof = np.full((len(texts), len(self.classes_)), np.nan)
+        for train, test in folds:
+            head = self._head(self.C_).fit(X[train], y[train])
+            oof[test] = expand_proba(head, index, head.predict_proba(X[test]))
+        self._train_X = None
+        return oof
 
     def _predict_proba(self, texts):
         X = self.embed(texts)
@@ -96,7 +132,8 @@ class EmbeddingClassifier(TextClassifier):
 
     def _save_files(self, directory):
         artifacts.skops_dump(self.head_, directory / HEAD_FILE)
-        config = {"checkpoint_sha256": self.checkpoint_sha256_, "checkpoint_copied": bool(self.copy_checkpoint)}
+        config = {"checkpoint_sha256": self.checkpoint_sha256_, "checkpoint_copied": bool(self.copy_checkpoint),
+                  "C": self.C_}
         if self.copy_checkpoint:
             shutil.copytree(self.checkpoint_path_, directory / CHECKPOINT_DIR,
                             ignore=shutil.ignore_patterns(".*", "*.md", "onnx", "openvino", "*.h5", "*.msgpack", "*.ot"))
@@ -124,6 +161,13 @@ class EmbeddingClassifier(TextClassifier):
         if not Path(model.checkpoint_path_, "config.json").is_file():
             raise artifacts.ArtifactError(f"checkpoint referenced by {directory} not found: {model.checkpoint_path_}")
         model.checkpoint_sha256_ = config["checkpoint_sha256"]
+        # verified now, before anything uses the checkpoint (not lazily at the first predict)
+        if checkpoint_digest(model.checkpoint_path_) != model.checkpoint_sha256_:
+            raise artifacts.ArtifactError(
+                f"checkpoint {model.checkpoint_path_} referenced by {directory} differs from the one the "
+                "model was trained with (sha256 of its weights changed)"
+            )
+        model.C_ = config.get("C", model.C)
         model.head_ = artifacts.skops_load(directory / HEAD_FILE, TRUSTED_TYPES)
         model.encoder_ = None
         model._restore_common(manifest)

@@ -1,61 +1,187 @@
-"""``ensemble`` backend: weighted average of the probabilities of sub-backends."""
+"""``ensemble`` backend: weighted average of the probabilities of sub-backends.
+
+The member weights (and a temperature that calibrates the averaged probabilities) are fit
+on out-of-fold predictions of the *training* data (stacking), never on the data the model
+is evaluated on.
+"""
+
+import itertools
 
 import numpy as np
 
-from ml.base import CONFIG, TextClassifier, read_json, write_json
+from ml.base import CONFIG, TextClassifier, cv_folds, read_json, write_json
+from ml.linear import detect_language
+from ml.seed import resolve_seed
 
 MEMBERS_DIR = "members"
+WEIGHT_STEP = 0.05
+# members when ``backends="auto"``: English uses the packaged English sentence encoder;
+# Chinese never does (word (jieba) + character TF-IDF next to the character-only model)
+AUTO_BACKENDS = {"en": ("linear", "embedding"), "zh": ("linear", "linear")}
+AUTO_MEMBER_PARAMS = {"zh": [{}, {"tokenizer": "jieba", "char_ngram": (1, 3)}]}
+
+
+def simplex_grid(n_members, step=WEIGHT_STEP):
+    """Every weight vector on the simplex with coordinates multiple of ``step``."""
+    units = int(round(1 / step))
+    if n_members == 1:
+        return np.ones((1, 1))
+    rows = [c + (units - sum(c),) for c in itertools.product(range(units + 1), repeat=n_members - 1)
+            if sum(c) <= units]
+    return np.asarray(rows, dtype=float) / units
+
+
+def log_loss(proba, y):
+    """Mean negative log-likelihood of the true classes."""
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
+
+
+def temper(proba, temperature):
+    """Calibrate probabilities with a temperature: ``p ** (1 / T)``, renormalised."""
+    if temperature == 1.0:
+        return proba
+    logp = np.log(np.clip(proba, 1e-12, None)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    out = np.exp(logp)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def fit_weights(oofs, y, step=WEIGHT_STEP):
+    """Weights on the simplex minimising the out-of-fold log-loss of the averaged probabilities.
+
+    Parameters
+    ----------
+    oofs : list of ndarray (n, n_classes)
+        Out-of-fold probabilities of each member (rows without NaN only).
+    y : ndarray of int
+        Class indices.
+
+    Returns
+    -------
+    (weights, temperature, oof log-loss)
+    """
+    best = (np.inf, None)
+    for weights in simplex_grid(len(oofs), step):
+        loss = log_loss(sum(w * p for w, p in zip(weights, oofs)), y)
+        if loss < best[0] - 1e-12:
+            best = (loss, weights)
+    weights = best[1]
+    mixed = sum(w * p for w, p in zip(weights, oofs))
+    temperatures = np.exp(np.linspace(np.log(0.2), np.log(5.0), 81))
+    losses = [log_loss(temper(mixed, t), y) for t in temperatures]
+    return weights, float(temperatures[int(np.argmin(losses))]), float(min(losses))
 
 
 class EnsembleClassifier(TextClassifier):
-    """Average of the class probabilities of several backends.
+    """Weighted average of the class probabilities of several backends (stacking).
 
     Parameters
     ----------
     task : {"intent", "sentiment"}
-    backends : sequence of str
-        Sub-backends, default ``("linear", "embedding")``.
-    weights : sequence of float, optional
-        Weight of each member (default equal).
-    member_params : dict, optional
-        ``{backend: {param: value}}`` passed to each member.
+    backends : sequence of str or "auto"
+        Sub-backends (a backend may appear twice with different ``member_params``).
+        ``"auto"``: ``linear`` + ``embedding`` for English; for Chinese (no Chinese
+        checkpoint is packaged) character TF-IDF ``linear`` + jieba word/character ``linear``.
+    weights : "cv", None or sequence of float
+        ``"cv"`` (default): fit the weights on the simplex (step 0.05) to minimise the
+        log-loss of out-of-fold probabilities from ``cv``-fold cross-validation on the
+        training data; ``None``: equal weights; or one weight per member.
+    cv : int
+        Folds for the out-of-fold probabilities. A ``transformer`` member is not refit per
+        fold: its out-of-fold rows are its own held-out early-stopping split.
+    calibrate : bool
+        Also fit a temperature on the out-of-fold probabilities (with ``weights="cv"``).
+    member_params : dict or list, optional
+        ``{backend: {param: value}}``, or one dict per member in order.
     random_state : int or None
     """
 
     backend = "ensemble"
 
-    def __init__(self, task="intent", backends=("linear", "embedding"), weights=None,
+    def __init__(self, task="intent", backends="auto", weights="cv", cv=5, calibrate=True,
                  member_params=None, random_state=None):
         self.task = task
         self.backends = backends
         self.weights = weights
+        self.cv = cv
+        self.calibrate = calibrate
         self.member_params = member_params
         self.random_state = random_state
 
-    def _weights(self):
-        weights = np.ones(len(self.members_)) if self.weights is None else np.asarray(self.weights, float)
-        if len(weights) != len(self.members_) or weights.sum() <= 0:
-            raise ValueError("weights must be positive, one per backend")
+    def _member_specs(self, texts):
+        backends, params = self.backends, self.member_params
+        if isinstance(backends, str) and backends == "auto":
+            language = detect_language(texts)
+            backends = AUTO_BACKENDS[language]
+            if params is None:
+                params = AUTO_MEMBER_PARAMS.get(language)
+        backends = list(backends)
+        if not backends or "ensemble" in backends:
+            raise ValueError("backends must name at least one non-ensemble backend")
+        if isinstance(params, (list, tuple)):
+            if len(params) != len(backends):
+                raise ValueError("member_params as a list needs one dict per backend")
+            per_member = [dict(p or {}) for p in params]
+        else:
+            per_member = [dict((params or {}).get(b, {})) for b in backends]
+        return list(zip(backends, per_member))
+
+    def _fixed_weights(self, n):
+        weights = np.ones(n) if self.weights is None else np.asarray(self.weights, float)
+        if len(weights) != n or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError("weights must be non-negative, one per member, not all zero")
         return weights / weights.sum()
 
     def _fit(self, texts, y):
         from ml import build
 
-        if not self.backends or "ensemble" in self.backends:
-            raise ValueError("backends must name at least one non-ensemble backend")
-        params = self.member_params or {}
+        seed = resolve_seed(self.random_state)
         labels = self.classes_[y]
-        self.members_ = []
-        for backend in self.backends:
-            member_params = {"random_state": self.random_state, **params.get(backend, {})}
-            self.members_.append(build(self.task, backend, **member_params).fit(texts, labels))
-        self._weights()
+        specs = self._member_specs(texts)
+        fit_cv = isinstance(self.weights, str)
+        if fit_cv and self.weights != "cv":
+            raise ValueError(f"weights must be 'cv', None or a sequence, not {self.weights!r}")
+        if not fit_cv:
+            self._fixed_weights(len(specs))
+        self.members_, oofs = [], []
+        for backend, params in specs:
+            member = build(self.task, backend, **{"random_state": self.random_state, **params})
+            if fit_cv:
+                oof = member.fit_oof(texts, labels, cv=self.cv, random_state=seed)
+                # members see the full label set, but map columns defensively
+                full = np.full((len(texts), len(self.classes_)), np.nan)
+                full[:, np.searchsorted(self.classes_, member.classes_)] = oof
+                oofs.append(full)
+            else:
+                member.fit(texts, labels)
+            self.members_.append(member)
+        self.temperature_ = 1.0
+        self.oof_ = {}
+        if not fit_cv:
+            self.weights_ = self._fixed_weights(len(specs))
+            return
+        rows = np.all([~np.isnan(p).any(axis=1) for p in oofs], axis=0)
+        if rows.sum() < 2 or not cv_folds(y, self.cv):
+            self.weights_ = np.full(len(specs), 1 / len(specs))  # too little data to fit weights
+            return
+        oofs = [p[rows] for p in oofs]
+        weights, temperature, loss = fit_weights(oofs, y[rows])
+        self.weights_ = weights
+        if self.calibrate:
+            self.temperature_ = temperature
+        mixed = temper(sum(w * p for w, p in zip(weights, oofs)), self.temperature_)
+        self.oof_ = {
+            "n": int(rows.sum()), "log_loss": log_loss(mixed, y[rows]),
+            "accuracy": float(np.mean(mixed.argmax(1) == y[rows])),
+            "member_accuracy": [float(np.mean(p.argmax(1) == y[rows])) for p in oofs],
+        }
 
     def _predict_proba(self, texts):
         proba = np.zeros((len(texts), len(self.classes_)))
-        for weight, member in zip(self._weights(), self.members_):
-            proba += weight * member.predict_proba(texts)
-        return proba
+        for weight, member in zip(self.weights_, self.members_):
+            if weight > 0:
+                proba += weight * member.predict_proba(texts)
+        return temper(proba, self.temperature_)
 
     def _save_files(self, directory):
         members = []
@@ -64,7 +190,8 @@ class EnsembleClassifier(TextClassifier):
             (directory / MEMBERS_DIR / name).mkdir(parents=True)
             member._save_files(directory / MEMBERS_DIR / name)
             members.append({"dir": name, "backend": member.backend, "params": member.get_params()})
-        write_json(directory / CONFIG, {"members": members})
+        write_json(directory / CONFIG, {"members": members, "weights": self.weights_,
+                                        "temperature": self.temperature_, "oof": self.oof_})
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
@@ -80,5 +207,9 @@ class EnsembleClassifier(TextClassifier):
             model.members_.append(
                 member_cls._from_files(directory / MEMBERS_DIR / member["dir"], sub_manifest, **member_options)
             )
+        n = len(model.members_)
+        model.weights_ = np.asarray(config.get("weights") or np.full(n, 1 / n), dtype=float)
+        model.temperature_ = float(config.get("temperature", 1.0))
+        model.oof_ = config.get("oof") or {}
         model._restore_common(manifest)
         return model

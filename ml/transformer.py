@@ -306,8 +306,21 @@ class TransformerClassifier(TextClassifier):
             model.load_state_dict(best_state)
         model.eval()
         self.steps_ = step
+        self._val_index = val_idx  # for _oof_proba right after fit; never saved
         self.best_val_accuracy_ = best if best >= 0 else None
         self.train_seconds_ = time.perf_counter() - started
+
+    def _oof_proba(self, texts, y, folds):
+        """Held-out rows only: the early-stopping split, which the weights never trained on.
+
+        Fine-tuning once per fold would multiply the training time, so the other rows are
+        NaN (an ensemble then fits its weights on these rows).
+        """
+        oof = np.full((len(texts), len(self.classes_)), np.nan)
+        index = np.asarray(getattr(self, "_val_index", []), dtype=int)
+        if len(index):
+            oof[index] = self._predict_proba([texts[i] for i in index])
+        return oof
 
     # -- inference ------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,6 +154,25 @@ def test_embedding_checkpoint_must_match_its_hash(banking_slice, tmp_path):
     config["checkpoint_sha256"] = "0" * 64
     (path / "config.json").write_text(json.dumps(config))
     _rehash(path)
-    loaded = ml.load(path)
     with pytest.raises(ArtifactError, match="checkpoint"):
-        loaded.predict(test_x[:2])
+        ml.load(path)  # refused at load time, before the checkpoint is used
+
+
+def test_load_refuses_a_changed_referenced_checkpoint(banking_slice, tmp_path):
+    from ml.encoder import default_checkpoint
+
+    train_x, train_y, _, _ = banking_slice
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    for item in Path(default_checkpoint()).iterdir():
+        if item.name == "model.safetensors":
+            shutil.copy(item, checkpoint / item.name)
+        else:
+            (checkpoint / item.name).symlink_to(item)
+    model = ml.build("intent", "embedding", checkpoint=str(checkpoint), random_state=0).fit(train_x[:30], train_y[:30])
+    path = model.save(tmp_path / "model")
+    ml.load(path)  # unchanged: loads
+    with open(checkpoint / "model.safetensors", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ArtifactError, match="checkpoint"):
+        ml.load(path)

@@ -1,0 +1,102 @@
+"""Ensemble stacking: member weights come from out-of-fold predictions of the training data."""
+
+import numpy as np
+import pytest
+
+import ml
+from ml.ensemble import fit_weights, simplex_grid, temper
+from ml.linear import LinearClassifier
+from tests.ml.test_contract import BACKENDS
+
+
+def test_simplex_grid_covers_the_simplex():
+    grid = simplex_grid(3, 0.25)
+    assert len(grid) == 15
+    np.testing.assert_allclose(grid.sum(axis=1), 1.0)
+    assert simplex_grid(2, 0.05).shape == (21, 2)
+
+
+def test_fit_weights_prefers_the_informative_member():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 400)
+    good = np.full((400, 4), 0.1)
+    good[np.arange(400), y] = 0.7
+    noise = rng.dirichlet(np.ones(4), 400)
+    weights, temperature, loss = fit_weights([noise, good], y)
+    assert weights[1] >= 0.8
+    assert 0.2 <= temperature <= 5.0
+    np.testing.assert_allclose(temper(good, 1.0), good)
+    np.testing.assert_allclose(temper(good, 2.0).sum(axis=1), 1.0)
+
+
+def test_oof_rows_come_from_models_that_never_saw_them(banking_slice, monkeypatch):
+    train_x, train_y, _, _ = banking_slice
+    seen = []
+    original = LinearClassifier._fit
+
+    def spy(self, texts, y):
+        seen.append(set(texts))
+        return original(self, texts, y)
+
+    monkeypatch.setattr(LinearClassifier, "_fit", spy)
+    oof = ml.build("intent", "linear", random_state=0).fit_oof(train_x, train_y, cv=4)
+    assert seen[0] == set(train_x) and len(seen) == 5
+    held_out = [set(train_x) - fold for fold in seen[1:]]
+    assert set().union(*held_out) == set(train_x)
+    assert not np.isnan(oof).any()
+    np.testing.assert_allclose(oof.sum(axis=1), 1.0, atol=1e-6)
+    assert 0.6 < np.mean(oof.argmax(1) == np.searchsorted(sorted(set(train_y)), train_y)) < 1.0
+
+
+def test_weights_are_fit_on_training_data_only(banking_slice, monkeypatch):
+    train_x, train_y, test_x, _ = banking_slice
+    calls = []
+    original = ml.base.TextClassifier.fit_oof
+
+    def spy(self, texts, y, cv=5, random_state=0):
+        calls.append(list(texts))
+        return original(self, texts, y, cv=cv, random_state=random_state)
+
+    monkeypatch.setattr(ml.base.TextClassifier, "fit_oof", spy)
+    params = {"backends": ["linear", "linear"], "member_params": [{}, {"C": 0.01}], "cv": 3}
+    model = ml.build("intent", "ensemble", random_state=0, **params).fit(train_x, train_y)
+    assert calls == [train_x, train_x]
+    assert model.oof_["n"] == len(train_x)
+    assert model.weights_[0] > model.weights_[1]  # the over-regularised member gets less weight
+    np.testing.assert_allclose(model.weights_.sum(), 1.0)
+    again = ml.build("intent", "ensemble", random_state=0, **params).fit(train_x, train_y)
+    np.testing.assert_allclose(again.predict_proba(test_x), model.predict_proba(test_x))
+
+
+def test_fixed_and_equal_weights_skip_cross_validation(banking_slice):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "ensemble", backends=["linear", "linear"], weights=[3, 1], random_state=0)
+    model.fit(train_x, train_y)
+    np.testing.assert_allclose(model.weights_, [0.75, 0.25])
+    assert model.temperature_ == 1.0 and model.oof_ == {}
+    with pytest.raises(ValueError):
+        ml.build("intent", "ensemble", backends=["linear"], weights="best").fit(train_x, train_y)
+
+
+def test_transformer_member_uses_its_held_out_split(banking_slice):
+    train_x, train_y, _, _ = banking_slice
+    tiny = dict(BACKENDS["transformer"][0], max_steps=4)
+    model = ml.build("intent", "ensemble", backends=["linear", "transformer"],
+                     member_params={"transformer": tiny}, cv=3, random_state=0).fit(train_x, train_y)
+    assert model.oof_["n"] == round(0.1 * len(train_x))
+
+
+def test_chinese_auto_ensemble_needs_no_english_checkpoint(waimai_slice, monkeypatch, tmp_path):
+    import ml.encoder
+
+    def forbidden():
+        raise AssertionError("a Chinese model must not use the English checkpoint")
+
+    monkeypatch.setattr(ml.encoder, "default_checkpoint", forbidden)
+    train_x, train_y, test_x, test_y = waimai_slice
+    model = ml.build("sentiment", "ensemble", cv=3, random_state=0).fit(train_x, train_y)
+    assert [m.backend for m in model.members_] == ["linear", "linear"]
+    assert model.members_[1].tokenizer == "jieba"
+    assert np.mean(model.predict(test_x) == np.asarray(test_y)) >= 0.75
+    loaded = ml.load(model.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-9)
