@@ -39,6 +39,27 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # versions come from training jobs or bootstrap_models
 
+    def changelist_view(self, request, extra_context=None):
+        """``?production_at=2024-05-01T12:00`` answers which versions served at that moment."""
+        from django.utils import timezone
+        from django.utils.dateparse import parse_datetime
+
+        raw = request.GET.get("production_at")
+        if raw:
+            request.GET = request.GET.copy()
+            del request.GET["production_at"]
+            at = parse_datetime(raw)
+            if at is None:
+                self.message_user(request, _("production_at must be an ISO datetime."), messages.ERROR)
+            else:
+                at = timezone.make_aware(at) if timezone.is_naive(at) else at
+                from .selectors import production_versions_at
+
+                answer = ", ".join(f"{task}: {mv.version if mv else '-'}"
+                                   for task, mv in production_versions_at(at=at).items())
+                self.message_user(request, _("In production at %(at)s: %(answer)s") % {"at": at, "answer": answer})
+        return super().changelist_view(request, extra_context)
+
     def has_delete_permission(self, request, obj=None):
         return False  # the history must stay answerable
 

@@ -138,3 +138,31 @@ def test_no_production_is_unavailable(model_store):
     with pytest.raises(loader.ModelsUnavailable, match="No model is in production"):
         loader.production_models()
     assert not loader.production_models(required=False)
+
+
+def test_models_api_and_production_at(api_client, model_store):
+    v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    services.model_version_promote(version=v1)
+    listing = api_client.get("/api/v1/models/?task=intent").json()
+    assert listing["results"][0]["version"] == 1
+    answer = api_client.get("/api/v1/models/production").json()
+    assert answer["versions"]["intent"]["version"] == 1 and answer["versions"]["quality"] is None
+    past = api_client.get("/api/v1/models/production?at=2000-01-01T00:00:00Z").json()
+    assert past["versions"]["intent"] is None
+    assert api_client.get("/api/v1/models/production?at=yesterday").status_code == 400
+
+
+def test_admin_promote_needs_confirmation_and_answers_production_at(admin_user_client, model_store):
+    v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    url = "/admin/registry/modelversion/"
+    data = {"action": "promote_selected", "_selected_action": [v1.pk]}
+    response = admin_user_client.post(url, data)
+    assert response.status_code == 200 and b"Yes, I am sure" in response.content or b"confirm" in response.content
+    v1.refresh_from_db()
+    assert v1.status == "candidate"
+    admin_user_client.post(url, {**data, "confirm": "yes", "reason": "go"})
+    v1.refresh_from_db()
+    assert v1.status == "production"
+    page = admin_user_client.get(url + "?production_at=" + timezone.now().isoformat().replace("+", "%2B"))
+    assert page.status_code == 200 and b"intent: 1" in page.content
+    assert admin_user_client.get("/admin/registry/promotion/").status_code == 200
