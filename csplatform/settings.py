@@ -281,3 +281,9 @@ SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["apps.core.permissions.HasScope"]
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Queue (issue 5): model cache and inference threads ------------------------
+# How often a process re-checks which versions are in production (seconds).
+REGISTRY_CHECK_SECONDS = env.float("REGISTRY_CHECK_SECONDS", default=5.0)
+# Native (OpenMP/BLAS) threads per process for inference; processes give the parallelism.
+ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=1)
