@@ -2,8 +2,14 @@
 
     python bench/load_profile_summary.py /tmp/var_bench/profile-predict.txt [N]
 """
+import re
 import sys
 from collections import Counter
+
+
+# Frames every request passes through (gunicorn, the middleware chain) say little on their own.
+GENERIC = ("run ", "Arbiter.", "SyncWorker.", "BaseApplication.", "Application.", "Worker.", "<module>",
+           "convert_exception_to_response", "MiddlewareMixin.__call__", "BaseHandler.", "WSGIHandler.")
 
 
 def main(path: str, top: int = 25) -> None:
@@ -14,13 +20,14 @@ def main(path: str, top: int = 25) -> None:
             continue
         n = int(count)
         total += n
-        frames = stack.split(";")
+        # "func (file.py:123)" -> "func (file.py)": aggregate the lines of one function.
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
         for frame in set(frames):
             inclusive[frame] += n
         own[frames[-1]] += n
     print(f"{total} samples")
     print("\n-- inclusive (function and everything it calls)")
-    for frame, n in inclusive.most_common(top):
+    for frame, n in [(f, n) for f, n in inclusive.most_common() if not f.startswith(GENERIC)][:top]:
         print(f"{100 * n / total:5.1f}%  {frame}")
     print("\n-- self (time in the function itself)")
     for frame, n in own.most_common(top):
