@@ -214,7 +214,9 @@ def main() -> None:
         return _ceiling_slice(args.ceiling_slice)
     from django.conf import settings
 
-    store = Path(tempfile.mkdtemp(prefix="bench-models-", dir=settings.VAR_DIR))
+    # A persistent store: versions registered by earlier runs stay loadable (they are compared against).
+    store = Path(settings.VAR_DIR) / "bench-models"
+    store.mkdir(parents=True, exist_ok=True)
     settings.MODEL_STORE = store
     os.environ["MODEL_STORE"] = str(store)
     chunk = args.chunk_size or settings.SCORE_CHUNK_SIZE
@@ -230,7 +232,8 @@ def main() -> None:
     texts, features = _load_texts()
     c1 = ceiling(texts, features, 1)
     cn = ceiling(texts, features, args.workers) if args.workers > 1 else c1
-    rate, info = through_queue(args.conversations, args.workers, chunk, store)
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-", dir=settings.VAR_DIR))
+    rate, info = through_queue(args.conversations, args.workers, chunk, log_dir)
     print()
     print(f"| measure | conversations/s | share of ceiling-{args.workers} |")
     print("|---|---:|---:|")
@@ -240,7 +243,7 @@ def main() -> None:
     print(f"\n# job: {info}")
     if not args.keep:
         cleanup()
-    shutil.rmtree(store, ignore_errors=True)
+    shutil.rmtree(log_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from apps.jobs.models import Job
 from apps.scoring.models import ReviewItem
 
 from . import services
-from .loader import models_for
+from .loader import ModelsUnavailable, models_for
 from .models import ModelVersion, Task
 
 logger = logging.getLogger(__name__)
@@ -129,14 +129,24 @@ def candidate_train(*, job: Job, task: str, backend: str, hyperparams: dict, pro
 
     production = ModelVersion.objects.filter(task=task, status=ModelVersion.Status.PRODUCTION).first()
     production_metrics = None
+    production_refused = ""
     if production is not None:
-        production_est = models_for([production.pk]).get(task).estimator  # sha256-verified load
-        production_metrics = evaluate(task=task, estimator=production_est, data=heldout)
-        job_services.job_step(job_id=job.pk, step="evaluated production", task=task,
-                              version=production.version, heldout=production_metrics)
+        try:
+            production_est = models_for([production.pk]).get(task).estimator  # sha256-verified load
+        except ModelsUnavailable as exc:
+            # A production artifact that cannot be verified serves nobody: a working candidate replaces it.
+            production_refused = exc.message
+            job_services.job_step(job_id=job.pk, step="production refused", task=task,
+                                  version=production.version, error=exc.message)
+        else:
+            production_metrics = evaluate(task=task, estimator=production_est, data=heldout)
+            job_services.job_step(job_id=job.pk, step="evaluated production", task=task,
+                                  version=production.version, heldout=production_metrics)
     margin = float(settings.PROMOTION_MARGIN)
     if promote == "always":
         better, reason = True, "promotion forced (bootstrap)"
+    elif production_refused:
+        better, reason = True, f"production v{production.version} refused: {production_refused}"
     elif not heldout.texts and production is not None:
         better, reason = False, "empty held-out set: cannot compare"
     else:

@@ -75,3 +75,19 @@ def test_retrain_if_due_counts_new_reviews(labelled, settings):
     job = training.retrain_if_due()
     assert job is not None and job.kind == "retrain"
     assert training.retrain_if_due() is None  # counted from the new job on
+
+
+def test_unloadable_production_is_replaced(labelled):
+    import shutil
+
+    train_and_promote(tasks=["intent"])
+    from apps.registry import loader
+
+    loader.reset()
+    shutil.rmtree(ModelVersion.objects.get(task="intent").artifact_path)
+    from apps.jobs import services as job_services
+
+    job, _ = job_services.job_create(kind="retrain", enqueue=False, params={"tasks": ["intent"]})
+    result = training.retrain_run(job_id=job.pk)["intent"]
+    assert result["decision"] == "promoted" and "refused" in result["reason"]
+    assert "production refused" in [s["step"] for s in Job.objects.get(pk=job.pk).steps]
