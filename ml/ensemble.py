@@ -16,9 +16,8 @@ from ml.seed import resolve_seed
 MEMBERS_DIR = "members"
 WEIGHT_STEP = 0.05
 # members when ``backends="auto"``: English uses the packaged English sentence encoder;
-# Chinese never does (word (jieba) + character TF-IDF next to the character-only model)
-AUTO_BACKENDS = {"en": ("linear", "embedding"), "zh": ("linear", "linear")}
-AUTO_MEMBER_PARAMS = {"zh": [{}, {"tokenizer": "jieba", "char_ngram": (1, 3)}]}
+# Chinese never does: jieba word + character TF-IDF next to a small BERT trained from scratch
+AUTO_BACKENDS = {"en": ("linear", "embedding"), "zh": ("linear", "transformer")}
 
 
 def simplex_grid(n_members, step=WEIGHT_STEP):
@@ -81,7 +80,8 @@ class EnsembleClassifier(TextClassifier):
     backends : sequence of str or "auto"
         Sub-backends (a backend may appear twice with different ``member_params``).
         ``"auto"``: ``linear`` + ``embedding`` for English; for Chinese (no Chinese
-        checkpoint is packaged) character TF-IDF ``linear`` + jieba word/character ``linear``.
+        checkpoint is packaged) ``linear`` (jieba words + characters) + a ``transformer``
+        trained from scratch.
     weights : "cv", None or sequence of float
         ``"cv"`` (default): fit the weights on the simplex (step 0.05) to minimise the
         log-loss of out-of-fold probabilities from ``cv``-fold cross-validation on the
@@ -113,8 +113,6 @@ class EnsembleClassifier(TextClassifier):
         if isinstance(backends, str) and backends == "auto":
             language = detect_language(texts)
             backends = AUTO_BACKENDS[language]
-            if params is None:
-                params = AUTO_MEMBER_PARAMS.get(language)
         backends = list(backends)
         if not backends or "ensemble" in backends:
             raise ValueError("backends must name at least one non-ensemble backend")

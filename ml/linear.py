@@ -108,7 +108,9 @@ class LinearClassifier(TextClassifier):
     language : {"auto", "en", "zh"}
         ``"auto"`` detects Chinese from the share of CJK characters.
     word_ngram, char_ngram : tuple of int
-    tokenizer : {None, "jieba"}
+    tokenizer : {"auto", None, "jieba"}
+        ``"auto"``: jieba word n-grams next to the character n-grams for Chinese (when jieba
+        is installed), the regex word tokenizer otherwise.
     min_df : int
     class_weight : None or "balanced"
     max_iter : int
@@ -124,7 +126,7 @@ class LinearClassifier(TextClassifier):
         language="auto",
         word_ngram=(1, 2),
         char_ngram=None,
-        tokenizer=None,
+        tokenizer="auto",
         min_df=1,
         class_weight=None,
         max_iter=300,
@@ -141,9 +143,20 @@ class LinearClassifier(TextClassifier):
         self.max_iter = max_iter
         self.random_state = random_state
 
+    def _tokenizer(self):
+        if self.tokenizer != "auto":
+            return self.tokenizer
+        if self.language_ != "zh":
+            return None
+        try:
+            import jieba  # noqa: F401
+        except ImportError:
+            return None
+        return "jieba"
+
     def _pipeline(self, C):
         vectorizer = make_vectorizer(
-            self.language_, self.word_ngram, self.char_ngram, self.tokenizer, self.min_df
+            self.language_, self.word_ngram, self.char_ngram, self._tokenizer(), self.min_df
         )
         head = LogisticRegression(
             C=C, max_iter=self.max_iter, tol=1e-3, class_weight=self.class_weight,
