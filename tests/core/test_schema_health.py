@@ -13,9 +13,10 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     assert "/api/v1/conversations/bulk" in text and "ApiKeyAuth" in text
 
 
-def test_health_reports_503_when_broker_is_down(client, settings):
+def test_health_reports_503_when_broker_is_down(client, monkeypatch):
     from csplatform.celery import app
 
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # Celery reads the variable first
     previous = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 PASSWORD = "pw-e2e-123456!"
@@ -28,8 +26,10 @@ def _require_browser():
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(monkeypatch):
     _require_browser()
+    # Playwright's sync API runs an event loop; scoped to this test so it never leaks into subprocesses.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
