@@ -8,6 +8,7 @@ and the redelivered chunk counts its conversations exactly once.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any, Iterable
@@ -147,10 +148,13 @@ def predictions_upsert(
     rows = [_prediction_row(cid, r, models, job_id, now) for cid, r in zip(conversation_ids, results)]
     if not rows:
         return []
-    saved = Prediction.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["conversation", "version_key"],
-        update_fields=PREDICTION_UPDATE_FIELDS, batch_size=1000,
-    )
+    if connection.vendor == "postgresql":
+        saved = _predictions_upsert_postgresql(rows)
+    else:
+        saved = Prediction.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["conversation", "version_key"],
+            update_fields=PREDICTION_UPDATE_FIELDS, batch_size=1000,
+        )
     if any(p.pk is None for p in saved):  # backends without RETURNING on upsert
         pk_by_conv = dict(
             Prediction.objects.filter(conversation_id__in=conversation_ids, version_key=models.version_key)
@@ -160,6 +164,52 @@ def predictions_upsert(
             p.pk = pk_by_conv[p.conversation_id]
     _conversations_denormalise(saved, now)
     return saved
+
+
+_PG_COLUMNS = [
+    # (column, array type, attribute getter)
+    ("conversation_id", "bigint[]", lambda p: p.conversation_id),
+    ("version_key", "text[]", lambda p: p.version_key),
+    ("intent_version_id", "bigint[]", lambda p: p.intent_version_id),
+    ("sentiment_version_id", "bigint[]", lambda p: p.sentiment_version_id),
+    ("quality_version_id", "bigint[]", lambda p: p.quality_version_id),
+    ("intent", "text[]", lambda p: p.intent),
+    ("intent_confidence", "double precision[]", lambda p: p.intent_confidence),
+    ("intent_top", "jsonb[]", lambda p: json.dumps(p.intent_top)),
+    ("sentiment", "text[]", lambda p: p.sentiment),
+    ("sentiment_confidence", "double precision[]", lambda p: p.sentiment_confidence),
+    ("sentiment_scores", "jsonb[]", lambda p: json.dumps(p.sentiment_scores)),
+    ("quality_score", "double precision[]", lambda p: p.quality_score),
+    ("uncertain", "boolean[]", lambda p: p.uncertain),
+    ("flags", "jsonb[]", lambda p: json.dumps(p.flags)),
+    ("job_id", "bigint[]", lambda p: p.job_id),
+    ("scored_at", "timestamptz[]", lambda p: p.scored_at),
+]
+
+
+def _predictions_upsert_postgresql(rows: list[Prediction]) -> list[Prediction]:
+    """The same upsert as ``bulk_create(update_conflicts=True)``, as one ``INSERT ... SELECT unnest``.
+
+    One array parameter per column instead of one placeholder per value: the batch path's
+    largest database cost (about half of ``bulk_create``'s time for 1,000 rows).
+    """
+    table = Prediction._meta.db_table
+    columns = ", ".join(c for c, _, _ in _PG_COLUMNS)
+    arrays = ", ".join(f"%s::{t}" for _, t, _ in _PG_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c, _, _ in _PG_COLUMNS[2:])
+    params = [[get(p) for p in rows] for _, _, get in _PG_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT (conversation_id, version_key) DO UPDATE SET {updates} "
+            f"RETURNING conversation_id, id",
+            params,
+        )
+        pk_by_conversation = dict(cursor.fetchall())
+    for p in rows:
+        p.pk = pk_by_conversation[p.conversation_id]
+        p._state.adding = False
+    return rows
 
 
 def _conversations_denormalise(predictions: list[Prediction], now) -> None:

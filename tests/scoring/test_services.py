@@ -134,3 +134,13 @@ def test_corrupted_production_artifact_fails_the_job(production, labelled):
         services.score_job_plan(job_id=job.pk)
     assert not Prediction.objects.exists()
     assert Job.objects.get(pk=job.pk).status == "queued"
+
+
+def test_upserted_rows_read_back_as_written(production, labelled):
+    job, pending = _run_job({"conversations": ["T000-000003"]})
+    services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    p = Prediction.objects.get()
+    assert isinstance(p.intent_top, list) and p.intent_top[0]["label"] == p.intent
+    assert isinstance(p.sentiment_scores, dict) and set(p.sentiment_scores) == {"negative", "neutral", "positive"}
+    assert isinstance(p.flags, list) and p.job_id == job.pk and p.intent_version_id == production["intent"].pk
+    assert p.conversation.prediction_id == p.pk
