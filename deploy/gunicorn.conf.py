@@ -43,9 +43,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TOKE
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Sync workers: predictions are CPU-bound (scikit-learn), so threads would only contend for
-# the GIL. 2 x cores + 1 is gunicorn's rule of thumb; the load test (docs/benchmarks.md) found
-# it right for the linear backend on 2 cores.
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# the GIL. gunicorn's rule of thumb (2 x cores + 1) assumes workers wait on I/O; the predict
+# path does not, and on 2 cores the load test (docs/benchmarks.md) measured 2-3 workers at
+# ~72 req/s and 5 workers at ~52 req/s (more processes, more contention). Hence cores + 1.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync" if threads == 1 else "gthread")
 # Load the app (and the production models) once in the master; workers fork from it.
