@@ -1,5 +1,6 @@
 """Audit trail of sign-ins, key creation (command and admin) and the read-only admin."""
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -67,7 +68,8 @@ def test_admin_creates_key_through_the_service(admin_user_client):
     assert api_key.scopes == ["read", "predict"]
     shown = [str(m) for m in response.context["messages"]]
     assert any(api_key.prefix in m for m in shown)
-    key = next(m for m in shown if api_key.prefix in m).split(": ")[1].split(" ")[0]
+    # The message is translated (zh-hans by default); find the key by its shape "<prefix>.<secret>".
+    key = re.search(re.escape(api_key.prefix) + r"\.[A-Za-z0-9]+", " ".join(shown)).group(0)
     assert APIKey.objects.get_from_key(key).pk == api_key.pk
     event = AuditEvent.objects.get(action="api_key.create", target_id=str(api_key.pk))
     assert event.actor.username == "root"
