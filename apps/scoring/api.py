@@ -57,6 +57,9 @@ class PredictInputSerializer(serializers.Serializer):
     session_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
     conversation_external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     language = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    quality = serializers.BooleanField(
+        required=False, default=True,
+        help_text="false skips the quality model (quality_score null): faster when only intent/sentiment matter.")
 
 
 class BatchInputSerializer(serializers.Serializer):
@@ -68,6 +71,7 @@ class BatchInputSerializer(serializers.Serializer):
     )
     session_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
     language = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    quality = serializers.BooleanField(required=False, default=True, help_text="false skips the quality model.")
 
 
 class LabelConfidenceSerializer(serializers.Serializer):
@@ -149,7 +153,8 @@ class PredictApi(APIView):
         body = data.validated_data
         models = production_models()
         language = body.get("language") or None
-        result = services.predict_texts(texts=[body["text"]], language=language, models=models)[0]
+        result = services.predict_texts(texts=[body["text"]], language=language, models=models,
+                                        with_quality=body["quality"])[0]
         answer = _answer(result, text=body["text"], language=language,
                          session_id=body.get("session_id") or uuid.uuid4().hex, started=started)
         if body.get("conversation_external_id"):
@@ -175,7 +180,8 @@ class PredictBatchApi(APIView):
         models = production_models()
         language = body.get("language") or None
         session_id = body.get("session_id") or uuid.uuid4().hex
-        results = services.predict_texts(texts=body["texts"], language=language, models=models)
+        results = services.predict_texts(texts=body["texts"], language=language, models=models,
+                                         with_quality=body["quality"])
         answers = [_answer(r, text=t, language=language, session_id=session_id, started=started)
                    for r, t in zip(results, body["texts"])]
         _observe(models, started, "api_batch", results)

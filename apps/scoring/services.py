@@ -71,10 +71,11 @@ def _quality(loaded, texts: list[str], features: list[dict] | None) -> list[floa
 
 def predict_texts(
     *, texts: list[str], features: list[dict] | None = None, language: str | None = None,
-    models: ModelSet | None = None, top_k: int = TOP_K,
+    models: ModelSet | None = None, top_k: int = TOP_K, with_quality: bool = True,
 ) -> list[dict]:
     """Predict intent, sentiment and quality for each text with the production models.
 
+    ``with_quality=False`` skips the quality model (the costliest of the three on one text).
     ``uncertain`` is set when the top intent confidence is below
     ``CONFIDENCE_THRESHOLD`` or the top two intents are closer than ``CONFIDENCE_MIN_GAP``.
     """
@@ -83,7 +84,9 @@ def predict_texts(
     texts = ["" if t is None else str(t) for t in texts]
     intents = _classify(models.get("intent"), texts, top_k) if models.get("intent") else [None] * n
     sentiments = _classify(models.get("sentiment"), texts, top_k) if models.get("sentiment") else [None] * n
-    qualities = _quality(models.get("quality"), texts, features) if models.get("quality") else [None] * n
+    qualities = (
+        _quality(models.get("quality"), texts, features) if with_quality and models.get("quality") else [None] * n
+    )
     threshold = settings.CONFIDENCE_THRESHOLD
     min_gap = settings.CONFIDENCE_MIN_GAP
     versions = models.versions

@@ -79,3 +79,11 @@ def test_schema_documents_predict(admin_user_client):
     assert response.status_code == 200
     text = response.content.decode()
     assert "/api/v1/predict/batch" in text and "intent_top" in text and "/api/v1/jobs/score" in text
+
+
+def test_quality_can_be_skipped(api_client, production):
+    body = api_client.post("/api/v1/predict", {"text": "reset the login password", "quality": False},
+                           format="json").json()
+    assert body["quality_score"] is None and body["intent"] == "password_reset"
+    batch = api_client.post("/api/v1/predict/batch", {"texts": ["hi"], "quality": False}, format="json").json()
+    assert batch["results"][0]["quality_score"] is None
