@@ -165,3 +165,15 @@ def test_changed_conversation_bumps_updated_at(api_client):
     items[0]["csat"] = 5 if items[0]["csat"] != 5 else 4
     api_client.post("/api/v1/conversations/bulk", {"items": items}, format="json")
     assert Conversation.objects.get().updated_at > before
+
+
+@pytest.mark.parametrize("value", ["0290-04-14T17:51:44.3-19:08", "2026-11-01T00:00:00+23:59", "0001-01-01T00:00:00+01:00"])
+def test_odd_datetime_filters_never_500(api_client, value):
+    resp = api_client.get("/api/v1/conversations/", {"started_before": value})
+    assert resp.status_code in (200, 400)
+
+
+def test_datetime_filter_honours_offsets(api_client):
+    api_client.post("/api/v1/conversations/bulk", {"items": make_items(1)}, format="json")  # 02:00 UTC
+    assert len(api_client.get("/api/v1/conversations/", {"started_after": "2026-11-01T09:59:00+08:00"}).json()["results"]) == 1
+    assert api_client.get("/api/v1/conversations/", {"started_after": "2026-11-01T10:01:00+08:00"}).json()["results"] == []
