@@ -10,7 +10,7 @@ DEMO_LANGUAGE ?= zh
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo run test test-fast lint vendor bench-ingest clean-demo
+.PHONY: install demo run test test-fast vendor bench-ingest bench-dashboard bench-suggest loadtest clean-demo
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,16 @@ vendor:
 
 bench-ingest: install
 	$(PY) bench/ingest_bench.py
+
+bench-dashboard: install
+	$(PY) bench/dashboard_bench.py --conversations 1000000
+
+bench-suggest: install
+	$(PY) bench/suggest_bench.py --replies 100000 --queries 2000
+
+## loadtest: wrk against POST /api/v1/predict under gunicorn (apt-get install wrk)
+loadtest: install
+	bench/load.sh
 
 clean-demo:
 	rm -rf var/
