@@ -103,3 +103,15 @@ def test_chinese_auto_ensemble_needs_no_english_checkpoint(waimai_slice, monkeyp
     assert np.mean(model.predict(test_x) == np.asarray(test_y)) >= 0.75
     loaded = ml.load(model.save(tmp_path / "model"))
     np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-6)
+
+
+def test_embedding_head_C_is_chosen_by_cross_validation(banking_slice, tmp_path):
+    from ml.embedding import C_GRID
+
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "embedding", random_state=0).fit(train_x[:100], train_y[:100])
+    assert model.C == "cv" and model.C_ in C_GRID
+    oof_model = ml.build("intent", "embedding", C=30.0, random_state=0)
+    oof = oof_model.fit_oof(train_x[:100], train_y[:100], cv=3)
+    assert oof_model.C_ == 30.0 and not np.isnan(oof).any()
+    assert ml.load(model.save(tmp_path / "model")).C_ == model.C_
