@@ -29,6 +29,7 @@ demo: install
 	$(PY) manage.py seed_demo --conversations $(DEMO_CONVERSATIONS) --language $(DEMO_LANGUAGE)
 	$(PY) manage.py demo_credentials
 	$(PY) manage.py bootstrap_models --backend linear
+	$(PY) manage.py rebuild_reply_index
 	@$(MAKE) --no-print-directory run
 
 ## run: web (runserver), one worker for both queues, beat and Flower; Ctrl-C stops them all

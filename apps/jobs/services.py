@@ -6,6 +6,7 @@ increment; finishing is a conditional update so exactly one caller finishes a jo
 """
 from __future__ import annotations
 
+import json
 import logging
 from functools import partial
 from typing import Any
@@ -236,9 +237,11 @@ def task_results_cleanup(*, days: int | None = None, batch_size: int = 5000) -> 
 
 
 DEFAULT_SCHEDULES = [
-    # name, task, (minute, hour) in Asia/Shanghai
-    ("nightly quality assessment", "scoring.nightly_assessment", ("0", "2")),
-    ("clean up old task results", "jobs.cleanup_results", ("30", "3")),
+    # name, task, crontab (minute, hour, day of week) in Asia/Shanghai, kwargs
+    ("nightly quality assessment", "scoring.nightly_assessment", ("0", "2", "*"), {}),
+    ("clean up old task results", "jobs.cleanup_results", ("30", "3", "*"), {}),
+    ("reply index, incremental", "scoring.rebuild_reply_index", ("0", "4", "*"), {"full": False}),
+    ("reply index, full rebuild", "scoring.rebuild_reply_index", ("30", "4", "0"), {"full": True}),
 ]
 
 
@@ -247,11 +250,12 @@ def schedules_setup(*, tz: str = "Asia/Shanghai") -> list[str]:
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     created = []
-    for name, task, (minute, hour) in DEFAULT_SCHEDULES:
+    for name, task, (minute, hour, day_of_week), kwargs in DEFAULT_SCHEDULES:
         if PeriodicTask.objects.filter(name=name).exists():
             continue
         crontab, _ = CrontabSchedule.objects.get_or_create(
-            minute=minute, hour=hour, day_of_week="*", day_of_month="*", month_of_year="*", timezone=tz)
-        PeriodicTask.objects.create(name=name, task=task, crontab=crontab, queue="default", kwargs="{}")
+            minute=minute, hour=hour, day_of_week=day_of_week, day_of_month="*", month_of_year="*", timezone=tz)
+        PeriodicTask.objects.create(
+            name=name, task=task, crontab=crontab, queue="default", kwargs=json.dumps(kwargs))
         created.append(name)
     return created

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -82,3 +83,5 @@ def test_default_schedule_exists_and_setup_is_idempotent():
     assert schedules_setup() == []
     task.delete()
     assert schedules_setup() == ["nightly quality assessment"]
+    reply = PeriodicTask.objects.filter(task="scoring.rebuild_reply_index").order_by("name")
+    assert [(t.crontab.day_of_week, json.loads(t.kwargs)) for t in reply] == [("0", {"full": True}), ("*", {"full": False})]
