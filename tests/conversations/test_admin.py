@@ -46,3 +46,17 @@ def test_admin_import_reports_bad_rows(admin_user_client):
 
 def test_anonymous_admin_redirects_to_login(client):
     assert client.get("/admin/conversations/conversation/").status_code == 302
+
+
+def test_conversation_page_shows_rule_suggestions(admin_user_client):
+    from apps.scoring.models import SuggestionRule
+    from apps.scoring.suggestions import suggestion_rules_invalidate
+
+    SuggestionRule.objects.create(intent="投诉建议", text_zh="记录投诉并升级处理", text_en="Record and escalate", priority=0)
+    suggestion_rules_invalidate()
+    message = MessageFactory(text="我要投诉")
+    conv = message.conversation
+    conv.predicted_intent, conv.predicted_sentiment, conv.predicted_quality = "投诉建议", "negative", 2.0
+    conv.save()
+    resp = admin_user_client.get(f"/admin/conversations/conversation/{conv.pk}/change/")
+    assert "记录投诉并升级处理" in resp.content.decode()
