@@ -1,10 +1,7 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.response import Response
+from rest_framework import serializers
 
-from apps.core.api import BulkUpsertApi, bulk_schema
-from apps.core.exceptions import Conflict
+from apps.core.api import BulkUpsertApi, ExternalIdViewSet, bulk_schema, upsert_schema
 
 from . import services
 from .models import Agent
@@ -30,31 +27,13 @@ class AgentFilter(django_filters.FilterSet):
         fields = ["team", "active"]
 
 
-class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@upsert_schema(AgentInSerializer, AgentOutSerializer)
+class AgentViewSet(ExternalIdViewSet):
     queryset = Agent.objects.all()
     serializer_class = AgentOutSerializer
+    in_serializer_class = AgentInSerializer
     filterset_class = AgentFilter
-    lookup_field = "external_id"
-    lookup_value_regex = "[^/]+"
-
-    @extend_schema(request=AgentInSerializer, responses={201: AgentOutSerializer})
-    def create(self, request):
-        data = AgentInSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        if Agent.objects.filter(external_id=data.validated_data["external_id"]).exists():
-            raise Conflict("An agent with this external_id exists; use PUT to update it.")
-        result = services.agents_upsert(items=[data.validated_data])
-        obj = Agent.objects.get(pk=result.ids[data.validated_data["external_id"]])
-        return Response(AgentOutSerializer(obj).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=AgentInSerializer, responses={200: AgentOutSerializer})
-    def update(self, request, external_id=None):
-        instance = self.get_object()
-        data = AgentInSerializer(data={**request.data, "external_id": instance.external_id})
-        data.is_valid(raise_exception=True)
-        services.agents_upsert(items=[data.validated_data])
-        instance.refresh_from_db()
-        return Response(AgentOutSerializer(instance).data)
+    upsert = staticmethod(lambda items: services.agents_upsert(items=items))
 
 
 @bulk_schema(AgentInSerializer)

@@ -1,11 +1,11 @@
 """Shared API building blocks: the bulk-upsert view used by customers, agents and conversations."""
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .exceptions import ApplicationError
+from .exceptions import ApplicationError, Conflict
 
 
 class BulkInSerializer(serializers.Serializer):
@@ -72,4 +72,46 @@ def bulk_schema(item_serializer_class):
                 },
             )
         },
+    )
+
+
+class ExternalIdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List/retrieve by the CRM's ``external_id``; create (POST) and update (PUT) through the upsert service.
+
+    Subclasses set ``serializer_class`` (output), ``in_serializer_class`` (input) and ``upsert``
+    (the same service the bulk endpoint calls).
+    """
+
+    lookup_field = "external_id"
+    lookup_value_regex = "[^/]+"
+    in_serializer_class: type[serializers.Serializer]
+
+    @staticmethod
+    def upsert(items: list[dict]):  # pragma: no cover - set by subclasses
+        raise NotImplementedError
+
+    def create(self, request):
+        data = self.in_serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        external_id = data.validated_data["external_id"]
+        queryset = self.get_queryset()
+        if queryset.filter(external_id=external_id).exists():
+            raise Conflict(f"A {queryset.model._meta.model_name} with this external_id exists; use PUT to update it.")
+        result = type(self).upsert([data.validated_data])
+        obj = queryset.get(pk=result.ids[external_id])
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, external_id=None):
+        instance = self.get_object()
+        data = self.in_serializer_class(data={**request.data, "external_id": instance.external_id})
+        data.is_valid(raise_exception=True)
+        type(self).upsert([data.validated_data])
+        return Response(self.get_serializer(self.get_queryset().get(pk=instance.pk)).data)
+
+
+def upsert_schema(in_serializer_class, out_serializer_class):
+    """OpenAPI for an ExternalIdViewSet subclass: its create/update take the input serializer."""
+    return extend_schema_view(
+        create=extend_schema(request=in_serializer_class, responses={201: out_serializer_class}),
+        update=extend_schema(request=in_serializer_class, responses={200: out_serializer_class}),
     )

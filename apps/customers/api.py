@@ -1,10 +1,7 @@
 import django_filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.response import Response
+from rest_framework import serializers
 
-from apps.core.api import BulkUpsertApi, bulk_schema
-from apps.core.exceptions import Conflict
+from apps.core.api import BulkUpsertApi, ExternalIdViewSet, bulk_schema, upsert_schema
 
 from . import services
 from .models import Customer
@@ -35,31 +32,13 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["segment", "vip_level", "city", "gender"]
 
 
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@upsert_schema(CustomerInSerializer, CustomerOutSerializer)
+class CustomerViewSet(ExternalIdViewSet):
     queryset = Customer.objects.all()
     serializer_class = CustomerOutSerializer
+    in_serializer_class = CustomerInSerializer
     filterset_class = CustomerFilter
-    lookup_field = "external_id"
-    lookup_value_regex = "[^/]+"
-
-    @extend_schema(request=CustomerInSerializer, responses={201: CustomerOutSerializer})
-    def create(self, request):
-        data = CustomerInSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        if Customer.objects.filter(external_id=data.validated_data["external_id"]).exists():
-            raise Conflict("A customer with this external_id exists; use PUT to update it.")
-        result = services.customers_upsert(items=[data.validated_data])
-        obj = Customer.objects.get(pk=result.ids[data.validated_data["external_id"]])
-        return Response(CustomerOutSerializer(obj).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=CustomerInSerializer, responses={200: CustomerOutSerializer})
-    def update(self, request, external_id=None):
-        instance = self.get_object()
-        data = CustomerInSerializer(data={**request.data, "external_id": instance.external_id})
-        data.is_valid(raise_exception=True)
-        services.customers_upsert(items=[data.validated_data])
-        instance.refresh_from_db()
-        return Response(CustomerOutSerializer(instance).data)
+    upsert = staticmethod(lambda items: services.customers_upsert(items=items))
 
 
 @bulk_schema(CustomerInSerializer)

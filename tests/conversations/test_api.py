@@ -177,3 +177,16 @@ def test_datetime_filter_honours_offsets(api_client):
     api_client.post("/api/v1/conversations/bulk", {"items": make_items(1)}, format="json")  # 02:00 UTC
     assert len(api_client.get("/api/v1/conversations/", {"started_after": "2026-11-01T09:59:00+08:00"}).json()["results"]) == 1
     assert api_client.get("/api/v1/conversations/", {"started_after": "2026-11-01T10:01:00+08:00"}).json()["results"] == []
+
+
+@pytest.mark.parametrize("url, item, change", [
+    ("/api/v1/customers/", {"external_id": "C9", "display_name": "李雷", "vip_level": "gold"}, {"city": "杭州"}),
+    ("/api/v1/agents/", {"external_id": "A9", "name": "Han Meimei", "team": "cards"}, {"team": "loans"}),
+])
+def test_customer_and_agent_create_conflict_update(api_client, url, item, change):
+    created = api_client.post(url, item, format="json")
+    assert created.status_code == 201
+    assert api_client.post(url, item, format="json").status_code == 409
+    updated = api_client.put(f"{url}{item['external_id']}", {**item, **change}, format="json")
+    assert updated.status_code == 200
+    assert all(updated.json()[k] == v for k, v in change.items())
