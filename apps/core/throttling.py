@@ -2,32 +2,102 @@
 
 The client is the API key (its prefix) or the signed-in user; a view picks the
 rate with ``throttle_scope`` (``predict``, ``bulk``; ``default`` otherwise).
+
+Fixed-window counter: one integer per client, scope and window (``rate`` seconds),
+incremented atomically. On Redis that is one round trip per request (a pipeline of
+``SET key 0 EX <ttl> NX`` and ``INCR key``); on any other cache backend ``incr`` with an
+``add`` on the first request of a window. DRF's ``SimpleRateThrottle`` instead read and
+wrote a list of every request timestamp in the window (120,000 entries at the predict
+rate) on every request.
+
+Trade-off of a fixed window: a client may send up to twice its rate across a window
+boundary (the end of one window and the start of the next). Requests refused with 429
+count too, so a client that keeps hammering gets nothing more until the window ends.
+``wait()`` (→ ``Retry-After``) is the time left in the current window.
 """
-from rest_framework.throttling import SimpleRateThrottle
+from __future__ import annotations
+
+import math
+import time
+
+from django.core.cache import cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 
 from .auth import APIKeyUser
 
+_DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_parsed: dict[str, tuple[int, int]] = {}
 
-class ClientRateThrottle(SimpleRateThrottle):
-    cache_format = "throttle_%(scope)s_%(ident)s"
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"120000/min"`` → ``(120000, 60)`` (memoised: the rates are a handful of strings)."""
+    parsed = _parsed.get(rate)
+    if parsed is None:
+        num, period = rate.split("/")
+        parsed = (int(num), _DURATIONS[period.strip()[0]])
+        _parsed[rate] = parsed
+    return parsed
+
+
+def _redis_client(key: str):
+    """The redis-py client behind Django's built-in RedisCache, or None for other backends."""
+    backend = getattr(cache, "_cache", None)
+    get_client = getattr(backend, "get_client", None)
+    if get_client is None or type(cache).__module__ != "django.core.cache.backends.redis":
+        return None
+    return get_client(key, write=True)
+
+
+def hit(key: str, ttl: int) -> int:
+    """Count one request under ``key`` (expiring after ``ttl`` s); the count so far, this one included."""
+    full_key = cache.make_and_validate_key(key)
+    client = _redis_client(full_key)
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        pipe.set(full_key, 0, ex=ttl, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    try:
+        return cache.incr(key)
+    except ValueError:  # first request of the window
+        if cache.add(key, 1, ttl):
+            return 1
+        return cache.incr(key)  # another request added it in between
+
+
+class ClientRateThrottle(BaseThrottle):
+    cache_format = "throttle:%(scope)s:%(ident)s:%(window)d"
     scope = "default"
+    # Read per request, so a test (or a settings reload) can replace the rates.
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
     def __init__(self):
-        # The rate depends on the view, so it is resolved in allow_request.
-        pass
+        self._wait = None
+
+    def client_ident(self, request) -> str:
+        user = request.user
+        if isinstance(user, APIKeyUser):
+            return f"key:{user.api_key.prefix}"
+        if user and user.is_authenticated:
+            return f"user:{user.pk}"
+        return f"ip:{self.get_ident(request)}"
 
     def allow_request(self, request, view):
         self.scope = getattr(view, "throttle_scope", None) or "default"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        rate = self.THROTTLE_RATES.get(self.scope)
+        if rate is None:
+            return True
+        num_requests, duration = parse_rate(rate)
+        now = time.time()
+        window = int(now // duration)
+        key = self.cache_format % {"scope": self.scope, "ident": self.client_ident(request), "window": window}
+        # The key outlives its window a little so a late INCR never recreates it without a TTL.
+        count = hit(key, duration + 1)
+        if count <= num_requests:
+            return True
+        self._wait = max(1, math.ceil((window + 1) * duration - now))
+        return False
 
-    def get_cache_key(self, request, view):
-        user = request.user
-        if isinstance(user, APIKeyUser):
-            ident = f"key:{user.api_key.prefix}"
-        elif user and user.is_authenticated:
-            ident = f"user:{user.pk}"
-        else:
-            ident = f"ip:{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def wait(self):
+        return self._wait

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -50,7 +51,8 @@ class ModelSet:
     def get(self, task: str) -> LoadedModel | None:
         return self.models.get(task)
 
-    @property
+    # Computed once per set (the set is immutable): every prediction answer names them.
+    @cached_property
     def version_key(self) -> str:
         return "|".join(f"{t}:{self.models[t].version}" for t in TASK_ORDER if t in self.models)
 
@@ -58,7 +60,7 @@ class ModelSet:
     def version_ids(self) -> dict[str, int]:
         return {t: m.version_id for t, m in self.models.items()}
 
-    @property
+    @cached_property
     def versions(self) -> dict[str, dict]:
         return {t: {"id": m.version_id, "version": m.version, "backend": m.backend} for t, m in self.models.items()}
 

@@ -7,6 +7,7 @@ persist the prediction for a conversation.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 
@@ -130,14 +131,153 @@ def _answer(result: dict, *, text: str, language: str | None, session_id: str, s
     }
 
 
+_latency_children: dict = {}
+
+
 def _observe(models, started: float, path: str, results: list[dict]) -> None:
     try:
-        from apps.core.metrics import PREDICTION_LATENCY
+        key = (models.version_key, path)
+        child = _latency_children.get(key)
+        if child is None:
+            from apps.core.metrics import PREDICTION_LATENCY
 
-        PREDICTION_LATENCY.labels(model_versions=models.version_key, path=path).observe(time.perf_counter() - started)
+            child = _latency_children[key] = PREDICTION_LATENCY.labels(model_versions=key[0], path=path)
+        child.observe(time.perf_counter() - started)
     except Exception:
         pass
     services._record_metrics(results, path=path)
+
+
+class _Pending:
+    __slots__ = ("text", "language", "with_quality", "models", "result", "error", "done", "lead")
+
+    def __init__(self, text, language, with_quality, models):
+        self.text, self.language, self.with_quality, self.models = text, language, with_quality, models
+        self.result = self.error = None
+        self.done = threading.Event()
+        self.lead = False
+
+
+class MicroBatcher:
+    """Predict the texts of concurrent requests of one process together (one model call).
+
+    One text through the three models costs ~5 ms, 16 texts ~0.5 ms each (the vectorizers,
+    input validation and tree traversal are per call). Under a threaded server (gunicorn
+    ``gthread``) a request thread queues its text; whichever thread finds no batch running
+    leads: it takes everything queued, predicts it, hands each thread its answer, and passes
+    the lead to a waiting thread if more texts queued meanwhile. Nothing ever waits for a
+    batch to fill: a lone request is predicted at once, so batching costs no latency and
+    only happens when requests overlap. Sync workers see batches of one (same as before).
+    """
+
+    def __init__(self, max_batch: int = 64):
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._pending: list[_Pending] = []
+        self._running = False
+
+    def predict(self, *, text: str, language: str | None, with_quality: bool, models) -> dict:
+        item = _Pending(text, language, with_quality, models)
+        with self._lock:
+            self._pending.append(item)
+            lead = not self._running
+            if lead:
+                self._running = True
+        if not lead:
+            item.done.wait()
+            if item.lead:  # the previous leader passed the lead on: run the next batch
+                self._run()
+                item.done.wait()
+        else:
+            self._run()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def _run(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        try:
+            groups: dict[tuple, list[_Pending]] = {}
+            for it in batch:
+                groups.setdefault((it.language, it.with_quality, id(it.models)), []).append(it)
+            for items in groups.values():
+                first = items[0]
+                try:
+                    results = services.predict_texts(texts=[it.text for it in items], language=first.language,
+                                                     models=first.models, with_quality=first.with_quality)
+                except BaseException as exc:  # every request of the group gets the error
+                    for it in items:
+                        it.error = exc
+                else:
+                    for it, result in zip(items, results):
+                        it.result = result
+        finally:
+            for it in batch:
+                if it.result is None and it.error is None:
+                    it.error = RuntimeError("the prediction batch failed")
+            successor = None
+            with self._lock:
+                if self._pending:  # queued while this batch ran: the first of them leads next
+                    successor = self._pending[0]
+                    successor.lead = True
+                else:
+                    self._running = False
+            for it in batch:
+                it.done.set()
+            if successor is not None:
+                successor.done.set()
+
+
+_batcher = MicroBatcher()
+
+
+def _plain(value: str) -> bool:
+    """No NUL and no lone surrogate (what DRF's CharField validators refuse)."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parse_predict(data) -> dict:
+    """``PredictInputSerializer`` without its per-request cost for the common, valid body.
+
+    Only a JSON object of known fields with string values (``quality`` a real boolean) that
+    the serializer would accept unchanged takes the fast path; anything else goes through
+    the serializer, so every error answer (and every coercion) stays exactly its own.
+    """
+    if type(data) is dict and data.keys() <= _PREDICT_FIELDS:
+        text = data.get("text")
+        ok = isinstance(text, str) and _plain(text)
+        if ok:
+            text = text.strip()
+            ok = 0 < len(text) <= 20000
+        body = {}
+        for name, limit in _OPTIONAL_LIMITS:
+            if name in data:
+                value = data[name]
+                if not (isinstance(value, str) and len(value) <= limit and _plain(value)):
+                    ok = False
+                    break
+                body[name] = value.strip()
+        quality = data.get("quality", True)
+        if ok and isinstance(quality, bool):
+            body["text"] = text
+            body["quality"] = quality
+            return body
+    serializer = PredictInputSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+_PREDICT_FIELDS = {"text", "session_id", "conversation_external_id", "language", "quality"}
+_OPTIONAL_LIMITS = (("session_id", 128), ("conversation_external_id", 64), ("language", 8))
 
 
 class PredictApi(APIView):
@@ -148,13 +288,10 @@ class PredictApi(APIView):
                    summary="Predict intent, sentiment and quality of one text")
     def post(self, request):
         started = time.perf_counter()
-        data = PredictInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        body = data.validated_data
+        body = _parse_predict(request.data)
         models = production_models()
         language = body.get("language") or None
-        result = services.predict_texts(texts=[body["text"]], language=language, models=models,
-                                        with_quality=body["quality"])[0]
+        result = _batcher.predict(text=body["text"], language=language, with_quality=body["quality"], models=models)
         answer = _answer(result, text=body["text"], language=language,
                          session_id=body.get("session_id") or uuid.uuid4().hex, started=started)
         if body.get("conversation_external_id"):
