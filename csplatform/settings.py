@@ -287,3 +287,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 REGISTRY_CHECK_SECONDS = env.float("REGISTRY_CHECK_SECONDS", default=5.0)
 # Native (OpenMP/BLAS) threads per process for inference; processes give the parallelism.
 ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=1)
+
+# --- Load test (issue 7): real-time predict path -------------------------------------------
+# Verified API keys are cached per process this many seconds (by sha256 of the key), so a
+# revocation takes effect within this time; 0 turns the cache off (apps/core/auth.py).
+API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=30.0)

@@ -42,12 +42,15 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TOKE
     os.environ.setdefault(_var, "false" if _var == "TOKENIZERS_PARALLELISM" else "1")
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Sync workers: predictions are CPU-bound (scikit-learn), so threads would only contend for
-# the GIL. gunicorn's rule of thumb (2 x cores + 1) assumes workers wait on I/O; the predict
-# path does not, and on 2 cores the load test (docs/benchmarks.md) measured 2-3 workers at
-# ~72 req/s and 5 workers at ~52 req/s (more processes, more contention). Hence cores + 1.
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# One process per core, each with a pool of threads (gthread). Predictions are CPU-bound, so
+# threads do not add CPU; what they add is overlap: while one thread of a process predicts,
+# the others parse, authenticate and queue their texts, and the predict view's micro-batcher
+# (apps/scoring/api.py) then predicts all the queued texts in one model call (16 texts cost
+# about as much as 1.6 texts one by one). gthread also keeps HTTP connections alive (sync
+# closes them after every request). Load test on 2 cores (docs/benchmarks.md): 2 sync workers
+# ~80 req/s; 2 workers x 16 threads ~580 req/s; 3 workers x 8 threads ~450 req/s.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+threads = int(os.environ.get("GUNICORN_THREADS", 16))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync" if threads == 1 else "gthread")
 # Load the app (and the production models) once in the master; workers fork from it.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true", "yes")

@@ -87,3 +87,91 @@ def test_quality_can_be_skipped(api_client, production):
     assert body["quality_score"] is None and body["intent"] == "password_reset"
     batch = api_client.post("/api/v1/predict/batch", {"texts": ["hi"], "quality": False}, format="json").json()
     assert batch["results"][0]["quality_score"] is None
+
+
+# --- the lean predict path: input fast path and micro-batching (issue 7 load test) -------------
+
+@pytest.mark.parametrize("body, status", [
+    ({"text": "  reset the login password  ", "session_id": " s2 "}, 200),
+    ({"text": "reset the login password", "quality": "false"}, 200),  # coerced by the serializer
+    ({"text": "   "}, 400),
+    ({"text": "bad\x00text"}, 400),
+    ({"text": "hello", "session_id": None}, 400),
+    ({"text": "x" * 20001}, 400),
+    ({"text": 12345}, 200),  # the serializer turns numbers into text, as before
+    ({"text": "hello", "language": "x" * 9}, 400),
+])
+def test_predict_input_is_validated_as_by_the_serializer(api_client, production, body, status):
+    from apps.scoring.api import PredictInputSerializer, _parse_predict
+
+    response = api_client.post("/api/v1/predict", body, format="json")
+    assert response.status_code == status, response.content
+    serializer = PredictInputSerializer(data=body)
+    assert serializer.is_valid() == (status == 200)
+    if status == 200:
+        assert _parse_predict(body) == dict(serializer.validated_data)
+    else:
+        assert response.json()["message"] == "Validation error"
+
+
+def test_predict_quality_false_skips_the_quality_model(api_client, production):
+    body = api_client.post("/api/v1/predict", {"text": "reset the login password", "quality": False},
+                           format="json").json()
+    assert body["quality_score"] is None and body["intent"] == "password_reset"
+
+
+def test_concurrent_predictions_are_batched_and_each_gets_its_own_answer(production, monkeypatch):
+    import threading
+
+    from apps.registry.loader import production_models
+    from apps.scoring import api, services
+
+    models = production_models()
+    texts = ["reset the login password", "what is my account balance"] * 12
+    expected = [services.predict_texts(texts=[t], models=models)[0] for t in texts]
+    batch_sizes = []
+    real = services.predict_texts
+    gate = threading.Event()
+
+    def slow_first(**kwargs):
+        batch_sizes.append(len(kwargs["texts"]))
+        gate.wait(5)  # hold the first batch until every thread has queued its text
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "predict_texts", slow_first)
+    batcher = api.MicroBatcher(max_batch=64)
+    answers = [None] * len(texts)
+
+    def one(i):
+        answers[i] = batcher.predict(text=texts[i], language=None, with_quality=True, models=models)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(texts))]
+    threads[0].start()
+    while not batch_sizes:
+        pass
+    for t in threads[1:]:
+        t.start()
+    while len(batcher._pending) < len(texts) - 1:
+        threading.Event().wait(0.001)
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert batch_sizes == [1, len(texts) - 1]  # the queued texts went in one model call
+    for got, want in zip(answers, expected):
+        assert got["intent"] == want["intent"] and got["intent_top"] == want["intent_top"]
+        assert got["quality_score"] == pytest.approx(want["quality_score"], abs=1e-3)
+
+
+def test_a_failing_batch_fails_each_of_its_requests_and_the_next_batch_runs(production, monkeypatch):
+    from apps.registry.loader import production_models
+    from apps.scoring import api, services
+
+    models = production_models()
+    batcher = api.MicroBatcher()
+    real = services.predict_texts
+    monkeypatch.setattr(services, "predict_texts", lambda **kw: (_ for _ in ()).throw(ValueError("boom")))
+    with pytest.raises(ValueError, match="boom"):
+        batcher.predict(text="hello", language=None, with_quality=False, models=models)
+    monkeypatch.setattr(services, "predict_texts", real)
+    assert batcher.predict(text="reset the login password", language=None, with_quality=False,
+                           models=models)["intent"] == "password_reset"

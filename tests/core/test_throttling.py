@@ -1,0 +1,90 @@
+"""Fixed-window per-client throttle (apps/core/throttling.py)."""
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apps.core import throttling
+from apps.core.services import api_key_create
+from apps.core.throttling import ClientRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers/"
+
+
+@pytest.fixture
+def rate(monkeypatch):
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"default": "3/min", "predict": "3/min", "bulk": "3/min"})
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A controllable wall clock for the throttle (start just after a window boundary)."""
+    now = {"t": 1_800_000_000.0 + 1.0}
+    monkeypatch.setattr(throttling.time, "time", lambda: now["t"])
+    return now
+
+
+def _client(name="crm"):
+    _, key = api_key_create(name=name, scopes=["read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+def test_parse_rate():
+    assert throttling.parse_rate("120000/min") == (120000, 60)
+    assert throttling.parse_rate("5/s") == (5, 1)
+    assert throttling.parse_rate("10/hour") == (10, 3600)
+
+
+def test_limit_enforced_with_429_and_retry_after(rate, clock):
+    client = _client()
+    assert [client.get(URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+    clock["t"] += 20
+    limited = client.get(URL)
+    assert limited.status_code == 429
+    # 21 s into a 60 s window: 39 s left.
+    assert int(limited["Retry-After"]) == 39
+
+
+def test_separate_keys_have_separate_budgets(rate, clock):
+    first, second = _client("first"), _client("second")
+    assert [first.get(URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert [second.get(URL).status_code for _ in range(3)] == [200, 200, 200]
+    assert second.get(URL).status_code == 429
+
+
+def test_the_window_resets(rate, clock):
+    client = _client()
+    assert [client.get(URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+    clock["t"] += 60  # next window
+    assert [client.get(URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_scopes_count_separately(monkeypatch, clock):
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"default": "2/min", "predict": "1000/min", "bulk": "1/min"})
+
+    class View:
+        throttle_scope = "bulk"
+
+    class Request:
+        def __init__(self, user):
+            self.user = user
+
+    from apps.core.auth import APIKeyUser
+
+    api_key, _ = api_key_create(name="scoped", scopes=["read"])
+    request = Request(APIKeyUser(api_key))
+    bulk, default = ClientRateThrottle(), ClientRateThrottle()
+    assert bulk.allow_request(request, View()) is True
+    assert bulk.allow_request(request, View()) is False and bulk.wait() == 59
+    assert default.allow_request(request, object()) is True  # "default" has its own counter
+    assert default.allow_request(request, object()) is True
+    assert default.allow_request(request, object()) is False
+
+
+def test_hit_counts_atomically_in_the_configured_cache():
+    cache.delete("throttle:test:hit")
+    assert [throttling.hit("throttle:test:hit", 5) for _ in range(3)] == [1, 2, 3]
+    cache.delete("throttle:test:hit")
