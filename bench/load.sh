@@ -67,6 +67,7 @@ export API_KEY="$("$PY" manage.py create_api_key "load-test-$(date +%s)" --scope
   --error-logfile "$VAR_DIR/gunicorn.log"
 cleanup() {
   if [ -n "${SPY_PID:-}" ]; then kill "$SPY_PID" 2>/dev/null || true; fi
+  if [ -n "${SPY_RAW_PID:-}" ]; then kill "$SPY_RAW_PID" 2>/dev/null || true; fi
   [ -f "$VAR_DIR/gunicorn.pid" ] || return 0
   local master children
   master="$(cat "$VAR_DIR/gunicorn.pid")"
@@ -96,6 +97,7 @@ if [ "${PROFILE:-0}" = "1" ]; then
   SPY_PID=$!
   "$BIN/py-spy" record --pid "$target" --duration 20 --rate 200 --format raw \
     --output "$VAR_DIR/profile-predict.txt" --nonblocking >/dev/null 2>&1 &
+  SPY_RAW_PID=$!
 fi
 
 cores="$(nproc)"
@@ -114,7 +116,8 @@ r.update(machine={'cores': $cores, 'cpu': '''$cpu'''}, gunicorn_workers=$workers
 print(json.dumps(r))
 " | tee "$VAR_DIR/load-$stamp.json"
 if [ "${PROFILE:-0}" = "1" ]; then
-  wait "$SPY_PID" 2>/dev/null || true
+  # Both profilers: the summary reads the raw one, which must be complete.
+  wait "$SPY_PID" "$SPY_RAW_PID" 2>/dev/null || true
   echo "== profile: $VAR_DIR/profile-predict.speedscope.json (open in https://speedscope.app)" >&2
   "$PY" bench/load_profile_summary.py "$VAR_DIR/profile-predict.txt" >&2 || true
 fi

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -40,30 +40,29 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return parsed
 
 
-def _redis_client(key: str):
+def _redis_client(backend, key: str):
     """The redis-py client behind Django's built-in RedisCache, or None for other backends."""
-    backend = getattr(cache, "_cache", None)
-    get_client = getattr(backend, "get_client", None)
-    if get_client is None or type(cache).__module__ != "django.core.cache.backends.redis":
+    if type(backend).__module__ != "django.core.cache.backends.redis":
         return None
-    return get_client(key, write=True)
+    return backend._cache.get_client(key, write=True)
 
 
 def hit(key: str, ttl: int) -> int:
     """Count one request under ``key`` (expiring after ``ttl`` s); the count so far, this one included."""
-    full_key = cache.make_and_validate_key(key)
-    client = _redis_client(full_key)
+    backend = caches["default"]  # the backend itself (``cache`` is a proxy of it)
+    client = _redis_client(backend, key)
     if client is not None:
+        full_key = backend.make_and_validate_key(key)
         pipe = client.pipeline(transaction=False)
         pipe.set(full_key, 0, ex=ttl, nx=True)
         pipe.incr(full_key)
         return int(pipe.execute()[1])
     try:
-        return cache.incr(key)
+        return backend.incr(key)
     except ValueError:  # first request of the window
-        if cache.add(key, 1, ttl):
+        if backend.add(key, 1, ttl):
             return 1
-        return cache.incr(key)  # another request added it in between
+        return backend.incr(key)  # another request added it in between
 
 
 class ClientRateThrottle(BaseThrottle):

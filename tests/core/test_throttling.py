@@ -84,7 +84,17 @@ def test_scopes_count_separately(monkeypatch, clock):
     assert default.allow_request(request, object()) is False
 
 
-def test_hit_counts_atomically_in_the_configured_cache():
+def test_hit_counts_atomically_in_the_configured_cache(monkeypatch):
+    from django.core.cache import caches
+
     cache.delete("throttle:test:hit")
+    backend = caches["default"]
+    if type(backend).__module__ == "django.core.cache.backends.redis":
+        # Redis: one pipelined round trip, never Django's incr (EXISTS + INCR).
+        monkeypatch.setattr(type(backend), "incr", lambda *a, **k: pytest.fail("used cache.incr"))
     assert [throttling.hit("throttle:test:hit", 5) for _ in range(3)] == [1, 2, 3]
+    assert cache.get("throttle:test:hit") == 3  # readable through the cache API too
+    if type(backend).__module__ == "django.core.cache.backends.redis":
+        client = backend._cache.get_client(None)
+        assert 0 < client.ttl(backend.make_and_validate_key("throttle:test:hit")) <= 5
     cache.delete("throttle:test:hit")
