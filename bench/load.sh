@@ -5,6 +5,8 @@
 #   bench/load.sh                                   # 30 s, 64 connections, 2 wrk threads
 #   DURATION=60s CONNECTIONS=128 GUNICORN_WORKERS=4 bench/load.sh
 #   PROFILE=1 bench/load.sh                         # + py-spy profile of one worker (needs py-spy)
+#   PROFILE=1 PY_SPY_ARGS=--gil bench/load.sh       # only the thread holding the GIL: the CPU view
+#                                                   # (the default samples every thread, waits included)
 #
 # Needs: wrk (apt-get install -y wrk), PostgreSQL and Redis on 127.0.0.1 (defaults below).
 # The first run seeds demo data and trains the models into its own database (a few minutes);
@@ -92,10 +94,10 @@ API_KEY="$API_KEY" wrk -t1 -c"$((workers * 2))" -d5s -s bench/load_predict.lua "
 
 if [ "${PROFILE:-0}" = "1" ]; then
   target="$(pgrep -P "$(cat "$VAR_DIR/gunicorn.pid")" | head -1)"
-  "$BIN/py-spy" record --pid "$target" --duration 20 --rate 200 --format speedscope \
+  "$BIN/py-spy" record --pid "$target" --duration 20 --rate 200 ${PY_SPY_ARGS:-} --format speedscope \
     --output "$VAR_DIR/profile-predict.speedscope.json" --nonblocking >/dev/null 2>&1 &
   SPY_PID=$!
-  "$BIN/py-spy" record --pid "$target" --duration 20 --rate 200 --format raw \
+  "$BIN/py-spy" record --pid "$target" --duration 20 --rate 200 ${PY_SPY_ARGS:-} --format raw \
     --output "$VAR_DIR/profile-predict.txt" --nonblocking >/dev/null 2>&1 &
   SPY_RAW_PID=$!
 fi

@@ -48,7 +48,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # (apps/scoring/api.py) then predicts all the queued texts in one model call (16 texts cost
 # about as much as 1.6 texts one by one). gthread also keeps HTTP connections alive (sync
 # closes them after every request). Load test on 2 cores (docs/benchmarks.md): 2 sync workers
-# ~80 req/s; 2 workers x 16 threads ~580 req/s; 3 workers x 8 threads ~450 req/s.
+# ~80 req/s; 2 workers x 16 threads ~580-650 req/s; 3 workers x 8 threads ~450 req/s.
+# Each thread may hold its own database connection (CONN_MAX_AGE): workers x threads per
+# instance at most, although the predict path with a cached API key runs no SQL.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", 16))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync" if threads == 1 else "gthread")
@@ -57,9 +59,10 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
-# Recycle workers now and then so a slow leak cannot grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2000))
+# Recycle workers now and then so a slow leak cannot grow without bound. A worker serves
+# ~300 req/s under load, so this is about half an hour there (20,000 was a restart a minute).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 500000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 50000))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", 2048))
 # Request line/headers limits (the body limit is API_MAX_BODY_BYTES in Django).
 limit_request_line = 8190

@@ -122,6 +122,7 @@ def test_predict_quality_false_skips_the_quality_model(api_client, production):
 
 def test_concurrent_predictions_are_batched_and_each_gets_its_own_answer(production, monkeypatch):
     import threading
+    import time
 
     from apps.registry.loader import production_models
     from apps.scoring import api, services
@@ -146,13 +147,17 @@ def test_concurrent_predictions_are_batched_and_each_gets_its_own_answer(product
         answers[i] = batcher.predict(text=texts[i], language=None, with_quality=True, models=models)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(texts))]
+    def until(condition):
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline, "threads did not queue"
+            time.sleep(0.001)
+
     threads[0].start()
-    while not batch_sizes:
-        pass
+    until(lambda: batch_sizes)
     for t in threads[1:]:
         t.start()
-    while len(batcher._pending) < len(texts) - 1:
-        threading.Event().wait(0.001)
+    until(lambda: len(batcher._pending) == len(texts) - 1)
     gate.set()
     for t in threads:
         t.join(10)
