@@ -180,3 +180,12 @@ def test_a_failing_batch_fails_each_of_its_requests_and_the_next_batch_runs(prod
     monkeypatch.setattr(services, "predict_texts", real)
     assert batcher.predict(text="reset the login password", language=None, with_quality=False,
                            models=models)["intent"] == "password_reset"
+
+
+def test_a_warm_predict_with_a_cached_key_runs_no_sql(api_client, production, settings, django_assert_num_queries):
+    settings.REGISTRY_CHECK_SECONDS = 60  # the periodic registry check is not per request
+    settings.API_KEY_CACHE_SECONDS = 30
+    assert api_client.post("/api/v1/predict", {"text": "what is my account balance"}, format="json").status_code == 200
+    with django_assert_num_queries(0):
+        response = api_client.post("/api/v1/predict", {"text": "reset the login password"}, format="json")
+    assert response.status_code == 200 and response.json()["intent"] == "password_reset"
