@@ -1,6 +1,7 @@
 """Input serializers validate what a CRM sends; output serializers render what we store."""
 from rest_framework import serializers
 
+from apps.core.fields import UtcDateTimeField
 from apps.core.labels import CHANNEL_ALIASES, SENTIMENT_ALIASES, Channel, Sentiment
 
 from .models import Conversation, Message
@@ -25,7 +26,7 @@ class MessageInSerializer(serializers.Serializer):
     seq = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
     speaker = serializers.ChoiceField(choices=Message.Speaker.choices)
     text = serializers.CharField(max_length=20_000, trim_whitespace=True)
-    sent_at = serializers.DateTimeField(required=False, allow_null=True)
+    sent_at = UtcDateTimeField(required=False, allow_null=True)
 
 
 class ConversationInSerializer(serializers.Serializer):
@@ -37,8 +38,8 @@ class ConversationInSerializer(serializers.Serializer):
     )
     channel = AliasChoiceField(choices=Channel.choices, aliases=CHANNEL_ALIASES, required=False, default=Channel.WEB)
     language = serializers.CharField(max_length=8, required=False, default="zh")
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    started_at = UtcDateTimeField()
+    ended_at = UtcDateTimeField(required=False, allow_null=True)
     resolved = serializers.BooleanField(required=False, allow_null=True, default=None)
     csat = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     label_intent = serializers.CharField(max_length=64, required=False, allow_blank=True)

@@ -190,3 +190,15 @@ def test_customer_and_agent_create_conflict_update(api_client, url, item, change
     updated = api_client.put(f"{url}{item['external_id']}", {**item, **change}, format="json")
     assert updated.status_code == 200
     assert all(updated.json()[k] == v for k, v in change.items())
+
+
+def test_lone_surrogates_and_extreme_offsets_are_400_not_500(api_client):
+    import json
+
+    item = make_items(1)[0]
+    item["messages"][0]["sent_at"] = "0484-02-06T14:10:56+19:32"
+    resp = api_client.post("/api/v1/conversations/bulk", {"items": [item]}, format="json")
+    assert resp.status_code in (200, 400)
+    body = json.dumps({"items": make_items(1)}, ensure_ascii=False).replace("你好", "\\udbc1")
+    resp = api_client.post("/api/v1/conversations/bulk", body, content_type="application/json")
+    assert resp.status_code == 400 and "surrogate" in resp.json()["detail"]
