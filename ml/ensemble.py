@@ -45,8 +45,22 @@ def temper(proba, temperature):
     return out / out.sum(axis=1, keepdims=True)
 
 
+TEMPERATURES = np.exp(np.linspace(np.log(0.1), np.log(5.0), 101))
+
+
+def fit_temperature(proba, y):
+    """Temperature (grid) minimising the log-loss of ``temper(proba, T)``."""
+    losses = [log_loss(temper(proba, t), y) for t in TEMPERATURES]
+    return float(TEMPERATURES[int(np.argmin(losses))])
+
+
 def fit_weights(oofs, y, step=WEIGHT_STEP):
-    """Weights on the simplex minimising the out-of-fold log-loss of the averaged probabilities.
+    """Stacking weights from out-of-fold probabilities.
+
+    Each member is first calibrated with its own temperature (a TF-IDF logistic regression
+    is typically under-confident, and a log-loss fit on raw probabilities would simply drop
+    it); then the weights on the simplex minimise the log-loss of the average of the
+    calibrated probabilities, and a last temperature calibrates the average.
 
     Parameters
     ----------
@@ -57,8 +71,10 @@ def fit_weights(oofs, y, step=WEIGHT_STEP):
 
     Returns
     -------
-    (weights, temperature, oof log-loss)
+    (weights, temperature, member temperatures, oof log-loss)
     """
+    member_t = [fit_temperature(p, y) for p in oofs]
+    oofs = [temper(p, t) for p, t in zip(oofs, member_t)]
     best = (np.inf, None)
     for weights in simplex_grid(len(oofs), step):
         loss = log_loss(sum(w * p for w, p in zip(weights, oofs)), y)
@@ -66,9 +82,8 @@ def fit_weights(oofs, y, step=WEIGHT_STEP):
             best = (loss, weights)
     weights = best[1]
     mixed = sum(w * p for w, p in zip(weights, oofs))
-    temperatures = np.exp(np.linspace(np.log(0.2), np.log(5.0), 81))
-    losses = [log_loss(temper(mixed, t), y) for t in temperatures]
-    return weights, float(temperatures[int(np.argmin(losses))]), float(min(losses))
+    temperature = fit_temperature(mixed, y)
+    return weights, temperature, member_t, log_loss(temper(mixed, temperature), y)
 
 
 class EnsembleClassifier(TextClassifier):
@@ -90,7 +105,8 @@ class EnsembleClassifier(TextClassifier):
         Folds for the out-of-fold probabilities. A ``transformer`` member is not refit per
         fold: its out-of-fold rows are its own held-out early-stopping split.
     calibrate : bool
-        Also fit a temperature on the out-of-fold probabilities (with ``weights="cv"``).
+        Also fit a temperature on the averaged out-of-fold probabilities (with
+        ``weights="cv"``; each member is always temperature-calibrated before weighting).
     member_params : dict or list, optional
         ``{backend: {param: value}}``, or one dict per member in order.
     random_state : int or None
@@ -154,6 +170,7 @@ class EnsembleClassifier(TextClassifier):
                 member.fit(texts, labels)
             self.members_.append(member)
         self.temperature_ = 1.0
+        self.member_temperatures_ = np.ones(len(specs))
         self.oof_ = {}
         if not fit_cv:
             self.weights_ = self._fixed_weights(len(specs))
@@ -163,11 +180,12 @@ class EnsembleClassifier(TextClassifier):
             self.weights_ = np.full(len(specs), 1 / len(specs))  # too little data to fit weights
             return
         oofs = [p[rows] for p in oofs]
-        weights, temperature, loss = fit_weights(oofs, y[rows])
+        weights, temperature, member_t, _ = fit_weights(oofs, y[rows])
         self.weights_ = weights
+        self.member_temperatures_ = np.asarray(member_t)
         if self.calibrate:
             self.temperature_ = temperature
-        mixed = temper(sum(w * p for w, p in zip(weights, oofs)), self.temperature_)
+        mixed = temper(sum(w * temper(p, t) for w, p, t in zip(weights, oofs, member_t)), self.temperature_)
         self.oof_ = {
             "n": int(rows.sum()), "log_loss": log_loss(mixed, y[rows]),
             "accuracy": float(np.mean(mixed.argmax(1) == y[rows])),
@@ -176,9 +194,9 @@ class EnsembleClassifier(TextClassifier):
 
     def _predict_proba(self, texts):
         proba = np.zeros((len(texts), len(self.classes_)))
-        for weight, member in zip(self.weights_, self.members_):
+        for weight, t, member in zip(self.weights_, self.member_temperatures_, self.members_):
             if weight > 0:
-                proba += weight * member.predict_proba(texts)
+                proba += weight * temper(member.predict_proba(texts), t)
         return temper(proba, self.temperature_)
 
     def _save_files(self, directory):
@@ -189,7 +207,8 @@ class EnsembleClassifier(TextClassifier):
             member._save_files(directory / MEMBERS_DIR / name)
             members.append({"dir": name, "backend": member.backend, "params": member.get_params()})
         write_json(directory / CONFIG, {"members": members, "weights": self.weights_,
-                                        "temperature": self.temperature_, "oof": self.oof_})
+                                        "temperature": self.temperature_, "member_temperatures": self.member_temperatures_,
+                                        "oof": self.oof_})
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
@@ -208,6 +227,7 @@ class EnsembleClassifier(TextClassifier):
         n = len(model.members_)
         model.weights_ = np.asarray(config.get("weights") or np.full(n, 1 / n), dtype=float)
         model.temperature_ = float(config.get("temperature", 1.0))
+        model.member_temperatures_ = np.asarray(config.get("member_temperatures") or np.ones(n), dtype=float)
         model.oof_ = config.get("oof") or {}
         model._restore_common(manifest)
         return model

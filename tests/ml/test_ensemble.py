@@ -22,11 +22,26 @@ def test_fit_weights_prefers_the_informative_member():
     good = np.full((400, 4), 0.1)
     good[np.arange(400), y] = 0.7
     noise = rng.dirichlet(np.ones(4), 400)
-    weights, temperature, loss = fit_weights([noise, good], y)
+    weights, temperature, member_t, loss = fit_weights([noise, good], y)
     assert weights[1] >= 0.8
-    assert 0.2 <= temperature <= 5.0
+    assert 0.1 <= temperature <= 5.0 and len(member_t) == 2
     np.testing.assert_allclose(temper(good, 1.0), good)
     np.testing.assert_allclose(temper(good, 2.0).sum(axis=1), 1.0)
+
+
+def test_an_underconfident_good_member_keeps_its_weight():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 10, 600)
+    flat = np.full((600, 10), 0.09)
+    right = rng.random(600) < 0.9
+    flat[np.arange(600), np.where(right, y, (y + 1) % 10)] = 0.19  # 90 % right, barely confident
+    flat /= flat.sum(axis=1, keepdims=True)
+    sharp = np.full((600, 10), 0.01)
+    right = rng.random(600) < 0.8
+    sharp[np.arange(600), np.where(right, y, (y + 2) % 10)] = 0.91  # 80 % right, confident
+    weights, _, member_t, _ = fit_weights([flat, sharp], y)
+    assert member_t[0] < 1.0  # the under-confident member is sharpened
+    assert weights[0] >= 0.3
 
 
 def test_oof_rows_come_from_models_that_never_saw_them(banking_slice, monkeypatch):
