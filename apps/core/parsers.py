@@ -13,8 +13,6 @@ def _check(value) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ParseError("JSON contains invalid Unicode (a lone surrogate).") from exc
-        if "\x00" in value:
-            raise ParseError("JSON strings may not contain NUL characters.")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check(key)
