@@ -1,6 +1,6 @@
 """Bulk-upsert N conversations (4 messages each) through the ingest service; print conversations/s.
 
-    .venv/bin/python bench/ingest_bench.py [--conversations 100000] [--backend sqlite|postgres|both]
+    .venv/bin/python bench/ingest_bench.py [--conversations 100000] [--backend sqlite|postgres|both] [--procs 2]
 
 Each backend gets a fresh database (SQLite file under var/, PostgreSQL database ``csp_ingest_bench``
 on 127.0.0.1), migrated before timing. The second pass replays the same batches (idempotent path).
@@ -38,26 +38,51 @@ def items(start: int, n: int) -> list[dict]:
     return out
 
 
-def run_one(n: int, batch: int) -> None:
+def _setup():
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
     django.setup()
-    from django.core.management import call_command
+
+
+def _ingest(args: tuple[int, int, int]) -> list[int]:
+    """One client: upsert its share of the batches (what one API worker or import process does)."""
+    start, stop, batch = args
     from django.db import connection
 
     from apps.conversations.services import conversations_upsert
 
+    counts = [0, 0, 0]
+    for s in range(start, stop, batch):
+        r = conversations_upsert(items=items(s, min(batch, stop - s)))
+        counts = [counts[0] + r.created, counts[1] + r.updated, counts[2] + r.unchanged]
+    connection.close()
+    return counts
+
+
+def run_one(n: int, batch: int, procs: int) -> None:
+    import multiprocessing
+
+    _setup()
+    from django.core.management import call_command
+    from django.db import connection
+
     call_command("migrate", verbosity=0)
-    batches = [items(s, min(batch, n - s)) for s in range(0, n, batch)]
+    vendor = connection.vendor
+    connection.close()
+    share = -(-n // procs)
+    jobs = [(i * share, min(n, (i + 1) * share), batch) for i in range(procs)]
     for label in ("insert", "replay"):
+        # Items are generated inside the timed region, as a client would receive them.
         t = time.perf_counter()
-        counts = [0, 0, 0]
-        for b in batches:
-            r = conversations_upsert(items=b)
-            counts = [counts[0] + r.created, counts[1] + r.updated, counts[2] + r.unchanged]
+        if procs == 1:
+            results = [_ingest(jobs[0])]
+        else:
+            with multiprocessing.get_context("fork").Pool(procs) as pool:
+                results = pool.map(_ingest, jobs)
         secs = time.perf_counter() - t
-        print(f"| {connection.vendor} | {label} | {n:,} | {secs:.1f} s | {n / secs:,.0f} conv/s "
+        counts = [sum(r[i] for r in results) for i in range(3)]
+        print(f"| {vendor} | {procs} | {label} | {n:,} | {secs:.1f} s | {n / secs:,.0f} conv/s "
               f"| created {counts[0]:,} updated {counts[1]:,} unchanged {counts[2]:,} |", flush=True)
 
 
@@ -65,12 +90,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--procs", type=int, default=1, help="concurrent clients (processes)")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._child:
-        return run_one(args.conversations, args.batch)
-    print("| database | pass | conversations | time | rate | counts |\n|---|---|---|---|---|---|", flush=True)
+        return run_one(args.conversations, args.batch, args.procs)
+    print("| database | clients | pass | conversations | time | rate | counts |\n|---|---|---|---|---|---|---|",
+          flush=True)
     for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
         env = {**os.environ, "VAR_DIR": str(ROOT / "var" / "bench-ingest")}
         env.pop("DATABASE_URL", None)
@@ -83,7 +110,7 @@ def main() -> None:
             subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "csp_ingest_bench"], check=True)
             env["DATABASE_URL"] = PG_URL
         subprocess.run([sys.executable, __file__, "--_child", "--conversations", str(args.conversations),
-                        "--batch", str(args.batch)], env=env, cwd=ROOT, check=True)
+                        "--batch", str(args.batch), "--procs", str(args.procs)], env=env, cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":
