@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models.signals import post_delete, post_save
 from rest_framework import authentication, exceptions
-from rest_framework_api_key.crypto import KeyGenerator  # noqa: F401  (documents the hashing scheme used)
 
 from .models import APIKey
 
