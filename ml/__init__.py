@@ -14,8 +14,9 @@ import importlib
 from ml import evaluate, features
 from ml.artifacts import ArtifactError, read_manifest
 from ml.base import CLASSIFICATION_TASKS, REGRESSION_TASKS, TASKS
+from ml.linear import shared_tokenization
 
-__all__ = ["ArtifactError", "BACKENDS", "TASKS", "build", "evaluate", "features", "load"]
+__all__ = ["ArtifactError", "BACKENDS", "TASKS", "build", "evaluate", "features", "load", "shared_tokenization"]
 
 # backend name -> (module, class name)
 _REGISTRY = {

@@ -1,5 +1,8 @@
 """``linear`` backend: TF-IDF word and character n-grams with logistic regression."""
 
+import contextlib
+import threading
+
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -51,11 +54,42 @@ def detect_language(texts):
     return "zh" if cjk_ratio(texts) > 0.3 else "en"
 
 
-def jieba_tokenize(text):
-    """Split text into words with jieba (Chinese word segmentation)."""
+_shared = threading.local()
+
+
+@contextlib.contextmanager
+def shared_tokenization():
+    """Segment each text with jieba once per block, however many models read it.
+
+    Intent, sentiment and quality models each tokenise the same texts; inside this block
+    (per thread, nothing kept after it) the second and third model reuse the first one's
+    jieba segmentation, which is most of the cost of a Chinese ``linear`` prediction.
+    """
+    if getattr(_shared, "tokens", None) is not None:  # nested: the outer block owns the memo
+        yield
+        return
+    _shared.tokens = {}
+    try:
+        yield
+    finally:
+        _shared.tokens = None
+
+
+def _segment(text):
     import jieba
 
     return [token for token in jieba.lcut(text) if token.strip()]
+
+
+def jieba_tokenize(text):
+    """Split text into words with jieba (Chinese word segmentation)."""
+    memo = getattr(_shared, "tokens", None)
+    if memo is None:
+        return _segment(text)
+    tokens = memo.get(text)
+    if tokens is None:
+        tokens = memo[text] = tuple(_segment(text))
+    return list(tokens)
 
 
 def make_vectorizer(language, word_ngram=(1, 2), char_ngram=None, tokenizer=None, min_df=1):

@@ -112,8 +112,8 @@ class QualityRegressor(TextModel):
         n_folds=5,
         use_text=True,
         text_alpha=3.0,
-        max_iter=200,
-        learning_rate=0.05,
+        max_iter=100,
+        learning_rate=0.1,
         max_leaf_nodes=15,
         min_samples_leaf=20,
         random_state=None,
@@ -197,15 +197,17 @@ class QualityRegressor(TextModel):
         names += [f"{key}_mean" for key in self.group_keys_]
         return names + (["text_score"] if self.use_text else [])
 
-    def _matrix(self, frame, text_column, group_columns):
+    def _matrix(self, frame, text_column, group_columns, n=None):
+        """Feature matrix; ``frame`` None means no conversation features (``n`` rows)."""
         import pandas as pd
 
-        n = len(frame)
+        n = len(frame) if frame is not None else n
+        has = (lambda name: False) if frame is None else (lambda name: name in frame)
         columns = []
         for name in self.numeric_:
-            values = pd.to_numeric(frame[name], errors="coerce") if name in frame else pd.Series(np.nan, index=range(n))
-            columns.append(values.to_numpy(dtype=float))
-        channel = _key_strings(frame["channel"]) if "channel" in frame else [""] * n
+            columns.append(pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float) if has(name)
+                           else np.full(n, np.nan))
+        channel = _key_strings(frame["channel"]) if has("channel") else [""] * n
         for value in self.channels_:
             columns.append(np.array([c == value for c in channel], dtype=float))
         for key in self.group_keys_:
@@ -245,11 +247,17 @@ class QualityRegressor(TextModel):
         """
         self._check_fitted()
         texts = as_texts(texts)
-        frame = features_frame(features, len(texts))
+        n = len(texts)
+        # Without features (the real-time API) no DataFrame is built: it cost more than the trees.
+        frame = features_frame(features, n) if features is not None else None
         if not texts:
             return np.zeros(0)
         text_column = self.text_model_.predict(texts) if self.use_text else None
-        X = self._matrix(frame, text_column, self.group_features(frame))
+        if frame is None:
+            groups = {key: np.full(n, self.global_mean_) for key in self.group_keys_}
+        else:
+            groups = self.group_features(frame)
+        X = self._matrix(frame, text_column, groups, n)
         return np.clip(self.gbm_.predict(X), SCORE_MIN, SCORE_MAX)
 
     def predict_proba(self, texts, features=None):

@@ -13,6 +13,7 @@ import logging
 import math
 from typing import Any, Iterable
 
+import ml
 import numpy as np
 import sklearn
 from django.conf import settings
@@ -34,7 +35,8 @@ NEGATIVE = "negative"
 LOW_QUALITY = 3.0
 
 
-def _classify(loaded, texts: list[str], k: int) -> list[tuple[str, float, list[dict], dict]]:
+def _classify(loaded, texts: list[str], k: int, scores: bool = False) -> list[tuple[str, float, list[dict], dict]]:
+    """(label, confidence, top-k list, every class's score when ``scores``) per text."""
     proba = np.asarray(loaded.estimator.predict_proba(texts), dtype=float)
     classes = [str(c) for c in loaded.estimator.classes_]
     k = min(k, len(classes))
@@ -42,8 +44,8 @@ def _classify(loaded, texts: list[str], k: int) -> list[tuple[str, float, list[d
     out = []
     for row, top in zip(proba, order):
         top_list = [{"label": classes[j], "confidence": round(float(row[j]), 4)} for j in top]
-        scores = {classes[j]: round(float(row[j]), 4) for j in range(len(classes))}
-        out.append((classes[top[0]], float(row[top[0]]), top_list, scores))
+        every = {classes[j]: round(float(row[j]), 4) for j in range(len(classes))} if scores else {}
+        out.append((classes[top[0]], float(row[top[0]]), top_list, every))
     return out
 
 
@@ -85,9 +87,12 @@ def predict_texts(
     texts = ["" if t is None else str(t) for t in texts]
     # Inference on loaded, verified estimators: scikit-learn's per-call parameter validation
     # and finiteness scans of our own feature matrices are ~8% of a one-text prediction.
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+    # The three models segment the same texts: jieba runs once per text (Chinese linear models).
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), ml.shared_tokenization():
         intents = _classify(models.get("intent"), texts, top_k) if models.get("intent") else [None] * n
-        sentiments = _classify(models.get("sentiment"), texts, top_k) if models.get("sentiment") else [None] * n
+        sentiments = (
+            _classify(models.get("sentiment"), texts, top_k, scores=True) if models.get("sentiment") else [None] * n
+        )
         qualities = (
             _quality(models.get("quality"), texts, features) if with_quality and models.get("quality") else [None] * n
         )

@@ -104,3 +104,13 @@ def test_quality_without_features_uses_text():
     model = ml.build("quality", "quality", random_state=0).fit(texts[:150], y[:150])
     report = ml.evaluate.regression_report(y[150:], model.predict(texts[150:]))
     assert report["spearman"] > 0.5
+
+
+def test_quality_without_features_matches_empty_feature_rows():
+    """The no-DataFrame path (no features at all) equals rows whose features are all missing."""
+    texts, features, y = make_conversations(200, seed=3)
+    model = ml.build("quality", "quality", random_state=0).fit(texts[:150], y[:150], features[:150])
+    new = texts[150:]
+    without = model.predict(new)
+    np.testing.assert_allclose(without, model.predict(new, [{} for _ in new]))
+    assert without.std() > 0  # the text still moves the score
