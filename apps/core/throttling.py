@@ -40,17 +40,25 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return parsed
 
 
-def _redis_client(backend, key: str):
-    """The redis-py client behind Django's built-in RedisCache, or None for other backends."""
-    if type(backend).__module__ != "django.core.cache.backends.redis":
-        return None
-    return backend._cache.get_client(key, write=True)
+def _redis_client(backend):
+    """The redis-py client behind Django's built-in RedisCache, or None for other backends.
+
+    Kept on the backend: ``RedisCacheClient.get_client`` builds a new ``Redis`` object on
+    every call (~5% of a predict request). Backends are per thread (``caches`` is
+    thread-local), and the client shares the backend's connection pool.
+    """
+    client = getattr(backend, "_throttle_client", None)
+    if client is None:
+        redis = type(backend).__module__ == "django.core.cache.backends.redis"
+        client = backend._cache.get_client(None, write=True) if redis else False
+        backend._throttle_client = client
+    return client or None
 
 
 def hit(key: str, ttl: int) -> int:
     """Count one request under ``key`` (expiring after ``ttl`` s); the count so far, this one included."""
     backend = caches["default"]  # the backend itself (``cache`` is a proxy of it)
-    client = _redis_client(backend, key)
+    client = _redis_client(backend)
     if client is not None:
         full_key = backend.make_and_validate_key(key)
         pipe = client.pipeline(transaction=False)

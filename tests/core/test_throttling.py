@@ -98,3 +98,23 @@ def test_hit_counts_atomically_in_the_configured_cache(monkeypatch):
         client = backend._cache.get_client(None)
         assert 0 < client.ttl(backend.make_and_validate_key("throttle:test:hit")) <= 5
     cache.delete("throttle:test:hit")
+
+
+def test_redis_client_is_built_once_per_backend(monkeypatch):
+    """``get_client`` builds a new redis-py object per call: the throttle keeps the first one."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if type(backend).__module__ != "django.core.cache.backends.redis":
+        assert throttling._redis_client(backend) is None
+        return
+    cache.delete("throttle:test:once")
+    built = []
+    original = type(backend._cache).get_client
+    monkeypatch.setattr(type(backend._cache), "get_client",
+                        lambda self, *a, **k: built.append(1) or original(self, *a, **k))
+    monkeypatch.delattr(backend, "_throttle_client", raising=False)
+    assert [throttling.hit("throttle:test:once", 5) for _ in range(3)] == [1, 2, 3]
+    assert len(built) == 1
+    monkeypatch.undo()
+    cache.delete("throttle:test:once")
