@@ -184,6 +184,15 @@ _NANP_RE = re.compile(
     re.A,
 )
 _HOTLINE_PREFIXES = ("400", "800", "(400)", "(800)")
+# UK national numbers: 0 + 9-10 digits, 01/02/03 geographic and non-geographic, 07 mobile,
+# 08 special rate; spaces or dashes anywhere ("07700 900123", "0161 496 0000").
+_UK_RE = re.compile(r"0(?<![\d+].)[12378](?:\d[ -]?){7,8}\d(?!\d)", re.A)
+
+# Full-width forms (U+FF01..U+FF5E) and the ideographic space, as typed with Chinese input
+# methods ("１３８００１３８０００", "＋８６"): detection reads their ASCII twins. The mapping
+# is one character to one character, so spans found in the folded text fit the original.
+_FOLD_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD_WIDTH[0x3000] = 0x20
 
 _HAS_CANDIDATE = re.compile(r"[0-9@]", re.A).search
 _NON_DIGIT = re.compile(r"\D", re.A)
@@ -281,6 +290,8 @@ def _phone_candidates(text):
             yield start, start + len(s)
     for m in _LANDLINE_RE.finditer(text):
         yield m.start(), m.end()
+    for m in _UK_RE.finditer(text):
+        yield m.start(), m.end()
     for m in _NANP_RE.finditer(text):
         if not m.group().startswith(_HOTLINE_PREFIXES):
             yield m.start(), m.end()
@@ -299,9 +310,13 @@ def find_pii(text: str) -> list[tuple[str, int, int]]:
 
     Types are tried in ``PII_TYPES`` order; a span overlapping one already
     claimed by an earlier type (or an earlier match of the same type) is
-    dropped.
+    dropped. Full-width digits, letters and signs count as their ASCII forms.
     """
-    if not text or not _HAS_CANDIDATE(text):
+    if not text:
+        return []
+    if not text.isascii():
+        text = text.translate(_FOLD_WIDTH)
+    if not _HAS_CANDIDATE(text):
         return []
     taken: list[tuple[str, int, int]] = []
     for kind, detector in _DETECTORS:

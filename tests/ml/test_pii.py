@@ -380,3 +380,38 @@ def test_pii_module_loads_without_django():
         "assert not [m for m in sys.modules if m == 'django' or m.startswith('django.')]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+FULL_WIDTH = str.maketrans("0123456789+@.", "０１２３４５６７８９＋＠．")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("请拨打13800138000谢谢", "请拨打[PHONE]谢谢"),
+        ("+86 138 0013 8000", "[PHONE]"),
+        ("卡号4111 1111 1111 1111", "卡号[CARD]"),
+        ("邮箱zhang@example.com", "邮箱[EMAIL]"),
+        ("身份证11010519491231002X", "身份证[ID]"),
+    ],
+)
+def test_full_width_forms_are_masked_like_ascii(text, expected):
+    wide = text.translate(FULL_WIDTH)
+    assert wide != text
+    assert mask_pii(wide) == expected
+    assert [kind for kind, _, _ in find_pii(wide)] == [kind for kind, _, _ in find_pii(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["call me on 07700 900123 please", "office 0161 496 0000", "ring 01632 960983", "mobile 07700-900-123",
+     "mobile 07700900123"],
+)
+def test_uk_national_numbers_are_phones(text):
+    assert "[PHONE]" in mask_pii(text)
+    assert not re.search(r"\d{3}", mask_pii(text))
+
+
+@pytest.mark.parametrize("text", ["order 2024-01-01 ref 0123", "room 0712", "version 0.7.1", "07700 9001"])
+def test_short_or_dated_numbers_starting_with_zero_are_not_uk_phones(text):
+    assert mask_pii(text) == text
