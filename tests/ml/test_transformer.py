@@ -26,3 +26,31 @@ def test_max_steps_bounds_training(banking_slice):
     params = dict(BACKENDS["transformer"][0], max_steps=3)
     model = ml.build("intent", "transformer", random_state=0, **params).fit(train_x, train_y)
     assert model.steps_ == 3
+
+
+def test_pretrained_mean_pooling_starts_from_the_linear_probe(banking_slice, tmp_path):
+    """LP-FT: the head starts from a probe on frozen embeddings, not at chance."""
+    train_x, train_y, test_x, test_y = banking_slice
+    frozen = dict(max_steps=1, learning_rate=1e-12, max_length=32, val_fraction=0.0)
+    warm = ml.build("intent", "transformer", random_state=0, **frozen).fit(train_x, train_y)
+    cold = ml.build("intent", "transformer", random_state=0, warm_start=False, **frozen).fit(train_x, train_y)
+    assert warm.pooling_ == "mean" and warm.source_["checkpoint"] != "scratch"
+    assert np.mean(warm.predict(test_x) == np.asarray(test_y)) >= 0.8
+    assert np.mean(cold.predict(test_x) == np.asarray(test_y)) < 0.6  # a random head, barely trained
+
+    path = warm.save(tmp_path / "mean")
+    assert (path / "head.safetensors").is_file() and (path / "model" / "model.safetensors").is_file()
+    assert not list(path.rglob("*.bin"))
+    loaded = ml.load(path)
+    assert loaded.pooling_ == "mean"
+    np.testing.assert_allclose(loaded.predict_proba(test_x), warm.predict_proba(test_x), atol=1e-5)
+    quantized = ml.load(path, quantize=True)
+    assert quantized.quantized_ and np.mean(quantized.predict(test_x) == warm.predict(test_x)) > 0.8
+
+
+def test_mean_pooling_needs_a_pretrained_checkpoint(banking_slice):
+    import pytest
+
+    train_x, train_y, _, _ = banking_slice
+    with pytest.raises(ValueError, match="pretrained checkpoint"):
+        ml.build("intent", "transformer", checkpoint="scratch", pooling="mean", max_steps=1).fit(train_x, train_y)
