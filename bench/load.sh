@@ -2,7 +2,7 @@
 # Load test: wrk against POST /api/v1/predict, real production models (linear backend),
 # gunicorn with deploy/gunicorn.conf.py and production settings (DEBUG=false).
 #
-#   bench/load.sh                                   # 30 s, 64 connections, 2 wrk threads
+#   bench/load.sh                                   # 30 s, 32 connections, 2 wrk threads
 #   DURATION=60s CONNECTIONS=128 GUNICORN_WORKERS=4 bench/load.sh
 #   PROFILE=1 bench/load.sh                         # + py-spy profile of one worker (needs py-spy)
 #   PROFILE=1 PY_SPY_ARGS=--gil bench/load.sh       # only the thread holding the GIL: the CPU view
@@ -20,7 +20,7 @@ PY="${PYTHON:-$ROOT/.venv/bin/python}"
 BIN="$(dirname "$PY")"
 
 DURATION="${DURATION:-30s}"
-CONNECTIONS="${CONNECTIONS:-64}"
+CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 PORT="${PORT:-8011}"
 WARMUP_REQUESTS="${WARMUP_REQUESTS:-400}"
