@@ -48,7 +48,7 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # (apps/scoring/api.py) then predicts all the queued texts in one model call (16 texts cost
 # about as much as 1.6 texts one by one). gthread also keeps HTTP connections alive (sync
 # closes them after every request). Load test on 2 cores (docs/benchmarks.md): 2 sync workers
-# ~80 req/s; 2 workers x 16 threads ~580-650 req/s; 3 workers x 8 threads ~450 req/s.
+# ~80 req/s; 2 workers x 16 threads ~1,000 req/s on a quiet box (2 x 8: ~660, 3 x 8: ~600).
 # Each thread may hold its own database connection (CONN_MAX_AGE): workers x threads per
 # instance at most, although the predict path with a cached API key runs no SQL.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
