@@ -4,7 +4,7 @@ Each (dataset, backend) runs in its own subprocess so that peak memory (RSS) is 
 Prints a markdown table (and optionally writes JSON).
 
     .venv/bin/python bench/ml_bench.py --data-dir ../shared/datasets \\
-        --backends linear,embedding,ensemble,transformer
+        --backends linear,embedding,ensemble,transformer   (also: embedding-int8)
 """
 
 import argparse
@@ -43,6 +43,8 @@ def backend_params(dataset, backend, args):
         # MiniLM: mean pooling, head warm-started from a probe on the frozen embeddings (LP-FT),
         # the backend's default learning rate (3e-5, head 10x)
         transformer.update(epochs=8, max_length=64, batch_size=32, eval_steps=150)
+    if backend == "embedding-int8":  # the embedding backend with its int8 encoder
+        return {"quantize": True}
     if backend == "transformer":
         return transformer
     if backend == "ensemble":
@@ -75,13 +77,13 @@ def run_one(dataset, backend, args):
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    if dataset == "waimai_10k" and backend == "embedding" and not args.zh_checkpoint:
+    if dataset == "waimai_10k" and backend.startswith("embedding") and not args.zh_checkpoint:
         return {"skipped": "no local Chinese checkpoint (the English one must not serve Chinese)"}
     params = backend_params(dataset, backend, args)
-    if dataset == "waimai_10k" and backend == "embedding":
+    if dataset == "waimai_10k" and backend.startswith("embedding"):
         params["checkpoint"] = args.zh_checkpoint
     task, train_x, train_y, val_x, val_y = split(dataset, args.data_dir)
-    model = ml.build(task, backend, random_state=0, **params)
+    model = ml.build(task, backend.split("-")[0], random_state=0, **params)
     start = time.perf_counter()
     model.fit(train_x, train_y)
     train_s = time.perf_counter() - start

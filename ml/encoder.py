@@ -57,6 +57,17 @@ def pick_device(device=None):
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def quantize_int8(model):
+    """Int8 dynamic quantization of a model's Linear layers, for CPU inference."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch.ao's eager quantization warns that torchao is its successor
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 def length_order(texts):
     """Indices that sort ``texts`` by decreasing length (restore with argsort)."""
     return np.argsort([-len(text) for text in texts], kind="stable")
@@ -73,9 +84,13 @@ class SentenceEncoder:
     max_length : int
     expected_sha256 : str, optional
         When given, the weights file must have this sha256.
+    quantize : bool
+        Int8 dynamic quantization of the Linear layers (CPU only, so the device is the CPU):
+        about 3.5x the throughput of float32 on 2 cores, embeddings at cosine ~0.95 of the
+        float32 ones. A head must be trained on the same (quantized or not) embeddings.
     """
 
-    def __init__(self, checkpoint, device=None, max_length=128, expected_sha256=None):
+    def __init__(self, checkpoint, device=None, max_length=128, expected_sha256=None, quantize=False):
         offline()
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -90,6 +105,9 @@ class SentenceEncoder:
         self.max_length = max_length
         self.tokenizer = AutoTokenizer.from_pretrained(self.checkpoint, local_files_only=True)
         self.model = AutoModel.from_pretrained(self.checkpoint, local_files_only=True)
+        if quantize:
+            self.device = torch.device("cpu")
+            self.model = quantize_int8(self.model.eval())
         self.model.to(self.device).eval()
         self._torch = torch
 

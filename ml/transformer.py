@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ml.base import CONFIG, TextClassifier, read_json, write_json
-from ml.encoder import checkpoint_digest, length_order, offline, pick_device, resolve_checkpoint
+from ml.encoder import checkpoint_digest, length_order, offline, pick_device, quantize_int8, resolve_checkpoint
 from ml.linear import detect_language
 from ml.seed import resolve_seed, set_seed
 
@@ -497,7 +497,7 @@ class TransformerClassifier(TextClassifier):
         net.eval()
         model.quantized_ = False
         if model.quantize and model.device_.type == "cpu":
-            net = torch.ao.quantization.quantize_dynamic(copy.deepcopy(net), {torch.nn.Linear}, dtype=torch.qint8)
+            net = quantize_int8(copy.deepcopy(net))
             model.quantized_ = True
         model.model_ = net.to(model.device_)
         model._restore_common(manifest)
