@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_ops
 
 app_name = "dashboard"
 urlpatterns = [
@@ -15,11 +15,11 @@ urlpatterns = [
     path("review/start/", views.review_start, name="review_start"),
     path("review/agreement/", views.review_agreement, name="agreement"),
     path("review/<int:pk>/", views.review_item, name="review_item"),
-    path("models/", views.model_list, name="models"),
-    path("models/<int:pk>/confusion.png", views.model_confusion, name="model_confusion"),
-    path("models/<int:pk>/promote/", views.model_promote, name="model_promote"),
-    path("models/<str:task>/rollback/", views.model_rollback, name="model_rollback"),
-    path("jobs/", views.job_list, name="jobs"),
-    path("jobs/status.json", views.job_status, name="job_status"),
-    path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("models/", views_ops.model_list, name="models"),
+    path("models/<int:pk>/confusion.png", views_ops.model_confusion, name="model_confusion"),
+    path("models/<int:pk>/promote/", views_ops.model_promote, name="model_promote"),
+    path("models/<str:task>/rollback/", views_ops.model_rollback, name="model_rollback"),
+    path("jobs/", views_ops.job_list, name="jobs"),
+    path("jobs/status.json", views_ops.job_status, name="job_status"),
+    path("jobs/<int:pk>/", views_ops.job_detail, name="job"),
 ]
