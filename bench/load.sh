@@ -5,6 +5,7 @@
 #   bench/load.sh                                   # 30 s, 32 connections, 2 wrk threads
 #   DURATION=60s CONNECTIONS=128 GUNICORN_WORKERS=4 bench/load.sh
 #   PROFILE=1 bench/load.sh                         # + py-spy profile of one worker (needs py-spy)
+#   REPLY_INDEX=0 bench/load.sh                     # answers without reply suggestions (no index)
 #   PROFILE=1 PY_SPY_ARGS=--gil bench/load.sh       # only the thread holding the GIL: the CPU view
 #                                                   # (the default samples every thread, waits included)
 #
@@ -62,6 +63,18 @@ if [ "$has_models" -lt 2 ]; then
   echo "== seeding demo data and training linear models (first run only)" >&2
   "$PY" manage.py seed_demo --conversations "$SEED_CONVERSATIONS" >&2
   "$PY" manage.py bootstrap_models --backend linear --no-score >&2
+fi
+# The answer carries reply suggestions from the reply index, as in production (and `make demo`):
+# build it once (incremental: a no-op when nothing changed). REPLY_INDEX=0 measures without it.
+if [ "${REPLY_INDEX:-1}" = "1" ]; then
+  "$PY" manage.py rebuild_reply_index >&2
+else
+  "$PY" - <<'PYEOF'
+import django; django.setup()
+import shutil
+from apps.scoring.retrieval import reply_index_path
+shutil.rmtree(reply_index_path(), ignore_errors=True)
+PYEOF
 fi
 export API_KEY="$("$PY" manage.py create_api_key "load-test-$(date +%s)" --scopes predict 2>/dev/null)"
 

@@ -124,9 +124,28 @@ def run_one(dataset, backend, args):
             for m, w in zip(model.members_, model.weights_)]
         result["temperature"] = model.temperature_
         result["oof"] = model.oof_
+    if backend == "transformer" and result["device"] == "cpu":
+        result["int8"] = int8_inference(model, val_x, val_y)
     if backend == "linear" and args.threads in (None, 1):
         result["linear_one_core"] = True
     return result
+
+
+def int8_inference(model, val_x, val_y):
+    """Accuracy and batch-256 throughput of the saved model loaded with ``quantize=True``."""
+    import tempfile
+
+    import numpy as np
+
+    import ml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        quantized = ml.load(model.save(Path(tmp) / "model"), quantize=True)
+        accuracy = float(np.mean(quantized.predict(val_x) == np.asarray(val_y)))
+        start = time.perf_counter()
+        for i in range(0, len(val_x), 256):
+            quantized.predict_proba(val_x[i:i + 256])
+        return {"accuracy": accuracy, "texts_per_s_batch256": len(val_x) / (time.perf_counter() - start)}
 
 
 def machine():
@@ -168,6 +187,9 @@ def table(rows):
             notes.append(f"transformer ({'scratch' if r['transformer_source'] == 'scratch' else 'MiniLM'}) "
                          f"{r['transformer_steps']} steps of budget {row.get('budget')}, "
                          f"{r['transformer_train_s']:.0f} s")
+        if "int8" in r:
+            notes.append(f"loaded with quantize=True: {100 * r['int8']['accuracy']:.2f} %, "
+                         f"{r['int8']['texts_per_s_batch256']:.0f} texts/s at batch 256")
         note = "; ".join(notes)
         lines.append(
             f"| {row['dataset']} | {row['backend']} | {r['device']} | {100 * r['accuracy']:.2f} | "
