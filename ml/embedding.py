@@ -42,7 +42,7 @@ class EmbeddingClassifier(TextClassifier):
         Copy the checkpoint into the artifact instead of referencing it (path + sha256).
     quantize : bool
         Int8 dynamic quantization of the encoder, for training and prediction alike (the
-        head learns the embeddings it will see): ~3.5x the CPU throughput, about 0.2 points
+        head learns the embeddings it will see): ~3x the CPU throughput for about half a point
         of BANKING77 accuracy (docs/benchmarks.md). Runs on the CPU.
     progress : bool
     random_state : int or None

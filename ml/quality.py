@@ -248,7 +248,7 @@ class QualityRegressor(TextModel):
         self._check_fitted()
         texts = as_texts(texts)
         n = len(texts)
-        # Without features (the real-time API) no DataFrame is built: it cost more than the trees.
+        # Without features (the real-time API) no DataFrame is built (pandas costs per call, not per row).
         frame = features_frame(features, n) if features is not None else None
         if not texts:
             return np.zeros(0)
