@@ -25,7 +25,7 @@ from apps.core.services import audit_record
 from apps.scoring import review as review_services
 from apps.scoring.models import ReviewItem
 
-from . import exports, selectors
+from . import exports, selectors, selectors_detail
 from .forms import ConversationFilterForm, OverviewFilterForm, PickForm, ReviewForm
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -125,7 +125,7 @@ def _conversation_filters(request) -> tuple[ConversationFilterForm, selectors.Co
 def conversation_list(request):
     form, filters = _conversation_filters(request)
     filters = filters.with_default_range()
-    paginator = Paginator(selectors.conversation_list(filters), 50)
+    paginator = Paginator(selectors_detail.conversation_list(filters), 50)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -147,17 +147,17 @@ def conversation_export(request, fmt: str):
         "date_from": filters.date_from.isoformat(), "date_to": filters.date_to.isoformat(),
     })
     name = f"conversations_{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{fmt}"
-    rows = selectors.conversation_export_rows(filters)
+    rows = selectors_detail.conversation_export_rows(filters)
     if fmt == "csv":
-        return exports.csv_response(name, selectors.CONVERSATION_EXPORT_HEADER, rows)
-    return exports.xlsx_response(name, selectors.CONVERSATION_EXPORT_HEADER, rows, sheet="conversations")
+        return exports.csv_response(name, selectors_detail.CONVERSATION_EXPORT_HEADER, rows)
+    return exports.xlsx_response(name, selectors_detail.CONVERSATION_EXPORT_HEADER, rows, sheet="conversations")
 
 
 @staff_member_required
 @require_GET
 def conversation_detail(request, pk: int):
     try:
-        conversation = selectors.conversation_detail(conversation_id=pk)
+        conversation = selectors_detail.conversation_detail(conversation_id=pk)
     except Conversation.DoesNotExist:
         raise Http404
     review = getattr(conversation, "review", None)
@@ -205,7 +205,7 @@ def agent_report(request, pk: int):
     agent = get_object_or_404(Agent, pk=pk)
     form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
     filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
-    report = selectors.agent_report(agent=agent, filters=filters)
+    report = selectors_detail.agent_report(agent=agent, filters=filters)
     chart = {
         "days": [r["date"].isoformat() for r in report["daily"]],
         "mean_quality": [r["mean_quality"] for r in report["daily"]],
@@ -233,16 +233,16 @@ def agent_export(request, pk: int, fmt: str):
     agent = get_object_or_404(Agent, pk=pk)
     form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
     filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
-    report = selectors.agent_report(agent=agent, filters=filters)
+    report = selectors_detail.agent_report(agent=agent, filters=filters)
     f = report["filters"]
     audit_record(action="export", actor=request.user, target=agent, data={
         "what": "agent_report", "format": fmt, "date_from": f.date_from.isoformat(), "date_to": f.date_to.isoformat(),
     })
-    rows = ([r[k] for k in selectors.AGENT_EXPORT_HEADER] for r in report["daily"])
+    rows = ([r[k] for k in selectors_detail.AGENT_EXPORT_HEADER] for r in report["daily"])
     name = f"agent_{agent.external_id}_{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.{fmt}"
     if fmt == "csv":
-        return exports.csv_response(name, selectors.AGENT_EXPORT_HEADER, rows)
-    return exports.xlsx_response(name, selectors.AGENT_EXPORT_HEADER, rows, sheet="daily")
+        return exports.csv_response(name, selectors_detail.AGENT_EXPORT_HEADER, rows)
+    return exports.xlsx_response(name, selectors_detail.AGENT_EXPORT_HEADER, rows, sheet="daily")
 
 
 # --- Review queue -----------------------------------------------------------------
@@ -254,10 +254,10 @@ def review_queue(request):
     status = request.GET.get("status") or ReviewItem.Status.PENDING
     if status not in ReviewItem.Status.values:
         status = ReviewItem.Status.PENDING
-    paginator = Paginator(selectors.review_queue(status=status), 50)
+    paginator = Paginator(selectors_detail.review_queue(status=status), 50)
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "dashboard/review_queue.html", {
-        "page": page, "status": status, "counts": selectors.review_counts(),
+        "page": page, "status": status, "counts": selectors_detail.review_counts(),
         "statuses": ReviewItem.Status.choices,
     })
 
@@ -276,7 +276,7 @@ def review_start(request):
 @require_http_methods(["GET", "POST"])
 def review_item(request, pk: int):
     try:
-        item = selectors.review_item_detail(item_id=pk)
+        item = selectors_detail.review_item_detail(item_id=pk)
     except ReviewItem.DoesNotExist:
         raise Http404
     conversation = item.conversation
@@ -306,12 +306,12 @@ def review_item(request, pk: int):
                 round(conversation.predicted_quality * 2) / 2 if conversation.predicted_quality else None),
         })
     next_item = review_services.review_next(user=request.user, after_id=item.pk)
-    prev_item = selectors.review_prev(before_id=item.pk)
+    prev_item = selectors_detail.review_prev(before_id=item.pk)
     return render(request, "dashboard/review_item.html", {
         "item": item, "conversation": conversation, "prediction": prediction, "form": form,
         "next_item": next_item if next_item and next_item.pk != item.pk else None, "prev_item": prev_item,
         "intent_options": selectors.intent_choices(), "suggestions": _suggestions(conversation),
-        "counts": selectors.review_counts(), "sentiments": Sentiment.choices,
+        "counts": selectors_detail.review_counts(), "sentiments": Sentiment.choices,
     })
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.core.exceptions import ApplicationError
 from apps.core.services import audit_record
 
-from . import selectors
+from . import selectors_detail
 from .forms import ConfirmForm, JobStartForm
 
 # --- Models ------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def _scalar_metrics(metrics: dict) -> list[tuple[str, object]]:
 @staff_member_required
 @require_GET
 def model_list(request):
-    tasks = selectors.model_versions_by_task()
+    tasks = selectors_detail.model_versions_by_task()
     for task in tasks:
         for v in task["versions"]:
             v.metric_rows = _scalar_metrics(v.metrics)
@@ -137,7 +137,7 @@ def _job_start(*, form: JobStartForm, user):
     """Call the owning app's submit service for the chosen kind of job."""
     kind = form.cleaned_data["kind"]
     if kind == "score":
-        from apps.scoring.services import score_job_submit
+        from apps.scoring.jobs import score_job_submit
 
         params = {"unscored": True} if form.cleaned_data.get("only_unscored") else {"all": True}
         job, _created = score_job_submit(params=params, created_by=user)
@@ -170,7 +170,7 @@ def job_list(request):
             audit_record(action="job.start", actor=request.user, target=job, data={"kind": job.kind})
             messages.success(request, _("Started job #%(id)s.") % {"id": job.pk})
         return redirect("dashboard:jobs")
-    jobs = list(selectors.job_list())
+    jobs = list(selectors_detail.job_list())
     return render(request, "dashboard/jobs.html", {
         "form": form, "jobs": jobs, "flower_url": settings.FLOWER_URL,
         "status_url": reverse("dashboard:job_status"),
@@ -205,4 +205,4 @@ def job_status(request):
         ids = [int(x) for x in request.GET.get("ids", "").split(",") if x.strip()]
     except ValueError:
         return HttpResponseBadRequest("ids must be integers")
-    return JsonResponse({"jobs": selectors.job_status(ids=ids)})
+    return JsonResponse({"jobs": selectors_detail.job_status(ids=ids)})

@@ -1,6 +1,6 @@
 import pytest
 
-from apps.dashboard import selectors
+from apps.dashboard import selectors, selectors_detail
 from apps.dashboard.selectors import ConversationFilters
 from tests.dashboard.data import DAY1, DAY2
 
@@ -78,21 +78,21 @@ def test_default_range_ends_at_newest_conversation(known):
 
 def test_conversation_list_drilldown_uses_effective_labels(known):
     c1, c2, c3, c4, c5 = known["conversations"]
-    rows = list(selectors.conversation_list(ConversationFilters(**RANGE, intent="投诉建议")))
+    rows = list(selectors_detail.conversation_list(ConversationFilters(**RANGE, intent="投诉建议")))
     assert [c.pk for c in rows] == [c4.pk]
     assert rows[0].effective_quality == pytest.approx(2.0)
-    assert {c.pk for c in selectors.conversation_list(ConversationFilters(**RANGE, quality=2))} == {c1.pk, c4.pk}
-    assert {c.pk for c in selectors.conversation_list(ConversationFilters(**RANGE, sentiment="negative"))} == {
+    assert {c.pk for c in selectors_detail.conversation_list(ConversationFilters(**RANGE, quality=2))} == {c1.pk, c4.pk}
+    assert {c.pk for c in selectors_detail.conversation_list(ConversationFilters(**RANGE, sentiment="negative"))} == {
         c1.pk, c4.pk}
-    day2 = selectors.conversation_list(ConversationFilters(date_from=DAY2, date_to=DAY2))
+    day2 = selectors_detail.conversation_list(ConversationFilters(date_from=DAY2, date_to=DAY2))
     assert [c.pk for c in day2] == [c5.pk, c4.pk, c3.pk]  # newest first
-    assert {c.pk for c in selectors.conversation_list(ConversationFilters(**RANGE, review_status="pending"))} == {
+    assert {c.pk for c in selectors_detail.conversation_list(ConversationFilters(**RANGE, review_status="pending"))} == {
         c1.pk}
 
 
 def test_agent_report_against_team(known):
     a1, a2, a3 = known["agents"]
-    report = selectors.agent_report(agent=a1, filters=ConversationFilters(**RANGE))
+    report = selectors_detail.agent_report(agent=a1, filters=ConversationFilters(**RANGE))
     assert report["summary"]["volume"] == 2
     assert report["summary"]["mean_quality"] == pytest.approx(3.3)
     assert report["summary"]["negative_share"] == pytest.approx(0.5)
@@ -110,9 +110,9 @@ def test_agent_report_against_team(known):
 
 
 def test_export_rows_join_everything(known):
-    rows = list(selectors.conversation_export_rows(ConversationFilters(**RANGE)))
+    rows = list(selectors_detail.conversation_export_rows(ConversationFilters(**RANGE)))
     assert len(rows) == 5
-    header = selectors.CONVERSATION_EXPORT_HEADER
+    header = selectors_detail.CONVERSATION_EXPORT_HEADER
     c4 = known["conversations"][3]
     row = dict(zip(header, next(r for r in rows if r[0] == c4.external_id)))
     assert row["predicted_intent"] == "转账汇款"
