@@ -20,154 +20,25 @@ every file, atomic replace): vocabulary and IDF as JSON, vectors as ``scipy.spar
 """
 
 import json
-import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from ml import artifacts
 from ml.pii import mask_pii
+from ml.reply_text import CJK_LANGUAGES, _SAFE, _dedupe_key, default_ngram_range, normalize_language, reply_pairs
+from ml.tfidf import Vectorizer
+
+__all__ = [
+    "ANY_INTENT", "BACKEND", "CJK_LANGUAGES", "TASK", "ReplyIndex", "default_ngram_range", "normalize_language",
+    "reply_pairs",
+]
 
 TASK = "reply_index"
 BACKEND = "char_tfidf"
-CJK_LANGUAGES = ("zh", "ja", "ko")
 ANY_INTENT = None
-_SAFE = re.compile(r"[^a-z0-9_-]")
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_language(language, text=None):
-    """Return a short language code: ``"zh-CN"`` -> ``"zh"``; detected from ``text`` when blank.
-
-    Parameters
-    ----------
-    language : str or None
-    text : str, optional
-        Used only when ``language`` is blank: mostly CJK ideographs -> ``"zh"``, else ``"en"``.
-
-    Returns
-    -------
-    str
-    """
-    code = str(language or "").strip().lower().replace("_", "-").split("-")[0]
-    code = _SAFE.sub("", code)
-    if code:
-        return code
-    if text:
-        chars = [ch for ch in text if not ch.isspace()]
-        cjk = sum(1 for ch in chars if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")
-        return "zh" if chars and cjk / len(chars) > 0.3 else "en"
-    return "zh"
-
-
-def default_ngram_range(language):
-    """Character n-gram range for a language: (1, 3) for CJK, (2, 4) otherwise."""
-    return (1, 3) if language in CJK_LANGUAGES else (2, 4)
-
-
-def reply_pairs(messages):
-    """Pair each agent reply with the customer message it answered.
-
-    A reply is the first agent message after a customer message; the customer message
-    is the one immediately preceding it (system messages in between are skipped). Agent
-    messages with no customer message before them (greetings) are not paired, and a run
-    of agent messages yields one pair, its first message.
-
-    Parameters
-    ----------
-    messages : iterable of dict
-        ``{"seq": int, "speaker": "customer"|"agent"|"system", "text": str}``, any order.
-
-    Returns
-    -------
-    list of tuple (str, str)
-        ``(customer_message, agent_reply)`` in conversation order.
-    """
-    ordered = sorted(messages, key=lambda m: m.get("seq") or 0)
-    pairs, last_customer = [], None
-    for message in ordered:
-        speaker = str(message.get("speaker") or "").lower()
-        text = str(message.get("text") or "").strip()
-        if speaker == "customer":
-            last_customer = text or None
-        elif speaker == "agent":
-            if last_customer and text:
-                pairs.append((last_customer, text))
-            last_customer = None
-    return pairs
-
-
-def _dedupe_key(text):
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
-
-
-class _Vectorizer:
-    """Fixed-vocabulary char n-gram TF-IDF (the state of a fitted ``TfidfVectorizer``)."""
-
-    def __init__(self, vocabulary, idf, ngram_range, analyzer="char_wb", sublinear_tf=True):
-        self.vocabulary = vocabulary
-        self.idf = np.asarray(idf, dtype=np.float64)
-        self.ngram_range = tuple(ngram_range)
-        self.analyzer = analyzer
-        self.sublinear_tf = sublinear_tf
-        self._counter = CountVectorizer(
-            analyzer=analyzer, ngram_range=self.ngram_range, vocabulary=vocabulary, dtype=np.float64
-        )
-        self._idf_diag = sp.diags(self.idf, format="csr")
-        self._analyze = None
-
-    @classmethod
-    def fit(cls, texts, ngram_range, analyzer="char_wb", min_df=1, max_features=None, sublinear_tf=True):
-        tfidf = TfidfVectorizer(
-            analyzer=analyzer, ngram_range=ngram_range, min_df=min_df, max_features=max_features,
-            sublinear_tf=sublinear_tf, dtype=np.float64,
-        ).fit(texts)
-        vocabulary = {term: int(index) for term, index in tfidf.vocabulary_.items()}
-        return cls(vocabulary, tfidf.idf_, ngram_range, analyzer, sublinear_tf)
-
-    def transform(self, texts):
-        counts = self._counter.transform(texts)
-        if self.sublinear_tf:
-            counts.data = np.log(counts.data) + 1.0
-        return normalize(counts @ self._idf_diag, norm="l2", copy=False).tocsr()
-
-    def transform_one(self, text):
-        """:meth:`transform` of one text without ``CountVectorizer``'s per-call overhead (the query path)."""
-        if self._analyze is None:
-            self._analyze = self._counter.build_analyzer()
-        counts = {}
-        vocabulary = self.vocabulary
-        for gram in self._analyze(text):
-            column = vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-        values = np.fromiter((counts[c] for c in columns), dtype=np.float64, count=len(counts))
-        if self.sublinear_tf:
-            values = np.log(values) + 1.0
-        values *= self.idf[columns]
-        norm = np.sqrt(values @ values)
-        if norm > 0:
-            values /= norm
-        return sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, len(self.idf)))
-
-    def to_json(self):
-        return {
-            "analyzer": self.analyzer,
-            "ngram_range": list(self.ngram_range),
-            "sublinear_tf": self.sublinear_tf,
-            "vocabulary": self.vocabulary,
-            "idf": self.idf.tolist(),
-        }
-
-    @classmethod
-    def from_json(cls, data):
-        return cls(data["vocabulary"], data["idf"], data["ngram_range"], data["analyzer"], data["sublinear_tf"])
 
 
 class ReplyIndex:
@@ -293,7 +164,7 @@ class ReplyIndex:
         for language, rows in sorted(by_language.items()):
             vectorizer = self.vectorizers_.get(language)
             if vectorizer is None:
-                vectorizer = _Vectorizer.fit(
+                vectorizer = Vectorizer.fit(
                     [r["query"] for r in rows], self._ngram_range(language), self.analyzer,
                     self.min_df if len(rows) >= self.min_df else 1, self.max_features, self.sublinear_tf,
                 )
@@ -478,7 +349,7 @@ class ReplyIndex:
             for language in manifest.get("languages") or []:
                 if not _SAFE.sub("", language) == language:
                     raise artifacts.ArtifactError(f"{path}: bad language code {language!r}")
-                vectorizer = _Vectorizer.from_json(_read_json(path / f"vocab_{language}.json"))
+                vectorizer = Vectorizer.from_json(_read_json(path / f"vocab_{language}.json"))
                 X = sp.load_npz(path / f"vectors_{language}.npz").tocsr()
                 entries = _read_json(path / f"entries_{language}.json")
                 if X.shape[0] != len(entries) or X.shape[1] != len(vectorizer.idf):
