@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.conversations import demo
+from apps.conversations import demo, demo_phrases, demo_text
 from apps.core.labels import INTENT_ZH_TO_EN, INTENTS_EN, INTENTS_ZH
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -221,15 +221,15 @@ def test_customer_turns_carry_some_pii_and_card_numbers_pass_luhn(zh, en):
         with_pii = [t for t in texts if phone.search(t) or "@example." in t or re.search(r"\d{4} ?\d{4} ?\d{4} ?\d{4}", t)]
         assert 0.02 * len(texts) < len(with_pii) < 0.15 * len(texts)
         cards = [m.group() for t in texts for m in re.finditer(r"(?<![\d+])(?:\d{4} ?){3}\d{4}(?: ?\d{3})?(?!\d)", t)]
-        assert cards and all(demo.luhn_valid(card) for card in cards)
+        assert cards and all(demo_text.luhn_valid(card) for card in cards)
         agent_texts = [m["text"] for c in data.conversations for m in c["messages"] if m["speaker"] == "agent"]
         assert not any(phone.search(t) or "@example." in t for t in agent_texts)
 
 
 def test_luhn_helpers():
-    assert demo.luhn_valid("4539 1488 0343 6467")
-    assert not demo.luhn_valid("4539 1488 0343 6468")
-    assert demo.luhn_check_digit("7992739871") == "3"
+    assert demo_text.luhn_valid("4539 1488 0343 6467")
+    assert not demo_text.luhn_valid("4539 1488 0343 6468")
+    assert demo_text.luhn_check_digit("7992739871") == "3"
 
 
 def test_english_mode_writes_english(en):
@@ -344,6 +344,6 @@ def test_intent_maps_are_consistent():
     assert set(INTENT_ZH_TO_EN.values()) == set(demo.INTENT_WEIGHTS) == set(demo.SENTIMENT_BY_INTENT)
     for language in demo.LANGUAGES:
         intents = demo.TEXTS[language]["intents"]
-        for intent, (opens, follows) in demo.ANSWERS.items():
+        for intent, (opens, follows) in demo_phrases.ANSWERS.items():
             assert len(opens) == len(intents[intent]["open"]) and len(follows) == len(intents[intent]["follow"])
             assert all(i is None or i < len(intents[intent]["good"]) for i in (*opens, *follows))
