@@ -152,7 +152,7 @@ def through_queue(n: int, workers: int, chunk_size: int, log_dir: Path) -> tuple
     from django.conf import settings
 
     from apps.jobs.models import Job
-    from apps.scoring.services import score_job_submit
+    from apps.scoring.jobs import score_job_submit
 
     env = {**os.environ, "MODEL_STORE": str(settings.MODEL_STORE), "LOG_LEVEL": "WARNING"}
     procs = []

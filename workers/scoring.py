@@ -30,10 +30,10 @@ def backoff(retries: int) -> int:
 def score_job(self, job_id: int) -> int:
     """Plan a scoring job into chunks and fan them out (never waits for them)."""
     from apps.jobs import services as job_services
-    from apps.scoring import services
+    from apps.scoring import jobs as scoring_jobs
 
     try:
-        pending = services.score_job_plan(job_id=job_id)
+        pending = scoring_jobs.score_job_plan(job_id=job_id)
     except TRANSIENT_ERRORS as exc:
         close_old_connections()
         raise self.retry(exc=exc, countdown=backoff(self.request.retries))
@@ -51,22 +51,22 @@ def score_job(self, job_id: int) -> int:
     soft_time_limit=540, time_limit=600, max_retries=MAX_RETRIES, ignore_result=True,
 )
 def score_chunk(self, job_id: int, chunk_index: int, conversation_ids: list[int]) -> dict:
-    from apps.scoring import services
+    from apps.scoring import jobs as scoring_jobs
 
     try:
-        return services.chunk_score(job_id=job_id, conversation_ids=conversation_ids, chunk_index=chunk_index)
+        return scoring_jobs.chunk_score(job_id=job_id, conversation_ids=conversation_ids, chunk_index=chunk_index)
     except TRANSIENT_ERRORS as exc:
         close_old_connections()
         if self.request.retries >= self.max_retries:
-            services.chunk_fail(job_id=job_id, chunk_index=chunk_index, error=f"{type(exc).__name__}: {exc}")
+            scoring_jobs.chunk_fail(job_id=job_id, chunk_index=chunk_index, error=f"{type(exc).__name__}: {exc}")
             raise
         raise self.retry(exc=exc, countdown=backoff(self.request.retries))
     except SoftTimeLimitExceeded:
-        services.chunk_fail(job_id=job_id, chunk_index=chunk_index, error="soft time limit exceeded")
+        scoring_jobs.chunk_fail(job_id=job_id, chunk_index=chunk_index, error="soft time limit exceeded")
         raise
     except Exception as exc:
         logger.exception("chunk %s of job %s failed", chunk_index, job_id)
-        services.chunk_fail(job_id=job_id, chunk_index=chunk_index, error=f"{type(exc).__name__}: {exc}")
+        scoring_jobs.chunk_fail(job_id=job_id, chunk_index=chunk_index, error=f"{type(exc).__name__}: {exc}")
         raise
 
 

@@ -137,7 +137,7 @@ def _job_start(*, form: JobStartForm, user):
     """Call the owning app's submit service for the chosen kind of job."""
     kind = form.cleaned_data["kind"]
     if kind == "score":
-        from apps.scoring.services import score_job_submit
+        from apps.scoring.jobs import score_job_submit
 
         params = {"unscored": True} if form.cleaned_data.get("only_unscored") else {"all": True}
         job, _created = score_job_submit(params=params, created_by=user)

@@ -28,7 +28,7 @@ class JobScoreApi(APIView):
     @extend_schema(request=ScoreJobInputSerializer, responses={201: JobOutputSerializer, 200: JobOutputSerializer},
                    parameters=[IDEMPOTENCY_HEADER], summary="Submit a batch scoring job")
     def post(self, request):
-        from apps.scoring.services import score_job_submit
+        from apps.scoring.jobs import score_job_submit
 
         data = ScoreJobInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -33,11 +33,11 @@ def test_submit_without_models_is_503(api_client, model_store):
 
 
 def test_job_detail_list_and_cancel(api_client, production, labelled):
-    from apps.scoring import services
+    from apps.scoring import jobs as scoring_jobs
 
-    job, _ = services.score_job_submit(params={"all": True, "chunk_size": 50})
-    services.score_job_plan(job_id=job.pk)
-    services.chunk_score(job_id=job.pk, conversation_ids=list(labelled[:50]), chunk_index=0)
+    job, _ = scoring_jobs.score_job_submit(params={"all": True, "chunk_size": 50})
+    scoring_jobs.score_job_plan(job_id=job.pk)
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=list(labelled[:50]), chunk_index=0)
     detail = api_client.get(f"/api/v1/jobs/{job.pk}/").json()
     assert (detail["status"], detail["total"], detail["done"], detail["progress"]) == ("running", 120, 50, 41.7)
     assert detail["duration"] is not None and detail["steps"][0]["step"] == "planned"
@@ -56,8 +56,8 @@ def test_retrain_endpoint_queues_a_job(api_client, model_store):
 
 
 def test_jobs_admin_shows_progress(admin_user_client, production):
-    from apps.scoring import services
+    from apps.scoring import jobs as scoring_jobs
 
-    services.score_job_submit(params={"all": True})
+    scoring_jobs.score_job_submit(params={"all": True})
     response = admin_user_client.get("/admin/jobs/job/")
     assert response.status_code == 200 and b"<progress" in response.content

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
-from apps.scoring import assessment, services
+from apps.scoring import assessment
+from apps.scoring import jobs as scoring_jobs
 from apps.scoring.models import AgentDailyQuality, AssessmentRun, ReviewItem
 from tests.factories import AgentFactory
 from tests.scoring.data import make_conversations
@@ -17,8 +18,8 @@ DAY = dt.date(2024, 5, 6)
 
 def _score_all():
     job, _ = job_services.job_create(kind="score", params={"all": True}, enqueue=False)
-    for index, ids in services.score_job_plan(job_id=job.pk):
-        services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+    for index, ids in scoring_jobs.score_job_plan(job_id=job.pk):
+        scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
 
 
 def test_start_is_guarded_per_date(production):

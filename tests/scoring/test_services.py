@@ -4,6 +4,7 @@ from django.db.models import Count
 from apps.conversations.models import Conversation
 from apps.jobs import services as job_services
 from apps.jobs.models import Job, JobChunk
+from apps.scoring import jobs as scoring_jobs
 from apps.scoring import services
 from apps.scoring.models import Prediction
 
@@ -37,7 +38,7 @@ def test_uncertain_when_below_threshold_or_gap(production, settings):
 
 def _run_job(params, chunk_size=25):
     job, _ = job_services.job_create(kind="score", params={**params, "chunk_size": chunk_size}, enqueue=False)
-    pending = services.score_job_plan(job_id=job.pk)
+    pending = scoring_jobs.score_job_plan(job_id=job.pk)
     return job, pending
 
 
@@ -45,7 +46,7 @@ def test_scoring_job_predicts_each_conversation_once(production, labelled):
     job, pending = _run_job({"all": True})
     assert len(pending) == 5  # 120 / 25
     for index, ids in pending:
-        services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+        scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
     job.refresh_from_db()
     assert (job.status, job.total, job.done, job.failed) == ("succeeded", 120, 120, 0)
     assert Prediction.objects.filter(job=job).count() == 120
@@ -57,15 +58,15 @@ def test_scoring_job_predicts_each_conversation_once(production, labelled):
 def test_replayed_chunk_counts_once_and_duplicates_nothing(production, labelled):
     job, pending = _run_job({"all": True})
     index, ids = pending[0]
-    services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
-    again = services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)  # redelivery
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+    again = scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)  # redelivery
     assert again["counted"] is False
     job.refresh_from_db()
     assert job.done == len(ids)
     dupes = Prediction.objects.values("conversation", "version_key").annotate(n=Count("id")).filter(n__gt=1)
     assert not dupes.exists()
     # A replayed orchestrator re-sends the same plan, not a new split.
-    assert [i for i, _ in services.score_job_plan(job_id=job.pk)] == [1, 2, 3, 4]
+    assert [i for i, _ in scoring_jobs.score_job_plan(job_id=job.pk)] == [1, 2, 3, 4]
 
 
 def test_job_targets_agent_and_external_ids(production, labelled):
@@ -81,7 +82,7 @@ def test_job_targets_agent_and_external_ids(production, labelled):
 def test_unscored_skips_what_production_scored(production, labelled):
     job, pending = _run_job({"all": True})
     for index, ids in pending:
-        services.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+        scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
     job2, pending2 = _run_job({"unscored": True})
     job2.refresh_from_db()
     assert pending2 == [] and job2.status == "succeeded" and job2.total == 0
@@ -90,15 +91,15 @@ def test_unscored_skips_what_production_scored(production, labelled):
 def test_cancelled_job_skips_its_chunks(production, labelled):
     job, pending = _run_job({"all": True})
     job_services.job_cancel(job_id=job.pk)
-    services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=pending[0][0])
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=pending[0][0])
     assert not Prediction.objects.exists()
     assert JobChunk.objects.filter(job=job, state="skipped").count() == 1
 
 
 def test_failed_chunk_is_counted_and_job_finishes(production, labelled):
     job, pending = _run_job({"all": True}, chunk_size=60)
-    services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
-    services.chunk_fail(job_id=job.pk, chunk_index=1, error="boom")
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    scoring_jobs.chunk_fail(job_id=job.pk, chunk_index=1, error="boom")
     job.refresh_from_db()
     assert (job.status, job.done, job.failed) == ("succeeded", 60, 60)
     assert "60 of 120" in job.error
@@ -109,7 +110,7 @@ def test_job_finished_emits_webhook(production, labelled, monkeypatch, django_ca
     monkeypatch.setattr(job_services, "webhook_emit", lambda **kw: events.append(kw) or 1)
     with django_capture_on_commit_callbacks(execute=True):
         job, pending = _run_job({"conversations": ["T000-000001"]})
-        services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+        scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
     assert [e["event"] for e in events] == ["job.finished"]
     assert events[0]["payload"]["done"] == 1 and events[0]["payload"]["status"] == "succeeded"
 
@@ -118,7 +119,7 @@ def test_submit_requires_a_target(production):
     from apps.core.exceptions import ApplicationError
 
     with pytest.raises(ApplicationError, match="Say what to score"):
-        services.score_job_submit(params={})
+        scoring_jobs.score_job_submit(params={})
 
 
 def test_corrupted_production_artifact_fails_the_job(production, labelled):
@@ -131,14 +132,14 @@ def test_corrupted_production_artifact_fails_the_job(production, labelled):
         handle.write(b"x")
     job, _ = job_services.job_create(kind="score", params={"all": True}, enqueue=False)
     with pytest.raises(loader.ModelsUnavailable, match="refused"):
-        services.score_job_plan(job_id=job.pk)
+        scoring_jobs.score_job_plan(job_id=job.pk)
     assert not Prediction.objects.exists()
     assert Job.objects.get(pk=job.pk).status == "queued"
 
 
 def test_upserted_rows_read_back_as_written(production, labelled):
     job, pending = _run_job({"conversations": ["T000-000003"]})
-    services.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
     p = Prediction.objects.get()
     assert isinstance(p.intent_top, list) and p.intent_top[0]["label"] == p.intent
     assert isinstance(p.sentiment_scores, dict) and set(p.sentiment_scores) == {"negative", "neutral", "positive"}

@@ -137,7 +137,7 @@ def _assert_one_prediction_each(job, n):
 
 
 def test_scoring_job_completes_with_one_prediction_each(worker_factory, production, labelled):
-    from apps.scoring.services import score_job_submit
+    from apps.scoring.jobs import score_job_submit
 
     w = worker_factory()
     job, _ = score_job_submit(params={"all": True, "chunk_size": 25})
@@ -154,7 +154,7 @@ def test_scoring_job_completes_with_one_prediction_each(worker_factory, producti
 def test_sigkill_mid_job_loses_and_duplicates_nothing(worker_factory, production):
     from tests.scoring.data import make_conversations
 
-    from apps.scoring.services import score_job_submit
+    from apps.scoring.jobs import score_job_submit
 
     make_conversations(1500, seed=7, prefix="K")
     env = {"CELERY_VISIBILITY_TIMEOUT": "3"}  # redeliver the dead worker's chunk within seconds

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--idempotency-key")
 
     def handle(self, *args, **options):
-        from apps.scoring.services import score_job_submit
+        from apps.scoring.jobs import score_job_submit
 
         params: dict = {}
         if options["all"]:

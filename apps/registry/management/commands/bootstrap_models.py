@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if options["no_score"]:
             self.stdout.write(self.style.SUCCESS(f"models ready (job {job.pk})"))
             return
-        from apps.scoring.services import score_job_submit
+        from apps.scoring.jobs import score_job_submit
 
         score, _ = score_job_submit(params={"all": True})
         self.stdout.write(self.style.SUCCESS(

@@ -1,0 +1,161 @@
+"""Batch scoring jobs: submit a job, plan it into chunks, score each chunk.
+
+``chunk_score`` runs the prediction path in ``services.py`` over one chunk of a batch
+job and upserts the rows.
+A chunk is one transaction: predictions, denormalised conversation fields and the
+chunk's progress commit together, so a worker killed mid-chunk leaves nothing behind
+and the redelivered chunk counts its conversations exactly once.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.conversations.models import Conversation
+from apps.jobs import services as job_services
+from apps.jobs.models import Job, JobChunk
+from apps.registry.loader import ModelSet, production_models
+
+from .services import _record_metrics, conversations_predict, predictions_upsert
+
+
+def job_models(job: Job) -> ModelSet:
+    """The versions a job scores with: pinned in its params when it started."""
+    from apps.registry.loader import models_for
+
+    pinned = (job.params or {}).get("versions")
+    return models_for(pinned) if pinned else production_models()
+
+
+def chunk_score(*, job_id: int, conversation_ids: list[int], chunk_index: int | None = None) -> dict:
+    """Score one chunk of a job. Idempotent: a replay upserts the same rows and counts nothing twice."""
+    job = Job.objects.only("pk", "status", "params", "kind").get(pk=job_id)
+    if job.status == Job.Status.CANCELLED:
+        if chunk_index is not None:
+            JobChunk.objects.filter(job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).update(
+                state=JobChunk.State.SKIPPED, finished_at=timezone.now())
+        return {"skipped": True}
+    models = job_models(job)
+    ids, results = conversations_predict(conversation_ids=conversation_ids, models=models)
+    n_missing = len(set(conversation_ids)) - len(ids)
+    with transaction.atomic():
+        predictions_upsert(conversation_ids=ids, results=results, models=models, job_id=job_id)
+        if chunk_index is None:
+            counted = True
+        else:
+            # The guard: only the first completion of this chunk moves it out of "pending".
+            counted = bool(JobChunk.objects.filter(
+                job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING,
+            ).update(state=JobChunk.State.DONE, done=len(ids), failed=n_missing, finished_at=timezone.now()))
+        if counted:
+            job_services.job_progress(job_id=job_id, done=len(ids), failed=n_missing)
+    _record_metrics(results, path="batch")
+    job_services.job_finish(job_id=job_id, only_when_complete=True)
+    return {"done": len(ids), "failed": n_missing, "counted": counted}
+
+
+def chunk_fail(*, job_id: int, chunk_index: int, error: str) -> None:
+    """Record a chunk that failed for good (retries exhausted or a non-transient error)."""
+    with transaction.atomic():
+        chunk = JobChunk.objects.select_for_update().filter(
+            job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).first()
+        if chunk is None:
+            return
+        chunk.state = JobChunk.State.FAILED
+        chunk.failed = chunk.n
+        chunk.error = error[:5000]
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["state", "failed", "error", "finished_at"])
+        job_services.job_progress(job_id=job_id, failed=chunk.n)
+        Job.objects.filter(pk=job_id, error="").update(error=f"chunk {chunk_index}: {error}"[:10000])
+    job_services.job_finish(job_id=job_id, only_when_complete=True)
+
+
+# --- orchestration -------------------------------------------------------------
+
+def score_target_queryset(params: dict, version_key: str | None = None):
+    """Conversations a scoring job covers, from its parameters."""
+    qs = Conversation.objects.all()
+    if params.get("conversations"):
+        qs = qs.filter(external_id__in=params["conversations"])
+    if params.get("conversation_ids"):
+        qs = qs.filter(pk__in=params["conversation_ids"])
+    if params.get("agent"):
+        qs = qs.filter(agent__external_id=params["agent"])
+    if params.get("since"):
+        qs = qs.filter(started_at__gte=params["since"])
+    if params.get("until"):
+        qs = qs.filter(started_at__lt=params["until"])
+    if params.get("unscored") and version_key:
+        qs = qs.exclude(predictions__version_key=version_key)
+    return qs
+
+
+def score_job_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
+    """Split a scoring job into chunks (once) and return the chunks still pending.
+
+    The plan is stored in ``JobChunk`` rows in one transaction, so a redelivered
+    orchestrator re-sends the same chunks instead of re-planning a different split.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.status in (Job.Status.CANCELLED, Job.Status.SUCCEEDED, Job.Status.FAILED):
+        return []
+    if not JobChunk.objects.filter(job_id=job_id).exists():
+        models = production_models()
+        params = dict(job.params or {})
+        params["versions"] = models.version_ids
+        params["version_key"] = models.version_key
+        size = max(1, int(params.get("chunk_size") or settings.SCORE_CHUNK_SIZE))
+        ids = score_target_queryset(params, models.version_key).order_by("pk").values_list("pk", flat=True)
+        chunks: list[JobChunk] = []
+        current: list[int] = []
+        total = 0
+        for cid in ids.iterator(chunk_size=10000):
+            current.append(cid)
+            total += 1
+            if len(current) == size:
+                chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=len(current)))
+                current = []
+        if current:
+            chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=len(current)))
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job_id)
+            if JobChunk.objects.filter(job_id=job_id).exists():  # a concurrent replay planned first
+                pass
+            else:
+                JobChunk.objects.bulk_create(chunks, batch_size=500)
+                locked.params = params
+                locked.save(update_fields=["params"])
+                job_services.job_start(job_id=job_id, total=total)
+                job_services.job_step(job_id=job_id, step="planned", chunks=len(chunks), total=total,
+                                      version_key=models.version_key)
+        if total == 0:
+            job_services.job_finish(job_id=job_id, result={"version_key": models.version_key})
+            return []
+    else:
+        job_services.job_start(job_id=job_id)
+    return [
+        (c.index, c.conversation_ids)
+        for c in JobChunk.objects.filter(job_id=job_id, state=JobChunk.State.PENDING).only("index", "conversation_ids")
+    ]
+
+
+def score_job_submit(*, params: dict, created_by=None, idempotency_key: str | None = None) -> tuple[Job, bool]:
+    """Validate scoring parameters and create (and enqueue) a scoring job."""
+    from apps.core.exceptions import ApplicationError
+
+    allowed = {"since", "until", "agent", "conversations", "conversation_ids", "all", "unscored", "chunk_size",
+               "then_assess_job"}
+    unknown = set(params) - allowed
+    if unknown:
+        raise ApplicationError(f"Unknown parameters: {', '.join(sorted(unknown))}.")
+    if not any(params.get(k) for k in ("since", "until", "agent", "conversations", "conversation_ids", "all",
+                                       "unscored")):
+        raise ApplicationError(
+            "Say what to score: a date range (since/until), an agent, a list of conversations, or all."
+        )
+    production_models()  # 503 now rather than a failed job later
+    return job_services.job_create(
+        kind=Job.Kind.SCORE, params=params, created_by=created_by, idempotency_key=idempotency_key,
+    )
