@@ -14,7 +14,7 @@ import importlib
 from ml import evaluate, features
 from ml.artifacts import ArtifactError, read_manifest
 from ml.base import CLASSIFICATION_TASKS, REGRESSION_TASKS, TASKS
-from ml.linear import shared_tokenization
+from ml.sparse_linear import shared_tokenization
 
 __all__ = ["ArtifactError", "BACKENDS", "TASKS", "build", "evaluate", "features", "load", "shared_tokenization"]
 

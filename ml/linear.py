@@ -1,8 +1,5 @@
 """``linear`` backend: TF-IDF word and character n-grams with logistic regression."""
 
-import contextlib
-import threading
-
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -12,6 +9,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from ml import artifacts
 from ml.base import CONFIG, TextClassifier, read_json, write_json
 from ml.seed import resolve_seed
+from ml.sparse_linear import compiled_for, shared_tokens
+from ml.sparse_linear import shared_tokenization  # noqa: F401  (re-exported)
 
 MODEL_FILE = "pipeline.skops"
 C_GRID = (1.0, 3.0, 10.0, 30.0)
@@ -54,27 +53,6 @@ def detect_language(texts):
     return "zh" if cjk_ratio(texts) > 0.3 else "en"
 
 
-_shared = threading.local()
-
-
-@contextlib.contextmanager
-def shared_tokenization():
-    """Segment each text with jieba once per block, however many models read it.
-
-    Intent, sentiment and quality models each tokenise the same texts; inside this block
-    (per thread, nothing kept after it) the second and third model reuse the first one's
-    jieba segmentation, which is most of the cost of a Chinese ``linear`` prediction.
-    """
-    if getattr(_shared, "tokens", None) is not None:  # nested: the outer block owns the memo
-        yield
-        return
-    _shared.tokens = {}
-    try:
-        yield
-    finally:
-        _shared.tokens = None
-
-
 def _segment(text):
     import jieba
 
@@ -83,7 +61,7 @@ def _segment(text):
 
 def jieba_tokenize(text):
     """Split text into words with jieba (Chinese word segmentation)."""
-    memo = getattr(_shared, "tokens", None)
+    memo = shared_tokens()
     if memo is None:
         return _segment(text)
     tokens = memo.get(text)
@@ -225,7 +203,9 @@ class LinearClassifier(TextClassifier):
 
     def _predict_proba(self, texts):
         proba = np.zeros((len(texts), len(self.classes_)))
-        proba[:, self.pipeline_.named_steps["clf"].classes_] = self.pipeline_.predict_proba(texts)
+        compiled = compiled_for(self, self.pipeline_)
+        columns = self.pipeline_.named_steps["clf"].classes_
+        proba[:, columns] = compiled.predict_proba(texts) if compiled else self.pipeline_.predict_proba(texts)
         return proba
 
     def _save_files(self, directory):

@@ -19,6 +19,7 @@ from ml.features import GROUP_KEYS, features_frame
 from ml.linear import TRUSTED_TYPES as LINEAR_TYPES
 from ml.linear import detect_language, make_vectorizer
 from ml.seed import resolve_seed
+from ml.sparse_linear import compiled_for
 
 TEXT_FILE = "text.skops"
 GBM_FILE = "gbm.skops"
@@ -252,13 +253,17 @@ class QualityRegressor(TextModel):
         frame = features_frame(features, n) if features is not None else None
         if not texts:
             return np.zeros(0)
-        text_column = self.text_model_.predict(texts) if self.use_text else None
+        text_column = self._text_scores(texts) if self.use_text else None
         if frame is None:
             groups = {key: np.full(n, self.global_mean_) for key in self.group_keys_}
         else:
             groups = self.group_features(frame)
         X = self._matrix(frame, text_column, groups, n)
         return np.clip(self.gbm_.predict(X), SCORE_MIN, SCORE_MAX)
+
+    def _text_scores(self, texts):
+        compiled = compiled_for(self, self.text_model_)
+        return compiled.predict(texts) if compiled else self.text_model_.predict(texts)
 
     def predict_proba(self, texts, features=None):
         """Not available: quality is a regression task."""

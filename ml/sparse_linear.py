@@ -1,0 +1,228 @@
+"""Inference of fitted TF-IDF -> linear-model pipelines without scikit-learn's per-call overhead.
+
+``Pipeline.predict_proba`` on one short text spends more time in scikit-learn's machinery
+(``FeatureUnion``'s joblib dispatch, input validation, sparse-format checks) than in the
+arithmetic. :func:`compile_pipeline` reads the fitted state of a
+``Pipeline([("tfidf", TfidfVectorizer | FeatureUnion of TfidfVectorizers), (name, LogisticRegression | Ridge)])``
+once and computes the same numbers with NumPy: each vectorizer's own analyzer (so the
+n-grams are exactly scikit-learn's), its vocabulary, IDF and normalisation, then
+``X @ coef.T + intercept`` and the softmax / logistic link. Anything it does not
+recognise makes it return ``None`` and the caller keeps the scikit-learn pipeline.
+
+Inside :func:`ml.shared_tokenization` the n-grams of a text are computed once per analyzer
+configuration, however many models read that text: intent, sentiment and quality models
+built by :func:`ml.linear.make_vectorizer` for one language share them.
+"""
+
+import contextlib
+import threading
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, softmax
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+
+_shared = threading.local()
+
+
+@contextlib.contextmanager
+def shared_tokenization():
+    """Segment each text with jieba once per block, however many models read it.
+
+    Intent, sentiment and quality models each tokenise the same texts; inside this block
+    (per thread, nothing kept after it) the second and third model reuse the first one's
+    jieba segmentation, which is most of the cost of a Chinese ``linear`` prediction, and
+    the word and character n-grams of each analyzer configuration (:mod:`ml.sparse_linear`).
+    """
+    if getattr(_shared, "tokens", None) is not None:  # nested: the outer block owns the memo
+        yield
+        return
+    _shared.tokens = {}
+    _shared.grams = {}
+    try:
+        yield
+    finally:
+        _shared.tokens = None
+        _shared.grams = None
+
+
+def shared_tokens():
+    """The jieba segmentation memo of the current :func:`shared_tokenization` block, or ``None``."""
+    return getattr(_shared, "tokens", None)
+
+
+def shared_grams():
+    """The n-gram memo of the current :func:`shared_tokenization` block (``None`` outside one).
+
+    Keys are ``(analyzer signature, text)``; :mod:`ml.sparse_linear` fills it.
+    """
+    return getattr(_shared, "grams", None)
+
+
+# TfidfVectorizer parameters that decide which n-grams a text yields.
+_ANALYZER_PARAMS = (
+    "analyzer", "ngram_range", "lowercase", "strip_accents", "preprocessor", "tokenizer",
+    "token_pattern", "stop_words", "encoding", "decode_error", "input",
+)
+
+
+def _signature(vectorizer):
+    """Hashable description of a vectorizer's analyzer, or ``None`` when it cannot be described."""
+    values = []
+    for name in _ANALYZER_PARAMS:
+        value = getattr(vectorizer, name, None)
+        if callable(value):
+            module = getattr(value, "__module__", None)
+            qualname = getattr(value, "__qualname__", None)
+            if not module or not qualname or "<" in qualname:  # lambdas, closures: not comparable
+                return None
+            value = f"{module}.{qualname}"
+        elif isinstance(value, list | set | frozenset):
+            value = tuple(sorted(value))
+        try:
+            hash(value)
+        except TypeError:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+class TfidfPart:
+    """The fitted state of one ``TfidfVectorizer`` (columns ``offset .. offset + size`` of the union)."""
+
+    def __init__(self, vectorizer, offset):
+        self.analyze = vectorizer.build_analyzer()
+        self.signature = _signature(vectorizer)
+        self.vocabulary = vectorizer.vocabulary_
+        self.size = len(vectorizer.vocabulary_)
+        self.offset = offset
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64) if vectorizer.use_idf else None
+        self.binary = vectorizer.binary
+        self.sublinear_tf = vectorizer.sublinear_tf
+        self.norm = vectorizer.norm
+
+    def grams(self, text):
+        memo = shared_grams()
+        if memo is None or self.signature is None:
+            return self.analyze(text)
+        key = (self.signature, text)
+        grams = memo.get(key)
+        if grams is None:
+            grams = memo[key] = tuple(self.analyze(text))
+        return grams
+
+    def rows(self, texts):
+        """CSR parts (indptr, columns, values) of ``texts``: counts -> tf weighting -> idf -> norm."""
+        vocabulary = self.vocabulary
+        columns, counts, indptr = [], [], [0]
+        for text in texts:
+            row = {}
+            for gram in self.grams(text):
+                column = vocabulary.get(gram)
+                if column is not None:
+                    row[column] = row.get(column, 0) + 1
+            columns.extend(row)
+            counts.extend(row.values())
+            indptr.append(len(columns))
+        indptr = np.asarray(indptr, dtype=np.int64)
+        columns = np.asarray(columns, dtype=np.int64)
+        values = np.asarray(counts, dtype=np.float64)
+        if self.binary:
+            values[:] = 1.0
+        elif self.sublinear_tf:
+            values = np.log(values) + 1.0
+        if self.idf is not None:
+            values *= self.idf[columns]
+        if self.norm is not None and len(values):
+            row_of = np.repeat(np.arange(len(texts)), np.diff(indptr))
+            weights = values * values if self.norm == "l2" else np.abs(values)
+            totals = np.bincount(row_of, weights=weights, minlength=len(texts))
+            if self.norm == "l2":
+                totals = np.sqrt(totals)
+            totals[totals == 0] = 1.0
+            values /= totals[row_of]
+        return indptr, columns, values
+
+
+class CompiledLinear:
+    """TF-IDF parts and a linear head, evaluated with NumPy (see the module docstring)."""
+
+    def __init__(self, parts, n_features, coef, intercept, kind):
+        self.parts = parts
+        self.n_features = n_features
+        self.coef_t = np.ascontiguousarray(np.atleast_2d(coef).T, dtype=np.float64)  # (n_features, k)
+        self.intercept = np.asarray(intercept, dtype=np.float64).reshape(-1)
+        self.kind = kind  # "logistic" or "ridge"
+
+    def decision_function(self, texts):
+        n = len(texts)
+        scores = np.tile(self.intercept, (n, 1))
+        for part in self.parts:
+            indptr, columns, values = part.rows(texts)
+            weights = self.coef_t[part.offset:part.offset + part.size]
+            if n <= 8:  # a few texts: gather the weight rows (no sparse-matrix set-up)
+                for i in range(n):
+                    span = slice(indptr[i], indptr[i + 1])
+                    scores[i] += values[span] @ weights[columns[span]]
+            else:
+                scores += sp.csr_matrix((values, columns, indptr), shape=(n, part.size)) @ weights
+        return scores
+
+    def predict_proba(self, texts):
+        scores = self.decision_function(texts)
+        if scores.shape[1] == 1:
+            positive = expit(scores[:, 0])
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(scores, axis=1)
+
+    def predict(self, texts):
+        """Regression output (``Ridge`` heads)."""
+        scores = self.decision_function(texts)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+
+def compile_pipeline(pipeline):
+    """A :class:`CompiledLinear` computing ``pipeline``'s outputs, or ``None`` when unsupported.
+
+    Supported: ``Pipeline`` of two steps, a ``TfidfVectorizer`` or a ``FeatureUnion`` of them
+    (no transformer weights, nothing dropped), then a binary or multinomial
+    ``LogisticRegression`` or a ``Ridge`` with one target.
+    """
+    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
+        return None
+    features, head = pipeline.steps[0][1], pipeline.steps[1][1]
+    if isinstance(features, TfidfVectorizer):
+        vectorizers = [features]
+    elif isinstance(features, FeatureUnion) and not features.transformer_weights:
+        vectorizers = [step for _, step in features.transformer_list]
+    else:
+        return None
+    if not vectorizers or not all(type(v) is TfidfVectorizer for v in vectorizers):
+        return None
+    if type(head) is LogisticRegression:
+        kind = "logistic"
+    elif type(head) is Ridge and np.ndim(head.coef_) == 1:
+        kind = "ridge"
+    else:
+        return None
+    parts = []
+    offset = 0
+    for vectorizer in vectorizers:
+        if getattr(vectorizer, "vocabulary_", None) is None or vectorizer.norm not in ("l1", "l2", None):
+            return None
+        parts.append(TfidfPart(vectorizer, offset))
+        offset += len(vectorizer.vocabulary_)
+    if np.atleast_2d(head.coef_).shape[1] != offset:
+        return None
+    return CompiledLinear(parts, offset, head.coef_, head.intercept_, kind)
+
+
+def compiled_for(owner, pipeline):
+    """:func:`compile_pipeline` of ``pipeline``, kept on ``owner`` until its pipeline is replaced."""
+    cache = getattr(owner, "_compiled_", None)
+    if cache is None or cache[0] is not pipeline:
+        cache = owner._compiled_ = (pipeline, compile_pipeline(pipeline))
+    return cache[1]

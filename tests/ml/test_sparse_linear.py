@@ -1,0 +1,87 @@
+"""``ml.sparse_linear``: NumPy inference of fitted TF-IDF pipelines equals scikit-learn's."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+
+import ml
+from ml.sparse_linear import compile_pipeline
+
+# unseen words only: every n-gram outside the vocabulary gives an all-zero row (intercept only)
+ODD = ["", "   ", "\u2603\u2603\u2603", "zzzzqqqq xxxjjj"]
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 9, 40])  # both paths: gathered rows (<= 8) and a sparse matrix
+def test_compiled_english_intent_probabilities_equal_sklearns(banking_slice, size):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    compiled = compile_pipeline(model.pipeline_)
+    assert compiled is not None and len(compiled.parts) == 2  # word + char_wb
+    texts = (list(test_x) + ODD)[-size:] if size < 10 else list(test_x[:size - 4]) + ODD
+    np.testing.assert_allclose(compiled.predict_proba(texts), model.pipeline_.predict_proba(texts), atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(texts), model.pipeline_.predict_proba(texts), atol=1e-5)
+
+
+def test_compiled_chinese_binary_and_ridge_equal_sklearns(waimai_slice):
+    train_x, train_y, test_x, _ = waimai_slice
+    model = ml.build("sentiment", "linear", random_state=0).fit(train_x, train_y)
+    compiled = compile_pipeline(model.pipeline_)
+    assert compiled.kind == "logistic" and compiled.coef_t.shape[1] == 1  # binary: one logit
+    texts = list(test_x[:30]) + ODD
+    np.testing.assert_allclose(compiled.predict_proba(texts), model.pipeline_.predict_proba(texts), atol=1e-5)
+
+    quality = ml.build("quality", "quality", random_state=0).fit(train_x, np.linspace(1, 5, len(train_x)))
+    ridge = compile_pipeline(quality.text_model_)
+    assert ridge.kind == "ridge"
+    for batch in (texts[:2], texts):
+        np.testing.assert_allclose(ridge.predict(batch), quality.text_model_.predict(batch), atol=1e-5)
+
+
+def test_unsupported_pipelines_are_left_to_sklearn(banking_slice):
+    train_x, train_y, _, _ = banking_slice
+    svd = Pipeline([("tfidf", TfidfVectorizer()), ("svd", TruncatedSVD(5)), ("clf", LogisticRegression())])
+    assert compile_pipeline(svd.fit(train_x, train_y)) is None
+    two_targets = Pipeline([("tfidf", TfidfVectorizer()), ("ridge", Ridge())])
+    two_targets.fit(train_x, np.column_stack([np.arange(len(train_x)), np.arange(len(train_x))]))
+    assert compile_pipeline(two_targets) is None
+    # a tokenizer that cannot be named still compiles, but shares no n-grams with other models
+    lambda_tok = Pipeline([("tfidf", TfidfVectorizer(tokenizer=lambda s: s.split(), token_pattern=None)),
+                           ("clf", LogisticRegression())]).fit(train_x, train_y)
+    compiled = compile_pipeline(lambda_tok)
+    assert compiled.parts[0].signature is None
+    np.testing.assert_allclose(compiled.predict_proba(train_x[:5]), lambda_tok.predict_proba(train_x[:5]), atol=1e-6)
+
+
+def test_models_of_one_language_share_ngrams_inside_a_block(banking_slice, monkeypatch):
+    train_x, train_y, test_x, _ = banking_slice
+    intent = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    other = ml.build("intent", "linear", C=1.0, random_state=0).fit(train_x, train_y)
+    texts = list(test_x[:10])
+    expected = other.predict_proba(texts)
+    first_parts = compile_pipeline(intent.pipeline_).parts
+    second = ml.sparse_linear.compiled_for(other, other.pipeline_)
+    assert [p.signature for p in second.parts] == [p.signature for p in first_parts]
+
+    def refuse(text):
+        raise AssertionError("the second model re-analysed a text the first one had analysed")
+
+    for part in second.parts:
+        monkeypatch.setattr(part, "analyze", refuse)
+    with ml.shared_tokenization():
+        intent.predict_proba(texts)
+        np.testing.assert_array_equal(other.predict_proba(texts), expected)
+    with pytest.raises(AssertionError, match="re-analysed"):  # outside a block nothing is shared
+        other.predict_proba(texts)
+
+
+def test_refit_replaces_the_compiled_model(banking_slice):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    before = model.predict_proba(test_x[:5])
+    flipped = [train_y[(i + 1) % len(train_y)] for i in range(len(train_y))]  # different labels
+    model.fit(train_x, flipped)
+    np.testing.assert_allclose(model.predict_proba(test_x[:5]), model.pipeline_.predict_proba(test_x[:5]), atol=1e-5)
+    assert not np.allclose(model.predict_proba(test_x[:5]), before)
