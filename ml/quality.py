@@ -255,11 +255,50 @@ class QualityRegressor(TextModel):
             return np.zeros(0)
         text_column = self._text_scores(texts) if self.use_text else None
         if frame is None:
+            curve = self._text_only_curve() if self.use_text else None
+            if curve is not None:
+                thresholds, scores = curve
+                return scores[np.searchsorted(thresholds, text_column, side="left")]
             groups = {key: np.full(n, self.global_mean_) for key in self.group_keys_}
         else:
             groups = self.group_features(frame)
         X = self._matrix(frame, text_column, groups, n)
         return np.clip(self.gbm_.predict(X), SCORE_MIN, SCORE_MAX)
+
+    def _text_only_curve(self):
+        """``(thresholds, scores)``: the prediction without features as a step function of the text score.
+
+        Without conversation features (the real-time API) every column but the text score holds
+        the same constant in every row, so the boosted trees compute a step function of the text
+        score that only changes at their split thresholds on it. It is tabulated once (one tree
+        evaluation per step) and read with a binary search: score ``i`` holds for
+        ``thresholds[i-1] < x <= thresholds[i]``, as the trees send ``x <= threshold`` left.
+        ``None`` when the trees cannot be read (then the caller evaluates them).
+        """
+        cache = getattr(self, "_curve_", None)
+        if cache is not None and cache[0] is self.gbm_:
+            return cache[1]
+        curve = None
+        try:
+            column = self.feature_names_.index("text_score")
+            cuts = []
+            for trees in self.gbm_._predictors:
+                for tree in trees:
+                    nodes = tree.nodes
+                    if nodes["is_categorical"].any():
+                        raise ValueError("categorical split")
+                    split = (nodes["is_leaf"] == 0) & (nodes["feature_idx"] == column)
+                    cuts.append(nodes["num_threshold"][split])
+        except (AttributeError, KeyError, ValueError, TypeError):
+            pass
+        else:
+            thresholds = np.unique(np.concatenate(cuts)) if cuts else np.zeros(0)
+            points = np.append(thresholds, thresholds[-1] + 1.0 if len(thresholds) else 0.0)
+            groups = {key: np.full(len(points), self.global_mean_) for key in self.group_keys_}
+            X = self._matrix(None, points, groups, len(points))
+            curve = (thresholds, np.clip(self.gbm_.predict(X), SCORE_MIN, SCORE_MAX))
+        self._curve_ = (self.gbm_, curve)
+        return curve
 
     def _text_scores(self, texts):
         compiled = compiled_for(self, self.text_model_)

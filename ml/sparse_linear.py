@@ -16,6 +16,8 @@ built by :func:`ml.linear.make_vectorizer` for one language share them.
 
 import contextlib
 import threading
+from collections import Counter
+from itertools import repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -104,32 +106,33 @@ class TfidfPart:
         self.sublinear_tf = vectorizer.sublinear_tf
         self.norm = vectorizer.norm
 
-    def grams(self, text):
-        memo = shared_grams()
-        if memo is None or self.signature is None:
-            return self.analyze(text)
-        key = (self.signature, text)
-        grams = memo.get(key)
-        if grams is None:
-            grams = memo[key] = tuple(self.analyze(text))
-        return grams
+    def counted(self, text):
+        """(distinct n-grams, their counts) of ``text``; shared inside :func:`shared_tokenization`."""
+        memo = shared_grams() if self.signature is not None else None
+        if memo is not None:
+            hit = memo.get((self.signature, text))
+            if hit is not None:
+                return hit
+        counts = Counter(self.analyze(text))
+        hit = (list(counts), np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        if memo is not None:
+            memo[(self.signature, text)] = hit
+        return hit
 
     def rows(self, texts):
         """CSR parts (indptr, columns, values) of ``texts``: counts -> tf weighting -> idf -> norm."""
-        vocabulary = self.vocabulary
+        lookup = self.vocabulary.get
         columns, counts, indptr = [], [], [0]
         for text in texts:
-            row = {}
-            for gram in self.grams(text):
-                column = vocabulary.get(gram)
-                if column is not None:
-                    row[column] = row.get(column, 0) + 1
-            columns.extend(row)
-            counts.extend(row.values())
-            indptr.append(len(columns))
+            grams, gram_counts = self.counted(text)
+            found = np.fromiter(map(lookup, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+            known = found >= 0
+            columns.append(found[known])
+            counts.append(gram_counts[known])
+            indptr.append(indptr[-1] + len(columns[-1]))
+        columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        values = np.concatenate(counts) if counts else np.zeros(0)
         indptr = np.asarray(indptr, dtype=np.int64)
-        columns = np.asarray(columns, dtype=np.int64)
-        values = np.asarray(counts, dtype=np.float64)
         if self.binary:
             values[:] = 1.0
         elif self.sublinear_tf:

@@ -114,3 +114,23 @@ def test_quality_without_features_matches_empty_feature_rows():
     without = model.predict(new)
     np.testing.assert_allclose(without, model.predict(new, [{} for _ in new]))
     assert without.std() > 0  # the text still moves the score
+
+
+def test_text_only_curve_equals_the_trees_at_and_between_every_threshold():
+    """The tabulated no-feature prediction is exact: on each split threshold, beside it, and far out."""
+    texts, features, y = make_conversations(300, seed=4)
+    model = ml.build("quality", "quality", random_state=0).fit(texts, y, features)
+    thresholds, _ = model._text_only_curve()
+    assert len(thresholds) > 10  # the trees split on the text score
+    eps = np.abs(thresholds) * 1e-9 + 1e-12
+    points = np.concatenate([thresholds, thresholds - eps, thresholds + eps, [-100.0, 100.0],
+                             np.random.default_rng(0).uniform(thresholds[0] - 1, thresholds[-1] + 1, 500)])
+    groups = {key: np.full(len(points), model.global_mean_) for key in model.group_keys_}
+    trees = np.clip(model.gbm_.predict(model._matrix(None, points, groups, len(points))), 1, 5)
+    model._text_scores = lambda texts: points  # the text model's output, fixed to the probe points
+    np.testing.assert_array_equal(model.predict(["x"] * len(points)), trees)
+    del model._text_scores
+
+    curve = model._text_only_curve()[0]
+    model.fit(texts[:200], y[:200], features[:200])  # a refit tabulates the new trees
+    assert model._text_only_curve()[0] is not curve
