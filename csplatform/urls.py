@@ -5,11 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from apps.core.views import health
 
+# The real-time predict API first: Django tries the patterns in order on every request.
 api_v1 = [
+    path("", include("apps.scoring.urls")),
     path("", include("apps.customers.urls")),
     path("", include("apps.agents.urls")),
     path("", include("apps.conversations.urls")),
-    path("", include("apps.scoring.urls")),
     path("", include("apps.registry.urls")),
     path("", include("apps.jobs.urls")),
     path("", include("apps.webhooks.urls")),
@@ -18,11 +19,11 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:overview", permanent=False)),
     path("health", health, name="health"),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("", include("django_prometheus.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("apps.dashboard.urls")),
-    path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -255,7 +255,7 @@ class ReplyIndex:
         results, seen = [], set()
         for score, key, i in candidates:
             entry = self.parts_[key]["entries"][i]
-            reply = mask_pii(entry["reply"])
+            reply = entry["reply"]  # masked by fit/update and again by load
             if self.dedupe:
                 dedupe_key = _dedupe_key(reply)
                 if dedupe_key in seen:
@@ -358,6 +358,8 @@ class ReplyIndex:
                 by_intent = {}
                 for i, entry in enumerate(entries):
                     by_intent.setdefault(entry.pop("intent", ""), []).append(i)
+                    # masked again with today's rules (the index may predate a rule), once, not per search
+                    entry["reply"] = mask_pii(str(entry["reply"]))
                 for intent, idx in by_intent.items():
                     index.parts_[(language, intent)] = {"XT": X[idx].T.tocsr(), "entries": [entries[i] for i in idx]}
             index.group_tags_ = {str(k): str(v) for k, v in _read_json(path / "groups.json").items()}

@@ -138,3 +138,13 @@ def test_fast_query_encoding_matches_the_vectorizer():
         vectorizer = index.vectorizers_[language]
         fast, slow = vectorizer.transform_one(text), vectorizer.transform([text])
         assert abs(fast - slow).max() < 1e-12 if slow.nnz else fast.nnz == 0
+
+
+def test_an_index_saved_under_older_masking_rules_is_masked_on_load(tmp_path, monkeypatch):
+    import ml.retrieval
+
+    monkeypatch.setattr(ml.retrieval, "mask_pii", lambda text: text)  # an index built before a rule existed
+    ReplyIndex().fit([rec("余额不对", "请拨打13912345678联系专员")]).save(tmp_path / "index")
+    monkeypatch.undo()
+    hit = ReplyIndex.load(tmp_path / "index").search("余额不对", language="zh", k=1)[0]
+    assert "13912345678" not in hit["text"] and "[PHONE]" in hit["text"]
