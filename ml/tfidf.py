@@ -40,8 +40,8 @@ class Vectorizer:
             counts.data = np.log(counts.data) + 1.0
         return normalize(counts @ self._idf_diag, norm="l2", copy=False).tocsr()
 
-    def transform_one(self, text):
-        """:meth:`transform` of one text without ``CountVectorizer``'s per-call overhead (the query path)."""
+    def query_vector(self, text):
+        """``(columns, values)`` of one text's TF-IDF row, without ``CountVectorizer``'s per-call overhead."""
         if self._analyze is None:
             self._analyze = self._counter.build_analyzer()
         counts = {}
@@ -58,6 +58,11 @@ class Vectorizer:
         norm = np.sqrt(values @ values)
         if norm > 0:
             values /= norm
+        return columns, values
+
+    def transform_one(self, text):
+        """:meth:`transform` of one text (a 1-row CSR matrix), built from :meth:`query_vector`."""
+        columns, values = self.query_vector(text)
         return sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, len(self.idf)))
 
     def to_json(self):
