@@ -17,7 +17,7 @@ built by :func:`ml.linear.make_vectorizer` for one language share them.
 import contextlib
 import threading
 from collections import Counter
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -107,47 +107,56 @@ class TfidfPart:
         self.norm = vectorizer.norm
 
     def counted(self, text):
-        """(distinct n-grams, their counts) of ``text``; shared inside :func:`shared_tokenization`."""
+        """(distinct n-grams, counts, 1 + log(counts)) of ``text``; shared inside :func:`shared_tokenization`."""
         memo = shared_grams() if self.signature is not None else None
         if memo is not None:
             hit = memo.get((self.signature, text))
             if hit is not None:
                 return hit
-        counts = Counter(self.analyze(text))
-        hit = (list(counts), np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        counted = Counter(self.analyze(text))
+        counts = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
+        hit = (list(counted), counts, np.log(counts) + 1.0)
         if memo is not None:
             memo[(self.signature, text)] = hit
         return hit
 
     def rows(self, texts):
-        """CSR parts (indptr, columns, values) of ``texts``: counts -> tf weighting -> idf -> norm."""
-        lookup = self.vocabulary.get
-        columns, counts, indptr = [], [], [0]
-        for text in texts:
-            grams, gram_counts = self.counted(text)
-            found = np.fromiter(map(lookup, grams, repeat(-1)), dtype=np.int64, count=len(grams))
-            known = found >= 0
-            columns.append(found[known])
-            counts.append(gram_counts[known])
-            indptr.append(indptr[-1] + len(columns[-1]))
-        columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-        values = np.concatenate(counts) if counts else np.zeros(0)
-        indptr = np.asarray(indptr, dtype=np.int64)
+        """``(row of each value, columns, values)`` of ``texts``: counts -> tf weighting -> idf -> norm.
+
+        Few NumPy calls per batch whatever its size (a prediction is mostly one to a few texts).
+        """
+        hits = [self.counted(text) for text in texts]
+        if len(hits) == 1:
+            grams, counts, log_tf = hits[0]
+        else:
+            grams = list(chain.from_iterable(hit[0] for hit in hits))
+            counts = np.concatenate([hit[1] for hit in hits])
+            log_tf = np.concatenate([hit[2] for hit in hits])
+        found = np.fromiter(map(self.vocabulary.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+        known = found >= 0
+        columns = found[known]
         if self.binary:
-            values[:] = 1.0
-        elif self.sublinear_tf:
-            values = np.log(values) + 1.0
+            values = np.ones(len(columns))
+        else:
+            values = (log_tf if self.sublinear_tf else counts)[known]  # a copy: the memo stays intact
         if self.idf is not None:
             values *= self.idf[columns]
-        if self.norm is not None and len(values):
-            row_of = np.repeat(np.arange(len(texts)), np.diff(indptr))
-            weights = values * values if self.norm == "l2" else np.abs(values)
-            totals = np.bincount(row_of, weights=weights, minlength=len(texts))
-            if self.norm == "l2":
-                totals = np.sqrt(totals)
-            totals[totals == 0] = 1.0
-            values /= totals[row_of]
-        return indptr, columns, values
+        if len(hits) == 1:
+            row_of = None
+            if self.norm is not None:
+                total = np.sqrt(values @ values) if self.norm == "l2" else np.abs(values).sum()
+                if total > 0:
+                    values /= total
+        else:
+            row_of = np.repeat(np.arange(len(hits)), [len(hit[0]) for hit in hits])[known]
+            if self.norm is not None and len(values):
+                squares = values * values if self.norm == "l2" else np.abs(values)
+                totals = np.bincount(row_of, weights=squares, minlength=len(hits))
+                if self.norm == "l2":
+                    totals = np.sqrt(totals)
+                totals[totals == 0] = 1.0
+                values /= totals[row_of]
+        return row_of, columns, values
 
 
 class CompiledLinear:
@@ -159,18 +168,23 @@ class CompiledLinear:
         self.coef_t = np.ascontiguousarray(np.atleast_2d(coef).T, dtype=np.float64)  # (n_features, k)
         self.intercept = np.asarray(intercept, dtype=np.float64).reshape(-1)
         self.kind = kind  # "logistic" or "ridge"
+        self.part_weights = [self.coef_t[part.offset:part.offset + part.size] for part in parts]
 
     def decision_function(self, texts):
         n = len(texts)
         scores = np.tile(self.intercept, (n, 1))
-        for part in self.parts:
-            indptr, columns, values = part.rows(texts)
-            weights = self.coef_t[part.offset:part.offset + part.size]
-            if n <= 8:  # a few texts: gather the weight rows (no sparse-matrix set-up)
-                for i in range(n):
-                    span = slice(indptr[i], indptr[i + 1])
-                    scores[i] += values[span] @ weights[columns[span]]
+        for part, weights in zip(self.parts, self.part_weights):
+            row_of, columns, values = part.rows(texts)
+            if n == 1:
+                scores[0] += values @ weights[columns]
+            elif n <= 64:  # a few texts: sum each text's weighted weight rows (rows with no value skipped)
+                lengths = np.bincount(row_of, minlength=n)
+                filled = lengths > 0
+                if filled.any():
+                    starts = (np.cumsum(lengths) - lengths)[filled]
+                    scores[filled] += np.add.reduceat(weights[columns] * values[:, None], starts, axis=0)
             else:
+                indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n))])
                 scores += sp.csr_matrix((values, columns, indptr), shape=(n, part.size)) @ weights
         return scores
 
