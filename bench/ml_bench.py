@@ -50,8 +50,13 @@ def backend_params(dataset, backend, args):
     if backend == "ensemble":
         if zh:  # jieba word + character TF-IDF and the from-scratch BERT (as ensemble "auto")
             return {"backends": ["linear", "transformer"], "member_params": {"transformer": transformer}}
-        members = ["linear", "embedding"] + (["transformer"] if args.ensemble_transformer else [])
-        return {"backends": members, "member_params": {"transformer": transformer}}
+        if not args.ensemble_transformer:
+            return {"backends": ["linear", "embedding"]}
+        # one fine-tuned MiniLM per seed; they share the early-stopping split (their held-out rows)
+        seeds = [int(s) for s in args.ensemble_transformer_seeds.split(",")]
+        members = ["linear", "embedding"] + ["transformer"] * len(seeds)
+        params = [{}, {}] + [{**transformer, "random_state": seed, "split_seed": seeds[0]} for seed in seeds]
+        return {"backends": members, "member_params": params}
     return {}
 
 
@@ -208,6 +213,8 @@ def main(argv=None):
                         help="training budget (optimiser steps, batch 32) of the transformer backend")
     parser.add_argument("--no-ensemble-transformer", dest="ensemble_transformer", action="store_false",
                         help="English ensemble without the fine-tuned MiniLM member (linear + embedding only)")
+    parser.add_argument("--ensemble-transformer-seeds", default="0",
+                        help="seeds of the English ensemble's fine-tuned MiniLM members, e.g. 0,1 (one member each)")
     parser.add_argument("--zh-checkpoint", default=None, help="local Chinese checkpoint for embedding")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--json", default=None, help="also write results to this JSON file")
@@ -232,6 +239,7 @@ def main(argv=None):
                 cmd += ["--threads", str(args.threads)]
             if not args.ensemble_transformer:
                 cmd += ["--no-ensemble-transformer"]
+            cmd += ["--ensemble-transformer-seeds", args.ensemble_transformer_seeds]
             print(f"running {dataset} / {backend} ...", file=sys.stderr, flush=True)
             load_before, started = os.getloadavg()[0], time.time()
             proc = subprocess.run(cmd, capture_output=True, text=True)

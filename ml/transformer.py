@@ -74,6 +74,9 @@ class TransformerClassifier(TextClassifier):
         Evaluations without improvement of validation accuracy before stopping.
     val_fraction : float
         Share of the training texts held out for early stopping.
+    split_seed : int, optional
+        Seed of that held-out split (default: ``random_state``). Ensemble members that differ
+        only in ``random_state`` share one split, so their held-out rows line up.
     eval_steps : int, optional
         Evaluate every this many steps (default once per epoch).
     max_length : int
@@ -110,6 +113,7 @@ class TransformerClassifier(TextClassifier):
         warmup_ratio=0.06,
         patience=2,
         val_fraction=0.1,
+        split_seed=None,
         eval_steps=None,
         max_length=128,
         device=None,
@@ -136,6 +140,7 @@ class TransformerClassifier(TextClassifier):
         self.warmup_ratio = warmup_ratio
         self.patience = patience
         self.val_fraction = val_fraction
+        self.split_seed = split_seed
         self.eval_steps = eval_steps
         self.max_length = max_length
         self.device = device
@@ -247,7 +252,7 @@ class TransformerClassifier(TextClassifier):
         set_seed(seed)
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
         self.device_ = pick_device(self.device)
-        train_idx, val_idx = self._split(y, seed)
+        train_idx, val_idx = self._split(y, seed if self.split_seed is None else self.split_seed)
         self.tokenizer_, self.model_ = self._init_model([texts[i] for i in train_idx])
         model = self.model_.to(self.device_)
         ids = self._encode(texts)

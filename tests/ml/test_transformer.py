@@ -54,3 +54,15 @@ def test_mean_pooling_needs_a_pretrained_checkpoint(banking_slice):
     train_x, train_y, _, _ = banking_slice
     with pytest.raises(ValueError, match="pretrained checkpoint"):
         ml.build("intent", "transformer", checkpoint="scratch", pooling="mean", max_steps=1).fit(train_x, train_y)
+
+
+def test_split_seed_lines_up_the_held_out_rows_of_differently_seeded_models(banking_slice):
+    train_x, train_y, _, _ = banking_slice
+    params = dict(BACKENDS["transformer"][0], max_steps=2)
+    held_out = {}
+    for name, seeds in {"a": dict(random_state=0, split_seed=7), "b": dict(random_state=1, split_seed=7),
+                        "own": dict(random_state=1)}.items():
+        model = ml.build("intent", "transformer", **params, **seeds).fit(train_x, train_y)
+        held_out[name] = sorted(model._val_index)
+    assert held_out["a"] == held_out["b"]
+    assert held_out["own"] != held_out["a"]  # without split_seed the split follows random_state
