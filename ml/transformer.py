@@ -74,6 +74,11 @@ class TransformerClassifier(TextClassifier):
         Evaluations without improvement of validation accuracy before stopping.
     val_fraction : float
         Share of the training texts held out for early stopping.
+    refit_full : bool
+        After early stopping, fine-tune a fresh model on *all* the training texts for the
+        number of steps that scored best on the held-out split (twice the training time; the
+        held-out split then only chooses the step count). An ensemble still fits its weights
+        on the first model's held-out probabilities.
     split_seed : int, optional
         Seed of that held-out split (default: ``random_state``). Ensemble members that differ
         only in ``random_state`` share one split, so their held-out rows line up.
@@ -113,6 +118,7 @@ class TransformerClassifier(TextClassifier):
         warmup_ratio=0.06,
         patience=2,
         val_fraction=0.1,
+        refit_full=False,
         split_seed=None,
         eval_steps=None,
         max_length=128,
@@ -140,6 +146,7 @@ class TransformerClassifier(TextClassifier):
         self.warmup_ratio = warmup_ratio
         self.patience = patience
         self.val_fraction = val_fraction
+        self.refit_full = refit_full
         self.split_seed = split_seed
         self.eval_steps = eval_steps
         self.max_length = max_length
@@ -253,6 +260,28 @@ class TransformerClassifier(TextClassifier):
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
         self.device_ = pick_device(self.device)
         train_idx, val_idx = self._split(y, seed if self.split_seed is None else self.split_seed)
+        started = time.perf_counter()
+        self._train(texts, y, train_idx, val_idx, seed)
+        self._val_index = val_idx  # for _oof_proba right after fit; never saved
+        self._val_proba = None
+        self.refit_steps_ = None
+        if self.refit_full and len(val_idx) and self.history_:
+            # held-out probabilities of the model that never saw them, for an ensemble's weights
+            self._val_proba = self._predict_proba([texts[i] for i in val_idx])
+            best = max(self.history_, key=lambda h: h["val_accuracy"])["step"]  # the first best
+            set_seed(seed)
+            self._train(texts, y, np.arange(len(y)), val_idx[:0], seed, stop_at=best)
+            self.refit_steps_ = self.steps_
+        self.train_seconds_ = time.perf_counter() - started
+
+    def _train(self, texts, y, train_idx, val_idx, seed, stop_at=None):
+        """Build the model on ``train_idx`` and fine-tune it, early stopping on ``val_idx``.
+
+        ``stop_at``: stop after that many steps (same learning-rate schedule as without it).
+        Sets ``tokenizer_``, ``model_``, and, from an early-stopped run, ``history_`` and
+        ``best_val_accuracy_``; ``steps_`` is the number of steps taken.
+        """
+        torch = self._torch
         self.tokenizer_, self.model_ = self._init_model([texts[i] for i in train_idx])
         model = self.model_.to(self.device_)
         ids = self._encode(texts)
@@ -285,7 +314,7 @@ class TransformerClassifier(TextClassifier):
         y_t = torch.as_tensor(y, dtype=torch.long)
         eval_every = self.eval_steps or steps_per_epoch
         best, best_state, bad, step = -1.0, None, 0, 0
-        self.history_ = []
+        history = []
         started = time.perf_counter()
         bar = None
         if self.progress:
@@ -319,7 +348,7 @@ class TransformerClassifier(TextClassifier):
                     if len(val_idx):
                         score = float(np.mean(
                             self._proba_ids([ids[i] for i in val_idx]).argmax(1) == y[val_idx]))
-                        self.history_.append({"step": step, "val_accuracy": score, "loss": float(loss.item())})
+                        history.append({"step": step, "val_accuracy": score, "loss": float(loss.item())})
                         if score > best:
                             best, bad = score, 0
                             best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
@@ -330,7 +359,7 @@ class TransformerClassifier(TextClassifier):
                             stop = True
                     if out_of_time:
                         stop = True
-                if stop or step >= total:
+                if stop or step >= total or (stop_at and step >= stop_at):
                     stop = True
                     break
         if bar is not None:
@@ -339,9 +368,9 @@ class TransformerClassifier(TextClassifier):
             model.load_state_dict(best_state)
         model.eval()
         self.steps_ = step
-        self._val_index = val_idx  # for _oof_proba right after fit; never saved
-        self.best_val_accuracy_ = best if best >= 0 else None
-        self.train_seconds_ = time.perf_counter() - started
+        if len(val_idx) or stop_at is None:
+            self.history_ = history
+            self.best_val_accuracy_ = best if best >= 0 else None
 
     def _oof_proba(self, texts, y, folds):
         """Held-out rows only: the early-stopping split, which the weights never trained on.
@@ -352,7 +381,8 @@ class TransformerClassifier(TextClassifier):
         oof = np.full((len(texts), len(self.classes_)), np.nan)
         index = np.asarray(getattr(self, "_val_index", []), dtype=int)
         if len(index):
-            oof[index] = self._predict_proba([texts[i] for i in index])
+            held_out = getattr(self, "_val_proba", None)  # refit_full: the model before the refit
+            oof[index] = held_out if held_out is not None else self._predict_proba([texts[i] for i in index])
         return oof
 
     # -- inference ------------------------------------------------------------------
@@ -392,6 +422,7 @@ class TransformerClassifier(TextClassifier):
         write_json(directory / CONFIG, {
             "language": self.language_, "source": self.source_, "steps": self.steps_, "pooling": self.pooling_,
             "best_val_accuracy": self.best_val_accuracy_, "history": self.history_,
+            "refit_steps": getattr(self, "refit_steps_", None),
         })
 
     @classmethod
@@ -415,6 +446,7 @@ class TransformerClassifier(TextClassifier):
         model.steps_ = config["steps"]
         model.best_val_accuracy_ = config["best_val_accuracy"]
         model.history_ = config["history"]
+        model.refit_steps_ = config.get("refit_steps")
         path = directory / MODEL_DIR
         model.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model.pooling_ = config.get("pooling", "cls")  # artifacts before mean pooling are "cls"

@@ -66,3 +66,20 @@ def test_split_seed_lines_up_the_held_out_rows_of_differently_seeded_models(bank
         held_out[name] = sorted(model._val_index)
     assert held_out["a"] == held_out["b"]
     assert held_out["own"] != held_out["a"]  # without split_seed the split follows random_state
+
+
+def test_refit_full_retrains_on_everything_for_the_best_step_count(banking_slice, tmp_path):
+    train_x, train_y, test_x, _ = banking_slice
+    params = dict(BACKENDS["transformer"][0], eval_steps=4, max_steps=16, patience=100, refit_full=True)
+    model = ml.build("intent", "transformer", random_state=0, **params)
+    oof = model.fit_oof(train_x, train_y)
+    best = max(model.history_, key=lambda h: h["val_accuracy"])["step"]
+    assert model.refit_steps_ == model.steps_ == best
+    held = ~np.isnan(oof).any(axis=1)
+    assert held.sum() == len(model._val_index) > 0
+    # the ensemble's rows come from the model that never saw them, not from the refit one
+    refit_proba = model.predict_proba([train_x[i] for i in np.flatnonzero(held)])
+    assert not np.allclose(oof[held], refit_proba)
+    loaded = ml.load(model.save(tmp_path / "model"))
+    assert loaded.refit_steps_ == best
+    np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-5)
