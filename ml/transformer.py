@@ -22,6 +22,7 @@ import numpy as np
 
 from ml.base import CONFIG, TextClassifier, read_json, write_json
 from ml.encoder import checkpoint_digest, length_order, offline, pick_device, quantize_int8, resolve_checkpoint
+from ml.finetune import fine_tune, held_out_split, param_groups
 from ml.linear import detect_language
 from ml.networks import mean_pool_classifier, train_wordpiece
 from ml.seed import resolve_seed, set_seed
@@ -241,16 +242,6 @@ class TransformerClassifier(TextClassifier):
 
     # -- training -------------------------------------------------------------------
 
-    def _split(self, y, seed):
-        from sklearn.model_selection import train_test_split
-
-        index = np.arange(len(y))
-        n_val = int(round(len(y) * self.val_fraction))
-        if not self.val_fraction or n_val < 2:
-            return index, index[:0]
-        stratify = y if np.bincount(y).min() >= 2 and n_val >= len(self.classes_) else None
-        return train_test_split(index, test_size=n_val, stratify=stratify, random_state=seed)
-
     def _fit(self, texts, y):
         import torch
 
@@ -259,7 +250,8 @@ class TransformerClassifier(TextClassifier):
         set_seed(seed)
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
         self.device_ = pick_device(self.device)
-        train_idx, val_idx = self._split(y, seed if self.split_seed is None else self.split_seed)
+        train_idx, val_idx = held_out_split(
+            y, self.val_fraction, len(self.classes_), seed if self.split_seed is None else self.split_seed)
         started = time.perf_counter()
         self._train(texts, y, train_idx, val_idx, seed)
         self._val_index = val_idx  # for _oof_proba right after fit; never saved
@@ -281,7 +273,6 @@ class TransformerClassifier(TextClassifier):
         Sets ``tokenizer_``, ``model_``, and, from an early-stopped run, ``history_`` and
         ``best_val_accuracy_``; ``steps_`` is the number of steps taken.
         """
-        torch = self._torch
         self.tokenizer_, self.model_ = self._init_model([texts[i] for i in train_idx])
         model = self.model_.to(self.device_)
         ids = self._encode(texts)
@@ -292,85 +283,19 @@ class TransformerClassifier(TextClassifier):
             total = min(total, int(self.max_steps))
         if self.pooling_ == "mean" and self.warm_start:
             self._linear_probe([ids[i] for i in train_idx], y[train_idx])
-        no_decay = ("bias", "LayerNorm.weight", "norm.weight")
-        mean = self.pooling_ == "mean"
-        body = [(n, p) for n, p in model.named_parameters() if not (mean and n.startswith("head."))]
-        groups = [
-            {"params": [p for n, p in body if not n.endswith(no_decay)], "weight_decay": self.weight_decay},
-            {"params": [p for n, p in body if n.endswith(no_decay)], "weight_decay": 0.0},
-        ]
-        if mean:  # the head learns faster than the pretrained encoder
-            groups.append({"params": list(model.head.parameters()), "weight_decay": 0.0,
-                           "lr": lr * self.head_lr_scale})
-        optimizer = torch.optim.AdamW(groups, lr=lr)
-        warmup = int(self.warmup_ratio * total)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: min((step + 1) / max(warmup, 1), max(0.0, (total - step) / max(total - warmup, 1))),
+        head_lr_scale = self.head_lr_scale if self.pooling_ == "mean" else None
+        steps, history, best = fine_tune(
+            model, param_groups(model, lr, self.weight_decay, head_lr_scale), lr=lr, ids=ids, y=y,
+            train_idx=train_idx, val_idx=val_idx, collate=self._collate, predict_proba=self._proba_ids,
+            device=self.device_, total=total, batch_size=self.batch_size,
+            eval_every=self.eval_steps or steps_per_epoch, patience=self.patience,
+            warmup_ratio=self.warmup_ratio, amp=self.amp, max_seconds=self.max_train_seconds,
+            seed=seed, stop_at=stop_at, progress=self.progress,
         )
-        use_amp = bool(self.amp) and self.device_.type == "cuda"
-        amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-        scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
-        generator = torch.Generator().manual_seed(seed)
-        y_t = torch.as_tensor(y, dtype=torch.long)
-        eval_every = self.eval_steps or steps_per_epoch
-        best, best_state, bad, step = -1.0, None, 0, 0
-        history = []
-        started = time.perf_counter()
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, desc="fine-tuning", unit="step", leave=False)
-        stop = False
-        while not stop and step < total:
-            model.train()
-            perm = train_idx[torch.randperm(len(train_idx), generator=generator).numpy()]
-            for start in range(0, len(perm), self.batch_size):
-                batch_idx = perm[start:start + self.batch_size]
-                batch = self._collate([ids[i] for i in batch_idx])
-                labels = y_t[batch_idx].to(self.device_)
-                with torch.autocast(self.device_.type, dtype=amp_dtype, enabled=use_amp):
-                    logits = model(**batch).logits
-                loss = torch.nn.functional.cross_entropy(logits.float(), labels)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
-                step += 1
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{loss.item():.3f}")
-                out_of_time = self.max_train_seconds and time.perf_counter() - started > self.max_train_seconds
-                if step % eval_every == 0 or step >= total or out_of_time:
-                    if len(val_idx):
-                        score = float(np.mean(
-                            self._proba_ids([ids[i] for i in val_idx]).argmax(1) == y[val_idx]))
-                        history.append({"step": step, "val_accuracy": score, "loss": float(loss.item())})
-                        if score > best:
-                            best, bad = score, 0
-                            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                        else:
-                            bad += 1
-                        model.train()
-                        if bad >= self.patience:
-                            stop = True
-                    if out_of_time:
-                        stop = True
-                if stop or step >= total or (stop_at and step >= stop_at):
-                    stop = True
-                    break
-        if bar is not None:
-            bar.close()
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        model.eval()
-        self.steps_ = step
+        self.steps_ = steps
         if len(val_idx) or stop_at is None:
             self.history_ = history
-            self.best_val_accuracy_ = best if best >= 0 else None
+            self.best_val_accuracy_ = best
 
     def _oof_proba(self, texts, y, folds):
         """Held-out rows only: the early-stopping split, which the weights never trained on.

@@ -1,0 +1,133 @@
+"""The fine-tuning loop of the ``transformer`` backend (PyTorch; never imports Django).
+
+AdamW with linear warm-up and decay, gradient clipping at 1.0, mixed precision on CUDA, and
+early stopping on held-out accuracy (the best weights are restored at the end).
+"""
+
+import time
+
+import numpy as np
+
+NO_DECAY = ("bias", "LayerNorm.weight", "norm.weight")
+
+
+def held_out_split(y, fraction, n_classes, seed):
+    """(train rows, held-out rows) for early stopping: stratified when every class can be."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(y))
+    n_val = int(round(len(y) * fraction))
+    if not fraction or n_val < 2:
+        return index, index[:0]
+    stratify = y if np.bincount(y).min() >= 2 and n_val >= n_classes else None
+    return train_test_split(index, test_size=n_val, stratify=stratify, random_state=seed)
+
+
+def param_groups(model, lr, weight_decay, head_lr_scale=None):
+    """AdamW parameter groups: no weight decay on biases and norms.
+
+    With ``head_lr_scale`` the module's ``head`` (a mean-pooling classifier) gets its own
+    group at ``lr * head_lr_scale``: the head learns faster than the pretrained encoder.
+    """
+    split_head = head_lr_scale is not None
+    body = [(n, p) for n, p in model.named_parameters() if not (split_head and n.startswith("head."))]
+    groups = [
+        {"params": [p for n, p in body if not n.endswith(NO_DECAY)], "weight_decay": weight_decay},
+        {"params": [p for n, p in body if n.endswith(NO_DECAY)], "weight_decay": 0.0},
+    ]
+    if split_head:
+        groups.append({"params": list(model.head.parameters()), "weight_decay": 0.0, "lr": lr * head_lr_scale})
+    return groups
+
+
+def fine_tune(model, groups, *, lr, ids, y, train_idx, val_idx, collate, predict_proba, device, total, batch_size,
+              eval_every, patience, warmup_ratio, amp, max_seconds, seed, stop_at=None, progress=False):
+    """Fine-tune ``model`` (in place) on the rows ``train_idx`` of ``ids`` / ``y``.
+
+    Parameters
+    ----------
+    groups : list of dict
+        AdamW parameter groups (:func:`param_groups`); ``lr`` is the default learning rate.
+    collate : callable
+        List of token-id lists -> the model's keyword arguments (on ``device``).
+    predict_proba : callable
+        List of token-id lists -> class probabilities (for the held-out accuracy).
+    total : int
+        Steps of the learning-rate schedule; training stops there at the latest.
+    eval_every, patience : int
+        Held-out accuracy every ``eval_every`` steps; stop after ``patience`` evaluations
+        without improvement.
+    max_seconds : float or None
+    stop_at : int, optional
+        Stop after that many steps (the schedule still spans ``total``).
+
+    Returns
+    -------
+    (steps taken, history of evaluations, best held-out accuracy or None)
+    """
+    import torch
+
+    optimizer = torch.optim.AdamW(groups, lr=lr)
+    warmup = int(warmup_ratio * total)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / max(warmup, 1), max(0.0, (total - step) / max(total - warmup, 1))),
+    )
+    use_amp = bool(amp) and device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    generator = torch.Generator().manual_seed(seed)
+    y_t = torch.as_tensor(y, dtype=torch.long)
+    best, best_state, bad, step = -1.0, None, 0, 0
+    history = []
+    started = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc="fine-tuning", unit="step", leave=False)
+    stop = False
+    while not stop and step < total:
+        model.train()
+        perm = train_idx[torch.randperm(len(train_idx), generator=generator).numpy()]
+        for start in range(0, len(perm), batch_size):
+            batch_idx = perm[start:start + batch_size]
+            batch = collate([ids[i] for i in batch_idx])
+            labels = y_t[batch_idx].to(device)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                logits = model(**batch).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}")
+            out_of_time = max_seconds and time.perf_counter() - started > max_seconds
+            if step % eval_every == 0 or step >= total or out_of_time:
+                if len(val_idx):
+                    score = float(np.mean(predict_proba([ids[i] for i in val_idx]).argmax(1) == y[val_idx]))
+                    history.append({"step": step, "val_accuracy": score, "loss": float(loss.item())})
+                    if score > best:
+                        best, bad = score, 0
+                        best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                    else:
+                        bad += 1
+                    model.train()
+                    if bad >= patience:
+                        stop = True
+                if out_of_time:
+                    stop = True
+            if stop or step >= total or (stop_at and step >= stop_at):
+                stop = True
+                break
+    if bar is not None:
+        bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return step, history, (best if best >= 0 else None)
