@@ -95,16 +95,25 @@ def _signature(vectorizer):
 class TfidfPart:
     """The fitted state of one ``TfidfVectorizer`` (columns ``offset .. offset + size`` of the union)."""
 
-    def __init__(self, vectorizer, offset):
-        self.analyze = vectorizer.build_analyzer()
-        self.signature = _signature(vectorizer)
-        self.vocabulary = vectorizer.vocabulary_
-        self.size = len(vectorizer.vocabulary_)
+    def __init__(self, analyze, vocabulary, idf, *, sublinear_tf, norm="l2", binary=False, offset=0, signature=None):
+        self.analyze = analyze
+        self.signature = signature  # None: n-grams not shared with other parts
+        self.vocabulary = vocabulary
+        self.size = len(vocabulary)
         self.offset = offset
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64) if vectorizer.use_idf else None
-        self.binary = vectorizer.binary
-        self.sublinear_tf = vectorizer.sublinear_tf
-        self.norm = vectorizer.norm
+        self.idf = None if idf is None else np.asarray(idf, dtype=np.float64)
+        self.binary = binary
+        self.sublinear_tf = sublinear_tf
+        self.norm = norm
+
+    @classmethod
+    def from_vectorizer(cls, vectorizer, offset=0):
+        """The part of a fitted ``TfidfVectorizer``."""
+        return cls(
+            vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_ if vectorizer.use_idf else None,
+            sublinear_tf=vectorizer.sublinear_tf, norm=vectorizer.norm, binary=vectorizer.binary, offset=offset,
+            signature=_signature(vectorizer),
+        )
 
     def counted(self, text):
         """(distinct n-grams, counts, 1 + log(counts)) of ``text``; shared inside :func:`shared_tokenization`."""
@@ -230,7 +239,7 @@ def compile_pipeline(pipeline):
     for vectorizer in vectorizers:
         if getattr(vectorizer, "vocabulary_", None) is None or vectorizer.norm not in ("l1", "l2", None):
             return None
-        parts.append(TfidfPart(vectorizer, offset))
+        parts.append(TfidfPart.from_vectorizer(vectorizer, offset))
         offset += len(vectorizer.vocabulary_)
     if np.atleast_2d(head.coef_).shape[1] != offset:
         return None

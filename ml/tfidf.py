@@ -9,6 +9,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from ml.sparse_linear import TfidfPart
+
 
 class Vectorizer:
     """Fixed-vocabulary char n-gram TF-IDF (the state of a fitted ``TfidfVectorizer``)."""
@@ -23,7 +25,7 @@ class Vectorizer:
             analyzer=analyzer, ngram_range=self.ngram_range, vocabulary=vocabulary, dtype=np.float64
         )
         self._idf_diag = sp.diags(self.idf, format="csr")
-        self._analyze = None
+        self._part = None
 
     @classmethod
     def fit(cls, texts, ngram_range, analyzer="char_wb", min_df=1, max_features=None, sublinear_tf=True):
@@ -42,22 +44,10 @@ class Vectorizer:
 
     def query_vector(self, text):
         """``(columns, values)`` of one text's TF-IDF row, without ``CountVectorizer``'s per-call overhead."""
-        if self._analyze is None:
-            self._analyze = self._counter.build_analyzer()
-        counts = {}
-        vocabulary = self.vocabulary
-        for gram in self._analyze(text):
-            column = vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-        values = np.fromiter((counts[c] for c in columns), dtype=np.float64, count=len(counts))
-        if self.sublinear_tf:
-            values = np.log(values) + 1.0
-        values *= self.idf[columns]
-        norm = np.sqrt(values @ values)
-        if norm > 0:
-            values /= norm
+        if self._part is None:
+            self._part = TfidfPart(self._counter.build_analyzer(), self.vocabulary, self.idf,
+                                   sublinear_tf=self.sublinear_tf)
+        _, columns, values = self._part.rows([text])
         return columns, values
 
     def transform_one(self, text):
