@@ -118,3 +118,65 @@ def test_redis_client_is_built_once_per_backend(monkeypatch):
     assert len(built) == 1
     monkeypatch.undo()
     cache.delete("throttle:test:once")
+
+
+@pytest.fixture
+def leases(monkeypatch):
+    """Fresh lease blocks, and a record of every shared reservation (its size)."""
+    monkeypatch.setattr(throttling, "_leases", throttling._Leases())
+    sizes = []
+    reserve = throttling._reserve
+    monkeypatch.setattr(throttling, "_reserve", lambda key, ttl, n: sizes.append(n) or reserve(key, ttl, n))
+    return sizes
+
+
+def test_leases_hand_out_consecutive_positions_with_few_round_trips(leases):
+    key = "throttle:test:lease"
+    cache.delete(key)
+    positions = [throttling.hit(key, 5, 120000) for _ in range(1000)]
+    assert positions == list(range(1, 1001))  # one process alone: exact, in order
+    assert leases[0] == 1 and max(leases) == throttling.LEASE_MAX
+    assert len(leases) < 40  # instead of 1,000 round trips
+    assert cache.get(key) == sum(leases)  # the shared count holds every reservation
+    cache.delete(key)
+
+
+def test_leases_shrink_to_single_counts_near_the_limit(leases):
+    key = "throttle:test:lease-limit"
+    cache.delete(key)
+    limit = 300
+    positions = [throttling.hit(key, 5, limit) for _ in range(limit + 20)]
+    assert positions == list(range(1, limit + 21))
+    total = 0
+    for size in leases:  # every block taken within LEASE_DIVISOR of the limit is a single count
+        if limit - total < throttling.LEASE_DIVISOR:
+            assert size == 1
+        total += size
+    assert [p <= limit for p in positions].count(True) == limit
+    cache.delete(key)
+
+
+def test_processes_sharing_a_count_never_admit_beyond_the_limit(monkeypatch, leases):
+    """Two processes (two lease tables) taking turns on one key: no position is handed out twice."""
+    key = "throttle:test:lease-shared"
+    cache.delete(key)
+    limit = 500
+    processes = [throttling._Leases(), throttling._Leases()]
+    positions = []
+    for i in range(800):
+        monkeypatch.setattr(throttling, "_leases", processes[(i // 7) % 2])
+        positions.append(throttling.hit(key, 5, limit))
+    assert len(set(positions)) == len(positions)
+    admitted = [p for p in positions if p <= limit]
+    assert len(admitted) <= limit
+    assert len(admitted) >= limit - 2 * throttling.LEASE_DIVISOR  # refused early by a few at most
+    cache.delete(key)
+
+
+def test_a_big_limit_still_answers_429(monkeypatch, clock, leases):
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"default": "150/min", "predict": "150/min",
+                                                               "bulk": "150/min"})
+    client = _client()
+    codes = [client.get(URL).status_code for _ in range(152)]
+    assert codes == [200] * 150 + [429, 429]
+    assert max(leases) > 1
