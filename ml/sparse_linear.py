@@ -92,6 +92,48 @@ def _signature(vectorizer):
     return tuple(values)
 
 
+class _SharedVocabulary:
+    """One n-gram -> id table for every part with the same analyzer signature.
+
+    Intent, sentiment and quality models of a language are trained on the same conversations,
+    so their vocabularies overlap almost entirely; looking each n-gram of a text up once here
+    (instead of once per model's vocabulary: the largest single cost of a prediction) and
+    mapping the ids to each model's columns with one NumPy gather is what it saves. Ids never
+    change once given; the table only grows (when a new model version is compiled).
+    """
+
+    _all: dict = {}
+    _lock = threading.Lock()
+
+    def __init__(self):
+        self.ids: dict = {}
+
+    @classmethod
+    def for_signature(cls, signature):
+        with cls._lock:
+            shared = cls._all.get(signature)
+            if shared is None:
+                shared = cls._all[signature] = cls()
+            return shared
+
+    def add(self, vocabulary):
+        """Union ids of ``vocabulary``'s n-grams, in column order (new n-grams get new ids)."""
+        uids = np.empty(len(vocabulary), dtype=np.int64)
+        with self._lock:
+            ids = dict(self.ids)  # readers keep the old table until the new one is complete
+            for gram, column in vocabulary.items():
+                uid = ids.get(gram)
+                if uid is None:
+                    uid = ids[gram] = len(ids)
+                uids[column] = uid
+            self.ids = ids
+        return uids
+
+    def lookup(self, grams):
+        """Ids of ``grams`` (-1 for n-grams no model knows)."""
+        return np.fromiter(map(self.ids.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+
+
 class TfidfPart:
     """The fitted state of one ``TfidfVectorizer`` (columns ``offset .. offset + size`` of the union)."""
 
@@ -105,6 +147,11 @@ class TfidfPart:
         self.binary = binary
         self.sublinear_tf = sublinear_tf
         self.norm = norm
+        self.shared = None
+        if signature is not None:
+            self.shared = _SharedVocabulary.for_signature(signature)
+            self._uids = self.shared.add(vocabulary)
+            self._columns = np.full(1, -1, dtype=np.int64)
 
     @classmethod
     def from_vectorizer(cls, vectorizer, offset=0):
@@ -116,18 +163,35 @@ class TfidfPart:
         )
 
     def counted(self, text):
-        """(distinct n-grams, counts, 1 + log(counts)) of ``text``; shared inside :func:`shared_tokenization`."""
-        memo = shared_grams() if self.signature is not None else None
+        """(n-gram keys, counts, 1 + log(counts)) of ``text``'s distinct n-grams.
+
+        The keys are shared-vocabulary ids for a part with a signature (computed once per text
+        inside :func:`shared_tokenization`, however many models read it), else the n-grams.
+        """
+        memo = shared_grams() if self.shared is not None else None
         if memo is not None:
             hit = memo.get((self.signature, text))
             if hit is not None:
                 return hit
         counted = Counter(self.analyze(text))
         counts = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
-        hit = (list(counted), counts, np.log(counts) + 1.0)
+        keys = self.shared.lookup(counted) if self.shared is not None else list(counted)
+        hit = (keys, counts, np.log(counts) + 1.0)
         if memo is not None:
             memo[(self.signature, text)] = hit
         return hit
+
+    def _found(self, keys):
+        """This part's column of each key, -1 where it has none."""
+        if self.shared is None:
+            return np.fromiter(map(self.vocabulary.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+        table = self._columns
+        known = len(self.shared.ids)  # read after the keys: every key is below it
+        if len(table) <= known:  # the shared table grew: id -> column, last entry -1 (the id of unknowns)
+            table = np.full(known + 1, -1, dtype=np.int64)
+            table[self._uids] = np.arange(self.size)
+            self._columns = table
+        return table[keys]
 
     def rows(self, texts):
         """``(row of each value, columns, values)`` of ``texts``: counts -> tf weighting -> idf -> norm.
@@ -136,12 +200,15 @@ class TfidfPart:
         """
         hits = [self.counted(text) for text in texts]
         if len(hits) == 1:
-            grams, counts, log_tf = hits[0]
+            keys, counts, log_tf = hits[0]
         else:
-            grams = list(chain.from_iterable(hit[0] for hit in hits))
+            if self.shared is not None:
+                keys = np.concatenate([hit[0] for hit in hits])
+            else:
+                keys = list(chain.from_iterable(hit[0] for hit in hits))
             counts = np.concatenate([hit[1] for hit in hits])
             log_tf = np.concatenate([hit[2] for hit in hits])
-        found = np.fromiter(map(self.vocabulary.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+        found = self._found(keys)
         known = found >= 0
         columns = found[known]
         if self.binary:

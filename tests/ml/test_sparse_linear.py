@@ -85,3 +85,34 @@ def test_refit_replaces_the_compiled_model(banking_slice):
     model.fit(train_x, flipped)
     np.testing.assert_allclose(model.predict_proba(test_x[:5]), model.pipeline_.predict_proba(test_x[:5]), atol=1e-5)
     assert not np.allclose(model.predict_proba(test_x[:5]), before)
+
+
+def test_shared_vocabulary_serves_models_with_different_vocabularies(banking_slice, monkeypatch):
+    """Two models of one analyzer, trained on different texts: one lookup per n-gram, exact results.
+
+    The second model is compiled in the middle of a block, after the first one's look-ups: the
+    shared table grows and the first model's columns still come out right.
+    """
+    train_x, train_y, test_x, _ = banking_slice
+    half = len(train_x) // 2
+    first = ml.build("intent", "linear", random_state=0).fit(train_x[:half], train_y[:half])
+    second = ml.build("intent", "linear", random_state=0).fit(train_x[half:], train_y[half:])
+    texts = list(test_x[:12]) + list(train_x[half:half + 6]) + ODD  # n-grams only the second model knows
+    expected = first.pipeline_.predict_proba(texts), second.pipeline_.predict_proba(texts)
+    compiled_first = ml.sparse_linear.compiled_for(first, first.pipeline_)
+    shared = compiled_first.parts[0].shared
+    assert shared is not None
+    lookups = []
+    original = type(shared).lookup
+    monkeypatch.setattr(type(shared), "lookup", lambda self, grams: lookups.append(1) or original(self, grams))
+    with ml.shared_tokenization():
+        np.testing.assert_allclose(first.predict_proba(texts), expected[0], atol=1e-5)
+        compiled_second = ml.sparse_linear.compiled_for(second, second.pipeline_)
+        assert compiled_second.parts[0].shared is shared  # same analyzer: same table
+        np.testing.assert_allclose(second.predict_proba(texts), expected[1], atol=1e-5)
+        np.testing.assert_allclose(first.predict_proba(texts), expected[0], atol=1e-5)
+    # one look-up per (part, text): the second model and the repeat reused the first's ids
+    assert len(lookups) == len(compiled_first.parts) * len(texts)
+    for batch in (texts[:1], texts[:3], texts):  # outside a block too, on every batch path
+        np.testing.assert_allclose(first.predict_proba(batch), expected[0][:len(batch)], atol=1e-5)
+        np.testing.assert_allclose(second.predict_proba(batch), expected[1][:len(batch)], atol=1e-5)
