@@ -161,3 +161,23 @@ def test_multiprocess_mode_sums_samples_of_all_processes(tmp_path):
     ).stdout
     got = samples(out.encode())
     assert got[("csp_predictions_total", frozenset({("task", "sentiment"), ("label", "negative"), ("path", "single")}))] == 4
+
+
+@pytest.mark.django_db
+def test_request_metrics_count_every_request_per_status_view_and_method(client):
+    """The cached-label middleware still counts each request in django-prometheus' series."""
+    def count(name, **labels):
+        return samples(client.get("/metrics").content).get((name, frozenset(labels.items())), 0)
+
+    by_status = dict(status="401", view="v1:predict", method="POST")
+    before = count("django_http_responses_total_by_status_view_method_total", **by_status)
+    latency_before = count("django_http_requests_latency_seconds_by_view_method_count", view="v1:predict", method="POST")
+    for _ in range(3):
+        assert client.post("/api/v1/predict", {"text": "hi"}, content_type="application/json").status_code == 401
+    assert count("django_http_responses_total_by_status_view_method_total", **by_status) == before + 3
+    assert count("django_http_requests_latency_seconds_by_view_method_count",
+                 view="v1:predict", method="POST") == latency_before + 3
+    other = dict(status="200", view="health", method="GET")
+    health_before = count("django_http_responses_total_by_status_view_method_total", **other)
+    client.get("/health")
+    assert count("django_http_responses_total_by_status_view_method_total", **other) == health_before + 1
