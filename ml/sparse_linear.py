@@ -11,7 +11,11 @@ recognise makes it return ``None`` and the caller keeps the scikit-learn pipelin
 
 Inside :func:`ml.shared_tokenization` the n-grams of a text are computed once per analyzer
 configuration, however many models read that text: intent, sentiment and quality models
-built by :func:`ml.linear.make_vectorizer` for one language share them.
+built by :func:`ml.linear.make_vectorizer` for one language share them. Parts with the same
+analyzer also share one n-gram -> id table (:class:`_SharedVocabulary`), so each n-gram is
+looked up once per text and mapped to each model's columns with a NumPy gather. The table
+only grows (new model versions add their n-grams), so a long-lived process that compiles many
+versions keeps the n-grams of the old ones too.
 """
 
 import contextlib
