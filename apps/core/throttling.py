@@ -90,10 +90,11 @@ def _reserve(key: str, ttl: int, n: int) -> int:
 
 
 class _Leases:
-    """Counts this process reserved per key: ``key -> [next position, last position, expires]``.
+    """Counts this process reserved per key and has not handed out yet.
 
-    An exhausted block stays (``next > last``) until its window ends: its last position is the
-    latest total this process saw, which sizes the next block.
+    ``key -> [ranges of unused positions, latest total seen, expires]``. Threads of one process
+    that find the key exhausted at the same moment each reserve a block; every block is kept
+    (none is dropped), and the latest total sizes the next block.
     """
 
     def __init__(self):
@@ -101,23 +102,32 @@ class _Leases:
         self._blocks: dict[str, list] = {}
 
     def take(self, key: str) -> tuple[int | None, int | None]:
-        """(a reserved position, or None; the last total seen under ``key``, or None)."""
+        """(a reserved position, or None; the latest total seen under ``key``, or None)."""
         with self._lock:
             block = self._blocks.get(key)
             if block is None:
                 return None, None
-            position = block[0]
-            if position > block[1]:
-                return None, block[1]
-            block[0] = position + 1
-            return position, block[1]
+            ranges = block[0]
+            while ranges:
+                span = ranges[0]
+                if span[0] <= span[1]:
+                    span[0] += 1
+                    return span[0] - 1, block[1]
+                ranges.pop(0)
+            return None, block[1]
 
     def keep(self, key: str, first: int, last: int, expires: float) -> None:
+        """Keep positions ``first .. last`` (none when ``first > last``); ``last`` is the new total."""
         with self._lock:
-            if len(self._blocks) > 1000:  # drop the blocks of past windows
-                now = time.monotonic()
-                self._blocks = {k: b for k, b in self._blocks.items() if b[2] > now}
-            self._blocks[key] = [first, last, expires]
+            block = self._blocks.get(key)
+            if block is None:
+                if len(self._blocks) > 1000:  # drop the blocks of past windows
+                    now = time.monotonic()
+                    self._blocks = {k: b for k, b in self._blocks.items() if b[2] > now}
+                block = self._blocks[key] = [[], last, expires]
+            block[1] = max(block[1], last)
+            if first <= last:
+                block[0].append([first, last])
 
     def clear(self) -> None:
         with self._lock:

@@ -180,3 +180,38 @@ def test_a_big_limit_still_answers_429(monkeypatch, clock, leases):
     codes = [client.get(URL).status_code for _ in range(152)]
     assert codes == [200] * 150 + [429, 429]
     assert max(leases) > 1
+
+
+def test_blocks_reserved_at_the_same_moment_are_all_handed_out(leases):
+    """Two threads finding the key exhausted together each reserve a block: neither is lost."""
+    table = throttling._Leases()
+    table.keep("k", 11, 20, 1e12)   # thread A's block 10..20 (10 handed out by A itself)
+    table.keep("k", 22, 30, 1e12)   # thread B's block 21..30 (21 handed out by B itself)
+    taken = []
+    while (position := table.take("k")[0]) is not None:
+        taken.append(position)
+    assert taken == list(range(11, 21)) + list(range(22, 31))
+    assert table.take("k") == (None, 30)  # the latest total sizes the next block
+
+
+def test_concurrent_threads_get_unique_positions(leases):
+    import threading
+
+    key = "throttle:test:lease-threads"
+    cache.delete(key)
+    positions, lock = [], threading.Lock()
+
+    def work():
+        mine = [throttling.hit(key, 5, 120000) for _ in range(300)]
+        with lock:
+            positions.extend(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(positions)) == 2400
+    assert max(positions) <= cache.get(key)  # every position was reserved in the shared count
+    assert max(positions) - 2400 <= 8 * throttling.LEASE_MAX  # few reserved and left unused
+    cache.delete(key)
