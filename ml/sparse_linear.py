@@ -155,7 +155,7 @@ class TfidfPart:
         if signature is not None:
             self.shared = _SharedVocabulary.for_signature(signature)
             self._uids = self.shared.add(vocabulary)
-            self._columns = np.full(1, -1, dtype=np.int64)
+            self._columns = np.full(1, -1, dtype=np.int32)
 
     @classmethod
     def from_vectorizer(cls, vectorizer, offset=0):
@@ -192,8 +192,8 @@ class TfidfPart:
         table = self._columns
         known = len(self.shared.ids)  # read after the keys: every key is below it
         if len(table) <= known:  # the shared table grew: id -> column, last entry -1 (the id of unknowns)
-            table = np.full(known + 1, -1, dtype=np.int64)
-            table[self._uids] = np.arange(self.size)
+            table = np.full(known + 1, -1, dtype=np.int32)  # int32: 4 bytes per n-gram of the table
+            table[self._uids] = np.arange(self.size, dtype=np.int32)
             self._columns = table
         return table[keys]
 

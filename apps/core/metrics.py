@@ -25,10 +25,10 @@ import threading
 
 from django.conf import settings
 from django.http import HttpResponse
+from django_prometheus.middleware import PrometheusAfterMiddleware
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client import multiprocess
-from django_prometheus.middleware import PrometheusAfterMiddleware
 
 # In multiprocess mode every process that imports this module writes value files; a missing
 # directory (a management command run with the variable inherited) must not crash it.
