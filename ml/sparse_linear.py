@@ -96,6 +96,11 @@ def _signature(vectorizer):
     return tuple(values)
 
 
+def _lookup(mapping, keys):
+    """``mapping[key]`` of each key as an int64 array, -1 where absent."""
+    return np.fromiter(map(mapping.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+
+
 class _SharedVocabulary:
     """One n-gram -> id table for every part with the same analyzer signature.
 
@@ -135,7 +140,7 @@ class _SharedVocabulary:
 
     def lookup(self, grams):
         """Ids of ``grams`` (-1 for n-grams no model knows)."""
-        return np.fromiter(map(self.ids.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+        return _lookup(self.ids, grams)
 
 
 class TfidfPart:
@@ -188,7 +193,7 @@ class TfidfPart:
     def _found(self, keys):
         """This part's column of each key, -1 where it has none."""
         if self.shared is None:
-            return np.fromiter(map(self.vocabulary.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+            return _lookup(self.vocabulary, keys)
         table = self._columns
         known = len(self.shared.ids)  # read after the keys: every key is below it
         if len(table) <= known:  # the shared table grew: id -> column, last entry -1 (the id of unknowns)

@@ -17,9 +17,10 @@ the limit (``remaining // LEASE_DIVISOR``, at most ``LEASE_MAX``) down to one, s
 Every request still gets a unique position in the window's count, so nobody is ever admitted
 beyond the limit; counts reserved but not used before the window ends make a client with
 several busy processes refused at most a few requests early (a bounded, tiny fraction:
-each block is at most 1/``LEASE_DIVISOR`` of what remained when it was taken). DRF's ``SimpleRateThrottle`` instead read and
-wrote a list of every request timestamp in the window (120,000 entries at the predict
-rate) on every request.
+each block is at most 1/``LEASE_DIVISOR`` of what remained when it was taken).
+
+DRF's ``SimpleRateThrottle`` instead read and wrote a list of every request timestamp in the
+window (120,000 entries at the predict rate) on every request.
 
 Trade-off of a fixed window: a client may send up to twice its rate across a window
 boundary (the end of one window and the start of the next). Requests refused with 429
@@ -128,10 +129,6 @@ class _Leases:
             block[1] = max(block[1], last)
             if first <= last:
                 block[0].append([first, last])
-
-    def clear(self) -> None:
-        with self._lock:
-            self._blocks.clear()
 
 
 _leases = _Leases()
