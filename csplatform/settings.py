@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "apps.core.middleware.MessageMiddleware",  # Django's, skipped for /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.metrics.RequestMetricsMiddleware",  # django-prometheus' after-middleware, cheaper
 ]
