@@ -38,7 +38,7 @@ def backend_params(dataset, backend, args):
     transformer = {"max_steps": args.transformer_steps, "progress": False}
     if zh:
         transformer.update(checkpoint="scratch", epochs=8, learning_rate=5e-4, max_length=96, batch_size=32,
-                           eval_steps=150)
+                           eval_steps=150, pretrain_steps=args.pretrain_steps)
     else:
         # MiniLM: mean pooling, head warm-started from a probe on the frozen embeddings (LP-FT),
         # the backend's default learning rate (3e-5, head 10x)
@@ -122,6 +122,7 @@ def run_one(dataset, backend, args):
         result["transformer_best_val"] = member.best_val_accuracy_
         result["transformer_source"] = member.source_.get("checkpoint")
         result["transformer_train_s"] = member.train_seconds_
+        result["transformer_pretrain"] = getattr(member, "pretrain_", None)
     if backend == "ensemble":
         y_val = np.asarray(val_y)
         result["members"] = [
@@ -219,6 +220,8 @@ def main(argv=None):
                         help="seeds of the English ensemble's fine-tuned MiniLM members, e.g. 0,1 (one member each)")
     parser.add_argument("--transformer-refit-full", action="store_true",
                         help="English MiniLM: after early stopping, refit on all training texts (refit_full=True)")
+    parser.add_argument("--pretrain-steps", type=int, default=None,
+                        help="masked-LM self-pretraining steps of the Chinese scratch BERT (default: the backend's)")
     parser.add_argument("--zh-checkpoint", default=None, help="local Chinese checkpoint for embedding")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--json", default=None, help="also write results to this JSON file")
@@ -239,6 +242,8 @@ def main(argv=None):
                    "--transformer-steps", str(args.transformer_steps)]
             if args.zh_checkpoint:
                 cmd += ["--zh-checkpoint", args.zh_checkpoint]
+            if args.pretrain_steps is not None:
+                cmd += ["--pretrain-steps", str(args.pretrain_steps)]
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
             if not args.ensemble_transformer:

@@ -72,3 +72,22 @@ def mean_pool_classifier(encoder, n_classes):
             return SimpleNamespace(logits=self.head(self.pooled(input_ids, attention_mask)))
 
     return MeanPoolClassifier()
+
+
+def warm_start_head(head, features, y, n_classes, C):
+    """Set ``head`` (a ``torch.nn.Linear``) to a logistic regression fit on ``features`` -> ``y``."""
+    import numpy as np
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    probe = LogisticRegression(C=C, max_iter=1000, random_state=0).fit(features, y)
+    weight = np.zeros((n_classes, features.shape[1]), dtype=np.float32)
+    bias = np.full(n_classes, -10.0, dtype=np.float32)  # a class absent from the split
+    if len(probe.classes_) == 2:  # binary: one coefficient row, the other class's logit is 0
+        weight[probe.classes_[1]], bias[probe.classes_[1]] = probe.coef_[0], probe.intercept_[0]
+        bias[probe.classes_[0]] = 0.0
+    else:
+        weight[probe.classes_], bias[probe.classes_] = probe.coef_, probe.intercept_
+    with torch.no_grad():
+        head.weight.copy_(torch.from_numpy(weight))
+        head.bias.copy_(torch.from_numpy(bias))

@@ -10,7 +10,8 @@ the tokens, L2 normalisation and a linear head, and the head starts from a logis
 regression fit on the frozen embeddings ("linear probing, then fine-tuning", Kumar et al.
 2022): training starts at the frozen model's accuracy instead of a random head, which is
 what makes a few hundred CPU steps enough. A model from scratch uses
-``AutoModelForSequenceClassification`` (CLS pooling, random head).
+``AutoModelForSequenceClassification`` (CLS pooling, random head), first pretrained as a
+masked language model on the training texts themselves (:mod:`ml.pretrain`).
 """
 
 import copy
@@ -24,13 +25,15 @@ from ml.base import CONFIG, TextClassifier, read_json, write_json
 from ml.encoder import checkpoint_digest, length_order, offline, pick_device, quantize_int8, resolve_checkpoint
 from ml.finetune import fine_tune, held_out_split, param_groups
 from ml.linear import detect_language
-from ml.networks import mean_pool_classifier, train_wordpiece
+from ml.networks import mean_pool_classifier, train_wordpiece, warm_start_head
+from ml.pretrain import mlm_pretrain
 from ml.seed import resolve_seed, set_seed
 
 MODEL_DIR = "model"
 HEAD_FILE = "head.safetensors"
 SCRATCH = "scratch"
 POOLINGS = ("auto", "mean", "cls")
+SCRATCH_PRETRAIN_STEPS = 3000  # about 10 epochs of masked LM over 10k short texts
 SCRATCH_CONFIG = {
     "hidden_size": 256,
     "num_hidden_layers": 4,
@@ -93,6 +96,9 @@ class TransformerClassifier(TextClassifier):
         Int8 dynamic quantization of Linear layers for CPU inference, applied at load.
     scratch_config : dict, optional
         Overrides of ``SCRATCH_CONFIG`` for the from-scratch BERT.
+    pretrain_steps : int, optional
+        Masked-LM steps on the training texts before fine-tuning a model from scratch
+        (``None``: ``SCRATCH_PRETRAIN_STEPS``; 0: none). Ignored for pretrained checkpoints.
     vocab_size : int
         WordPiece vocabulary size for a from-scratch model.
     progress : bool
@@ -127,6 +133,7 @@ class TransformerClassifier(TextClassifier):
         amp=True,
         quantize=False,
         scratch_config=None,
+        pretrain_steps=None,
         vocab_size=8000,
         progress=False,
         random_state=None,
@@ -155,6 +162,7 @@ class TransformerClassifier(TextClassifier):
         self.amp = amp
         self.quantize = quantize
         self.scratch_config = scratch_config
+        self.pretrain_steps = pretrain_steps
         self.vocab_size = vocab_size
         self.progress = progress
         self.random_state = random_state
@@ -203,8 +211,6 @@ class TransformerClassifier(TextClassifier):
 
     def _linear_probe(self, ids_list, y):
         """Start the head from a logistic regression on the frozen, pooled embeddings."""
-        from sklearn.linear_model import LogisticRegression
-
         torch = self._torch
         model = self.model_
         model.eval()
@@ -214,17 +220,7 @@ class TransformerClassifier(TextClassifier):
             for start in range(0, len(ids_list), 128):
                 index = order[start:start + 128]
                 features[index] = model.pooled(**self._collate([ids_list[i] for i in index])).float().cpu().numpy()
-        probe = LogisticRegression(C=self.probe_C, max_iter=1000, random_state=0).fit(features, y)
-        weight = np.zeros((len(self.classes_), features.shape[1]), dtype=np.float32)
-        bias = np.full(len(self.classes_), -10.0, dtype=np.float32)  # a class absent from the split
-        if len(probe.classes_) == 2:  # binary: one coefficient row, the other class's logit is 0
-            weight[probe.classes_[1]], bias[probe.classes_[1]] = probe.coef_[0], probe.intercept_[0]
-            bias[probe.classes_[0]] = 0.0
-        else:
-            weight[probe.classes_], bias[probe.classes_] = probe.coef_, probe.intercept_
-        with torch.no_grad():
-            model.head.weight.copy_(torch.from_numpy(weight))
-            model.head.bias.copy_(torch.from_numpy(bias))
+        warm_start_head(model.head, features, y, len(self.classes_), self.probe_C)
 
     def _encode(self, texts):
         return self.tokenizer_(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
@@ -283,6 +279,12 @@ class TransformerClassifier(TextClassifier):
             total = min(total, int(self.max_steps))
         if self.pooling_ == "mean" and self.warm_start:
             self._linear_probe([ids[i] for i in train_idx], y[train_idx])
+        pretrain = SCRATCH_PRETRAIN_STEPS if self.pretrain_steps is None else int(self.pretrain_steps)
+        self.pretrain_ = None
+        if self.source_["checkpoint"] == SCRATCH and pretrain > 0:  # the training rows' texts only
+            self.pretrain_ = mlm_pretrain(
+                model, self.tokenizer_, [ids[i] for i in train_idx], steps=pretrain, device=self.device_, seed=seed,
+                batch_size=self.batch_size, max_seconds=self.max_train_seconds, progress=self.progress)
         head_lr_scale = self.head_lr_scale if self.pooling_ == "mean" else None
         steps, history, best = fine_tune(
             model, param_groups(model, lr, self.weight_decay, head_lr_scale), lr=lr, ids=ids, y=y,
@@ -347,7 +349,7 @@ class TransformerClassifier(TextClassifier):
         write_json(directory / CONFIG, {
             "language": self.language_, "source": self.source_, "steps": self.steps_, "pooling": self.pooling_,
             "best_val_accuracy": self.best_val_accuracy_, "history": self.history_,
-            "refit_steps": getattr(self, "refit_steps_", None),
+            "refit_steps": getattr(self, "refit_steps_", None), "pretrain": getattr(self, "pretrain_", None),
         })
 
     @classmethod
@@ -372,6 +374,7 @@ class TransformerClassifier(TextClassifier):
         model.best_val_accuracy_ = config["best_val_accuracy"]
         model.history_ = config["history"]
         model.refit_steps_ = config.get("refit_steps")
+        model.pretrain_ = config.get("pretrain")
         path = directory / MODEL_DIR
         model.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model.pooling_ = config.get("pooling", "cls")  # artifacts before mean pooling are "cls"

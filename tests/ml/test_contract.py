@@ -16,7 +16,8 @@ BACKENDS = {
     "linear": ({}, 0.8),
     "embedding": ({}, 0.8),
     "transformer": ({"checkpoint": "scratch", "scratch_config": TINY_BERT, "vocab_size": 1000, "epochs": 12,
-                     "learning_rate": 1e-3, "batch_size": 16, "max_length": 32, "patience": 4}, 0.6),
+                     "learning_rate": 1e-3, "batch_size": 16, "max_length": 32, "patience": 4,
+                     "pretrain_steps": 0}, 0.6),
     "ensemble": ({}, 0.8),
 }
 

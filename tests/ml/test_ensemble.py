@@ -109,15 +109,17 @@ def test_chinese_auto_ensemble_needs_no_english_checkpoint(waimai_slice, monkeyp
 
     monkeypatch.setattr(ml.encoder, "default_checkpoint", forbidden)
     train_x, train_y, test_x, test_y = waimai_slice
-    tiny = dict(BACKENDS["transformer"][0], checkpoint=None, max_steps=6)
+    tiny = dict(BACKENDS["transformer"][0], checkpoint=None, max_steps=6, pretrain_steps=3)
     model = ml.build("sentiment", "ensemble", cv=3, member_params={"transformer": tiny}, random_state=0)
     model.fit(train_x, train_y)
     assert [m.backend for m in model.members_] == ["linear", "transformer"]
     assert model.members_[0]._tokenizer() == "jieba"
     assert model.members_[1].source_ == {"checkpoint": "scratch"}
+    assert model.members_[1].pretrain_["steps"] == 3  # self-pretrained before fine-tuning
     assert np.mean(model.predict(test_x) == np.asarray(test_y)) >= 0.75
     loaded = ml.load(model.save(tmp_path / "model"))
     np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-6)
+    assert loaded.members_[1].pretrain_ == model.members_[1].pretrain_
 
 
 def test_embedding_head_C_is_chosen_by_cross_validation(banking_slice, tmp_path):

@@ -35,6 +35,7 @@ def test_pretrained_mean_pooling_starts_from_the_linear_probe(banking_slice, tmp
     warm = ml.build("intent", "transformer", random_state=0, **frozen).fit(train_x, train_y)
     cold = ml.build("intent", "transformer", random_state=0, warm_start=False, **frozen).fit(train_x, train_y)
     assert warm.pooling_ == "mean" and warm.source_["checkpoint"] != "scratch"
+    assert warm.pretrain_ is None  # self-pretraining is for models from scratch only
     assert np.mean(warm.predict(test_x) == np.asarray(test_y)) >= 0.8
     assert np.mean(cold.predict(test_x) == np.asarray(test_y)) < 0.6  # a random head, barely trained
 
@@ -83,3 +84,49 @@ def test_refit_full_retrains_on_everything_for_the_best_step_count(banking_slice
     loaded = ml.load(model.save(tmp_path / "model"))
     assert loaded.refit_steps_ == best
     np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-5)
+
+
+def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
+    from ml.pretrain import length_grouped_batches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 90, size=1000)
+    batches = length_grouped_batches(lengths, 16, np.random.default_rng(1), group=10)
+    assert sorted(i for batch in batches for i in batch) == list(range(1000))
+    spread = np.mean([lengths[b].max() - lengths[b].min() for b in map(np.asarray, batches)])
+    random_spread = np.mean([np.ptp(lengths[rng.permutation(1000)[:16]]) for _ in range(50)])
+    assert spread < random_spread / 4  # padding to the longest of a batch wastes little
+
+
+def test_scratch_model_is_self_pretrained_on_its_training_texts(waimai_slice, tmp_path):
+    """Masked-LM pretraining on the training texts: the loss falls, the encoder changes, the head does not."""
+    import torch
+
+    train_x, train_y, test_x, _ = waimai_slice
+    params = dict(BACKENDS["transformer"][0], pretrain_steps=100, max_steps=1, learning_rate=1e-12, val_fraction=0.0)
+    seen = []
+    import ml.transformer
+
+    real = ml.transformer.mlm_pretrain
+
+    def spy(model, tokenizer, ids, **kwargs):
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        seen.append(len(ids))
+        result = real(model, tokenizer, ids, **kwargs)
+        after = model.state_dict()
+        changed = {k for k in before if not torch.equal(before[k], after[k])}
+        assert any(k.startswith("bert.encoder.") for k in changed)
+        assert not any(k.startswith(("classifier.", "bert.pooler.")) for k in changed)
+        return result
+
+    ml.transformer.mlm_pretrain = spy
+    try:
+        model = ml.build("sentiment", "transformer", random_state=0, **params).fit(train_x, train_y)
+    finally:
+        ml.transformer.mlm_pretrain = real
+    assert seen == [len(train_x)]
+    assert model.pretrain_["steps"] == 100
+    assert model.pretrain_["loss"] < model.pretrain_["first_loss"] - 0.5
+    loaded = ml.load(model.save(tmp_path / "model"))
+    assert loaded.pretrain_ == model.pretrain_
+    np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-6)
