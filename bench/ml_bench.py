@@ -43,8 +43,8 @@ def backend_params(dataset, backend, args):
         # MiniLM: mean pooling, head warm-started from a probe on the frozen embeddings (LP-FT),
         # the backend's default learning rate (3e-5, head 10x)
         transformer.update(epochs=8, max_length=64, batch_size=32, eval_steps=150)
-        if args.transformer_refit_full:  # then fine-tune again on all the training texts for the best step count
-            transformer["refit_full"] = True
+    if args.transformer_refit_full:  # then fine-tune again on all the training texts for the best step count
+        transformer["refit_full"] = True
     if backend == "embedding-int8":  # the embedding backend with its int8 encoder
         return {"quantize": True}
     if backend == "transformer":
@@ -219,7 +219,7 @@ def main(argv=None):
     parser.add_argument("--ensemble-transformer-seeds", default="0",
                         help="seeds of the English ensemble's fine-tuned MiniLM members, e.g. 0,1 (one member each)")
     parser.add_argument("--transformer-refit-full", action="store_true",
-                        help="English MiniLM: after early stopping, refit on all training texts (refit_full=True)")
+                        help="after early stopping, refit the transformer on all training texts (refit_full=True)")
     parser.add_argument("--pretrain-steps", type=int, default=None,
                         help="masked-LM self-pretraining steps of the Chinese scratch BERT (default: the backend's)")
     parser.add_argument("--zh-checkpoint", default=None, help="local Chinese checkpoint for embedding")
