@@ -40,6 +40,16 @@ def param_groups(model, lr, weight_decay, head_lr_scale=None):
     return groups
 
 
+def warmup_then_decay(optimizer, total, warmup_ratio):
+    """Linear warm-up over ``warmup_ratio`` of ``total`` steps, then linear decay to 0 at ``total``."""
+    import torch
+
+    warmup = int(warmup_ratio * total)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / max(warmup, 1), max(0.0, (total - step) / max(total - warmup, 1))),
+    )
+
+
 def fine_tune(model, groups, *, lr, ids, y, train_idx, val_idx, collate, predict_proba, device, total, batch_size,
               eval_every, patience, warmup_ratio, amp, max_seconds, seed, stop_at=None, progress=False):
     """Fine-tune ``model`` (in place) on the rows ``train_idx`` of ``ids`` / ``y``.
@@ -68,10 +78,7 @@ def fine_tune(model, groups, *, lr, ids, y, train_idx, val_idx, collate, predict
     import torch
 
     optimizer = torch.optim.AdamW(groups, lr=lr)
-    warmup = int(warmup_ratio * total)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / max(warmup, 1), max(0.0, (total - step) / max(total - warmup, 1))),
-    )
+    scheduler = warmup_then_decay(optimizer, total, warmup_ratio)
     use_amp = bool(amp) and device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)

@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from ml.finetune import param_groups, warmup_then_decay
+
 
 def length_grouped_batches(lengths, batch_size, rng, group=50):
     """Batches of indices, each of similar lengths, in random order.
@@ -62,13 +64,8 @@ def mlm_pretrain(model, tokenizer, ids, *, steps, device, seed, batch_size=32, l
     mlm.bert.load_state_dict(model.bert.state_dict(), strict=False)  # same initial weights
     mlm.to(device).train()
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mask_probability, return_tensors="pt")
-    decay = [p for n, p in mlm.named_parameters() if not n.endswith(("bias", "LayerNorm.weight"))]
-    no_decay = [p for n, p in mlm.named_parameters() if n.endswith(("bias", "LayerNorm.weight"))]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr)
-    warmup = max(int(warmup_ratio * steps), 1)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(steps - warmup, 1))))
+    optimizer = torch.optim.AdamW(param_groups(mlm, lr, weight_decay), lr=lr)
+    scheduler = warmup_then_decay(optimizer, steps, warmup_ratio)
     rng = np.random.default_rng(seed)
     lengths = [len(row) for row in ids]
     queue, losses, step, empty = [], [], 0, 0

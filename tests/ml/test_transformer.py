@@ -98,7 +98,7 @@ def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
     assert spread < random_spread / 4  # padding to the longest of a batch wastes little
 
 
-def test_scratch_model_is_self_pretrained_on_its_training_texts(waimai_slice, tmp_path):
+def test_scratch_model_is_self_pretrained_on_its_training_texts(waimai_slice, tmp_path, monkeypatch):
     """Masked-LM pretraining on the training texts: the loss falls, the encoder changes, the head does not."""
     import torch
 
@@ -119,11 +119,8 @@ def test_scratch_model_is_self_pretrained_on_its_training_texts(waimai_slice, tm
         assert not any(k.startswith(("classifier.", "bert.pooler.")) for k in changed)
         return result
 
-    ml.transformer.mlm_pretrain = spy
-    try:
-        model = ml.build("sentiment", "transformer", random_state=0, **params).fit(train_x, train_y)
-    finally:
-        ml.transformer.mlm_pretrain = real
+    monkeypatch.setattr(ml.transformer, "mlm_pretrain", spy)
+    model = ml.build("sentiment", "transformer", random_state=0, **params).fit(train_x, train_y)
     assert seen == [len(train_x)]
     assert model.pretrain_["steps"] == 100
     assert model.pretrain_["loss"] < model.pretrain_["first_loss"] - 0.5
