@@ -43,6 +43,8 @@ def backend_params(dataset, backend, args):
         # MiniLM: mean pooling, head warm-started from a probe on the frozen embeddings (LP-FT),
         # the backend's default learning rate (3e-5, head 10x)
         transformer.update(epochs=8, max_length=64, batch_size=32, eval_steps=150)
+    if args.transformer_max_seconds:  # bounds self-pretraining and fine-tuning, each
+        transformer["max_train_seconds"] = args.transformer_max_seconds
     if args.transformer_refit_full:  # then fine-tune again on all the training texts for the best step count
         transformer["refit_full"] = True
     if backend == "embedding-int8":  # the embedding backend with its int8 encoder
@@ -114,6 +116,8 @@ def run_one(dataset, backend, args):
         "device": "cuda" if torch.cuda.is_available() and backend in ("embedding", "transformer", "ensemble") else "cpu",
         "n_train": len(train_x), "n_val": len(val_x), "params": params,
     }
+    if torch.cuda.is_available():  # peak GPU memory of the whole run (training and inference)
+        result["gpu_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
     transformers = [model] if backend == "transformer" else [
         m for m in getattr(model, "members_", []) if m.backend == "transformer"]
     if transformers:
@@ -198,6 +202,8 @@ def table(rows):
         if "int8" in r:
             notes.append(f"loaded with quantize=True: {100 * r['int8']['accuracy']:.2f} %, "
                          f"{r['int8']['texts_per_s_batch256']:.0f} texts/s at batch 256")
+        if "gpu_peak_mb" in r:
+            notes.append(f"peak GPU memory {r['gpu_peak_mb']:.0f} MB")
         note = "; ".join(notes)
         lines.append(
             f"| {row['dataset']} | {row['backend']} | {r['device']} | {100 * r['accuracy']:.2f} | "
@@ -222,6 +228,8 @@ def main(argv=None):
                         help="after early stopping, refit the transformer on all training texts (refit_full=True)")
     parser.add_argument("--pretrain-steps", type=int, default=None,
                         help="masked-LM self-pretraining steps of the Chinese scratch BERT (default: the backend's)")
+    parser.add_argument("--transformer-max-seconds", type=float, default=None,
+                        help="wall-clock bound of the transformer's self-pretraining and of its fine-tuning, each")
     parser.add_argument("--zh-checkpoint", default=None, help="local Chinese checkpoint for embedding")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--json", default=None, help="also write results to this JSON file")
@@ -242,6 +250,8 @@ def main(argv=None):
                    "--transformer-steps", str(args.transformer_steps)]
             if args.zh_checkpoint:
                 cmd += ["--zh-checkpoint", args.zh_checkpoint]
+            if args.transformer_max_seconds:
+                cmd += ["--transformer-max-seconds", str(args.transformer_max_seconds)]
             if args.pretrain_steps is not None:
                 cmd += ["--pretrain-steps", str(args.pretrain_steps)]
             if args.threads:
