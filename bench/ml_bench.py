@@ -37,7 +37,8 @@ def backend_params(dataset, backend, args):
     zh = dataset == "waimai_10k"
     transformer = {"max_steps": args.transformer_steps, "progress": False}
     if zh:
-        transformer.update(checkpoint="scratch", epochs=8, learning_rate=5e-4, max_length=96, batch_size=32,
+        # the backend's learning rate: 1e-4 after self-pretraining, 5e-4 without (--pretrain-steps 0)
+        transformer.update(checkpoint="scratch", epochs=8, max_length=96, batch_size=32,
                            eval_steps=150, pretrain_steps=args.pretrain_steps)
     else:
         # MiniLM: mean pooling, head warm-started from a probe on the frozen embeddings (LP-FT),

@@ -34,14 +34,15 @@ def length_grouped_batches(lengths, batch_size, rng, group=50):
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def mlm_pretrain(model, tokenizer, ids, *, steps, device, seed, batch_size=32, lr=5e-4, weight_decay=0.01,
+def mlm_pretrain(encoder, tokenizer, ids, *, steps, device, seed, batch_size=32, lr=5e-4, weight_decay=0.01,
                  warmup_ratio=0.06, mask_probability=0.15, max_seconds=None, progress=False):
-    """Pretrain ``model``'s BERT encoder (in place) as a masked language model on ``ids``.
+    """Pretrain a BERT ``encoder`` (in place) as a masked language model on ``ids``.
 
     Parameters
     ----------
-    model : transformers.BertForSequenceClassification
-        A model from scratch; its ``bert`` encoder is trained, its classifier head untouched.
+    encoder : transformers.BertModel
+        A model from scratch (a classifier's ``bert`` or a mean-pooling classifier's
+        ``encoder``); its pooler, which masked LM does not use, keeps its initial weights.
     tokenizer : transformers.PreTrainedTokenizerFast
         The model's tokenizer (its ``[MASK]`` and padding tokens are used).
     ids : list of list of int
@@ -60,8 +61,8 @@ def mlm_pretrain(model, tokenizer, ids, *, steps, device, seed, batch_size=32, l
     import torch
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
 
-    mlm = BertForMaskedLM(model.config)
-    mlm.bert.load_state_dict(model.bert.state_dict(), strict=False)  # same initial weights
+    mlm = BertForMaskedLM(encoder.config)
+    mlm.bert.load_state_dict(encoder.state_dict(), strict=False)  # same initial weights
     mlm.to(device).train()
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mask_probability, return_tensors="pt")
     optimizer = torch.optim.AdamW(param_groups(mlm, lr, weight_decay), lr=lr)
@@ -102,7 +103,7 @@ def mlm_pretrain(model, tokenizer, ids, *, steps, device, seed, batch_size=32, l
             break
     if bar is not None:
         bar.close()
-    model.bert.load_state_dict(mlm.bert.state_dict(), strict=False)  # the pooler keeps its initial weights
+    encoder.load_state_dict(mlm.bert.state_dict(), strict=False)  # the pooler keeps its initial weights
     window = max(1, min(50, len(losses) // 4))
 
     def mean(values):

@@ -9,9 +9,9 @@ A pretrained checkpoint is fine-tuned the way sentence encoders are used: mean p
 the tokens, L2 normalisation and a linear head, and the head starts from a logistic
 regression fit on the frozen embeddings ("linear probing, then fine-tuning", Kumar et al.
 2022): training starts at the frozen model's accuracy instead of a random head, which is
-what makes a few hundred CPU steps enough. A model from scratch uses
-``AutoModelForSequenceClassification`` (CLS pooling, random head), first pretrained as a
-masked language model on the training texts themselves (:mod:`ml.pretrain`).
+what makes a few hundred CPU steps enough. A model from scratch is first pretrained as a
+masked language model on the training texts themselves (:mod:`ml.pretrain`), then fine-tuned
+the same way (without pretraining: ``AutoModelForSequenceClassification``, CLS pooling).
 """
 
 import copy
@@ -62,11 +62,12 @@ class TransformerClassifier(TextClassifier):
     batch_size : int
     learning_rate : float, optional
         Default 3e-5 for a pretrained checkpoint (one of BERT's recommended 5e-5, 3e-5, 2e-5;
-        the head gets ``head_lr_scale`` times more), 5e-4 from scratch.
+        the head gets ``head_lr_scale`` times more), 1e-4 after self-pretraining, 5e-4 from
+        scratch without it.
     pooling : {"auto", "mean", "cls"}
-        ``"mean"``: encoder + mean pooling + linear head (the default for a pretrained
-        checkpoint); ``"cls"``: ``AutoModelForSequenceClassification`` (the default from
-        scratch).
+        ``"mean"``: encoder + mean pooling + linear head (the default for a pretrained or a
+        self-pretrained model); ``"cls"``: ``AutoModelForSequenceClassification`` (the default
+        from scratch with ``pretrain_steps=0``).
     warm_start : bool
         With mean pooling, start the head from a logistic regression (``probe_C``) fit on
         the frozen embeddings of the training split.
@@ -100,7 +101,7 @@ class TransformerClassifier(TextClassifier):
         Masked-LM steps on the training texts before fine-tuning a model from scratch
         (``None``: ``SCRATCH_PRETRAIN_STEPS``; 0: none). Ignored for pretrained checkpoints.
     vocab_size : int
-        WordPiece vocabulary size for a from-scratch model.
+        WordPiece vocabulary size of a model from scratch.
     progress : bool
     random_state : int or None
     """
@@ -172,7 +173,7 @@ class TransformerClassifier(TextClassifier):
     def _init_model(self, texts):
         offline()
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
-        from transformers import BertForSequenceClassification
+        from transformers import BertForSequenceClassification, BertModel
 
         n = len(self.classes_)
         labels = {"id2label": {i: str(c) for i, c in enumerate(self.classes_)},
@@ -183,17 +184,15 @@ class TransformerClassifier(TextClassifier):
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {self.pooling!r}")
         if checkpoint == SCRATCH:
-            self.pooling_ = "cls"
-            if self.pooling == "mean":
-                raise ValueError("pooling='mean' needs a pretrained checkpoint (a model from scratch uses 'cls')")
+            # masked LM teaches the tokens' vectors, not a [CLS] summary: a self-pretrained encoder is mean-pooled
+            self.pooling_ = ("mean" if self._pretrain_steps() else "cls") if self.pooling == "auto" else self.pooling
             self.source_ = {"checkpoint": SCRATCH}
             tokenizer = train_wordpiece(texts, self.vocab_size)
             config = BertConfig(
                 vocab_size=len(tokenizer), num_labels=n, max_position_embeddings=max(self.max_length, 64),
-                pad_token_id=tokenizer.pad_token_id, **{**SCRATCH_CONFIG, **(self.scratch_config or {})},
-                **labels,
-            )
-            model = BertForSequenceClassification(config)
+                pad_token_id=tokenizer.pad_token_id, **{**SCRATCH_CONFIG, **(self.scratch_config or {})}, **labels)
+            model = (mean_pool_classifier(BertModel(config), n) if self.pooling_ == "mean"
+                     else BertForSequenceClassification(config))
         else:
             checkpoint = resolve_checkpoint(checkpoint)
             self.source_ = {"checkpoint": str(Path(checkpoint).resolve()), "sha256": checkpoint_digest(checkpoint)}
@@ -208,6 +207,9 @@ class TransformerClassifier(TextClassifier):
                     checkpoint, num_labels=n, local_files_only=True, ignore_mismatched_sizes=True, **labels,
                 )
         return tokenizer, model
+
+    def _pretrain_steps(self):
+        return SCRATCH_PRETRAIN_STEPS if self.pretrain_steps is None else int(self.pretrain_steps)
 
     def _linear_probe(self, ids_list, y):
         """Start the head from a logistic regression on the frozen, pooled embeddings."""
@@ -272,19 +274,19 @@ class TransformerClassifier(TextClassifier):
         self.tokenizer_, self.model_ = self._init_model([texts[i] for i in train_idx])
         model = self.model_.to(self.device_)
         ids = self._encode(texts)
-        lr = self.learning_rate or (5e-4 if self.source_["checkpoint"] == SCRATCH else 3e-5)
+        pretrain = self._pretrain_steps() if self.source_["checkpoint"] == SCRATCH else 0
+        lr = self.learning_rate or ((1e-4 if pretrain else 5e-4) if self.source_["checkpoint"] == SCRATCH else 3e-5)
         steps_per_epoch = math.ceil(len(train_idx) / self.batch_size)
         total = steps_per_epoch * self.epochs
         if self.max_steps:
             total = min(total, int(self.max_steps))
+        self.pretrain_ = mlm_pretrain(  # a model from scratch, on the training rows' texts only
+            model.encoder if self.pooling_ == "mean" else model.bert, self.tokenizer_,
+            [ids[i] for i in train_idx], steps=pretrain, device=self.device_, seed=seed,
+            batch_size=self.batch_size, max_seconds=self.max_train_seconds, progress=self.progress,
+        ) if pretrain else None
         if self.pooling_ == "mean" and self.warm_start:
             self._linear_probe([ids[i] for i in train_idx], y[train_idx])
-        pretrain = SCRATCH_PRETRAIN_STEPS if self.pretrain_steps is None else int(self.pretrain_steps)
-        self.pretrain_ = None
-        if self.source_["checkpoint"] == SCRATCH and pretrain > 0:  # the training rows' texts only
-            self.pretrain_ = mlm_pretrain(
-                model, self.tokenizer_, [ids[i] for i in train_idx], steps=pretrain, device=self.device_, seed=seed,
-                batch_size=self.batch_size, max_seconds=self.max_train_seconds, progress=self.progress)
         head_lr_scale = self.head_lr_scale if self.pooling_ == "mean" else None
         steps, history, best = fine_tune(
             model, param_groups(model, lr, self.weight_decay, head_lr_scale), lr=lr, ids=ids, y=y,

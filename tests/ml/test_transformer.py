@@ -49,12 +49,18 @@ def test_pretrained_mean_pooling_starts_from_the_linear_probe(banking_slice, tmp
     assert quantized.quantized_ and np.mean(quantized.predict(test_x) == warm.predict(test_x)) > 0.8
 
 
-def test_mean_pooling_needs_a_pretrained_checkpoint(banking_slice):
-    import pytest
-
-    train_x, train_y, _, _ = banking_slice
-    with pytest.raises(ValueError, match="pretrained checkpoint"):
-        ml.build("intent", "transformer", checkpoint="scratch", pooling="mean", max_steps=1).fit(train_x, train_y)
+def test_scratch_pooling_follows_self_pretraining(banking_slice, tmp_path):
+    """From scratch, "auto" pools [CLS] without pretraining; "mean" builds the mean-pooling classifier."""
+    train_x, train_y, test_x, _ = banking_slice
+    params = dict(BACKENDS["transformer"][0], max_steps=2)
+    assert params["pretrain_steps"] == 0
+    cls = ml.build("intent", "transformer", random_state=0, **params).fit(train_x, train_y)
+    assert cls.pooling_ == "cls" and hasattr(cls.model_, "bert")
+    mean = ml.build("intent", "transformer", random_state=0, pooling="mean", **params).fit(train_x, train_y)
+    assert mean.pooling_ == "mean" and hasattr(mean.model_, "head")
+    loaded = ml.load(mean.save(tmp_path / "model"))
+    assert loaded.pooling_ == "mean"
+    np.testing.assert_allclose(loaded.predict_proba(test_x), mean.predict_proba(test_x), atol=1e-6)
 
 
 def test_split_seed_lines_up_the_held_out_rows_of_differently_seeded_models(banking_slice):
@@ -99,7 +105,8 @@ def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
 
 
 def test_scratch_model_is_self_pretrained_on_its_training_texts(waimai_slice, tmp_path, monkeypatch):
-    """Masked-LM pretraining on the training texts: the loss falls, the encoder changes, the head does not."""
+    """Masked-LM pretraining on the training texts: the loss falls, the encoder changes, its pooler does not;
+    the mean-pooled head then starts from a probe on the pretrained encoder."""
     import torch
 
     train_x, train_y, test_x, _ = waimai_slice
@@ -109,19 +116,29 @@ def test_scratch_model_is_self_pretrained_on_its_training_texts(waimai_slice, tm
 
     real = ml.transformer.mlm_pretrain
 
-    def spy(model, tokenizer, ids, **kwargs):
-        before = {k: v.clone() for k, v in model.state_dict().items()}
+    def spy(encoder, tokenizer, ids, **kwargs):
+        before = {k: v.clone() for k, v in encoder.state_dict().items()}
         seen.append(len(ids))
-        result = real(model, tokenizer, ids, **kwargs)
-        after = model.state_dict()
+        result = real(encoder, tokenizer, ids, **kwargs)
+        after = encoder.state_dict()
         changed = {k for k in before if not torch.equal(before[k], after[k])}
-        assert any(k.startswith("bert.encoder.") for k in changed)
-        assert not any(k.startswith(("classifier.", "bert.pooler.")) for k in changed)
+        assert any(k.startswith("encoder.layer.") for k in changed)
+        assert not any(k.startswith("pooler.") for k in changed)
+        order.append("pretrain")
         return result
 
+    order = []
+    real_probe = ml.transformer.TransformerClassifier._linear_probe
+
+    def probe(self, ids_list, y):
+        order.append("probe")
+        return real_probe(self, ids_list, y)
+
     monkeypatch.setattr(ml.transformer, "mlm_pretrain", spy)
+    monkeypatch.setattr(ml.transformer.TransformerClassifier, "_linear_probe", probe)
     model = ml.build("sentiment", "transformer", random_state=0, **params).fit(train_x, train_y)
     assert seen == [len(train_x)]
+    assert model.pooling_ == "mean" and order == ["pretrain", "probe"]  # the head is probed on the pretrained encoder
     assert model.pretrain_["steps"] == 100
     assert model.pretrain_["loss"] < model.pretrain_["first_loss"] - 0.5
     loaded = ml.load(model.save(tmp_path / "model"))
