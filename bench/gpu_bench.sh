@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU figures of the ML benchmark (docs/benchmarks.md, "ML models on a GPU"), on a machine with
+# GPU figures of the ML benchmark (docs/benchmarks.md, "ML models", "On a GPU"), on a machine with
 # a CUDA GPU and the project's Python packages:
 #
 #   DATA_DIR=../shared/datasets OUT_DIR=/tmp/gpu_bench BUDGET=480 bench/gpu_bench.sh

@@ -1,19 +1,24 @@
-"""``linear`` backend: TF-IDF word and character n-grams with logistic regression."""
+"""``linear`` backend: TF-IDF word and character n-grams with a linear SVM or logistic regression."""
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
 
 from ml import artifacts
-from ml.base import CONFIG, TextClassifier, read_json, write_json
+from ml.base import CONFIG, TextClassifier, cv_folds, read_json, write_json
 from ml.seed import resolve_seed
 from ml.sparse_linear import compiled_for, shared_tokens
 from ml.sparse_linear import shared_tokenization  # noqa: F401  (re-exported)
 
 MODEL_FILE = "pipeline.skops"
-C_GRID = (1.0, 3.0, 10.0, 30.0)
+# the default C and the grid of ``C="cv"``, per loss
+DEFAULT_C = {"hinge": 0.5, "log": 10.0}
+C_GRID = {"hinge": (0.25, 0.5, 1.0, 2.0), "log": (1.0, 3.0, 10.0, 30.0)}
 
 # Types (beyond skops' defaults) a linear artifact may contain; anything else is refused.
 TRUSTED_TYPES = (
@@ -25,6 +30,8 @@ TRUSTED_TYPES = (
     "sklearn.linear_model.LogisticRegression",
     "sklearn.linear_model._ridge.Ridge",
     "sklearn.linear_model.Ridge",
+    "sklearn.svm._classes.LinearSVC",
+    "sklearn.svm.LinearSVC",
     "sklearn.decomposition._truncated_svd.TruncatedSVD",
     "numpy.float64",
     "numpy.int64",
@@ -108,15 +115,49 @@ def make_vectorizer(language, word_ngram=(1, 2), char_ngram=None, tokenizer=None
     return FeatureUnion(parts)
 
 
+def scores_to_logits(scores):
+    """Decision scores as one logit per class: a binary head's one column ``d`` becomes ``(0, d)``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    if scores.shape[1] == 1:
+        scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
+    return scores
+
+
+def softmax(logits, axis=1):
+    """Row softmax in plain NumPy (scipy's costs ~40 us a call: a tenth of a one-text prediction)."""
+    exp = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return exp / exp.sum(axis=axis, keepdims=True)
+
+
+def fit_temperature(logits, y):
+    """Temperature ``T`` minimising the log-loss of ``softmax(logits / T)`` (Guo et al., 2017)."""
+    rows = np.arange(len(y))
+
+    def loss(log_t):
+        return -log_softmax(logits / np.exp(log_t), axis=1)[rows, y].mean()
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 4.0), method="bounded").x))
+
+
 class LinearClassifier(TextClassifier):
-    """TF-IDF (word 1-2 + character n-grams, sublinear tf) with logistic regression.
+    """TF-IDF (word 1-2 + character n-grams, sublinear tf) with a linear SVM or logistic regression.
+
+    The default head is a linear SVM (squared hinge loss, one-vs-rest), about a point more
+    accurate than logistic regression on the same features in our benchmarks; its scores become
+    probabilities through a softmax with a temperature fit on 3-fold out-of-fold scores of the
+    training data (the TF-IDF vocabulary and weights are fit once, on all training texts).
 
     Parameters
     ----------
     task : {"intent", "sentiment"}
-    C : float or "cv"
-        Inverse regularisation strength. ``"cv"`` picks it from ``C_GRID`` by stratified
-        3-fold cross-validation on the training data only.
+    loss : {"hinge", "log"}
+        ``"hinge"``: ``LinearSVC`` + temperature-scaled softmax; ``"log"``: ``LogisticRegression``.
+    C : float, "cv" or None
+        Inverse regularisation strength; ``None``: 0.5 for ``"hinge"``, 10.0 for ``"log"``.
+        ``"cv"`` picks it from ``C_GRID[loss]`` by stratified 3-fold cross-validation on the
+        training data only.
     language : {"auto", "en", "zh"}
         ``"auto"`` detects Chinese from the share of CJK characters.
     word_ngram, char_ngram : tuple of int
@@ -134,17 +175,19 @@ class LinearClassifier(TextClassifier):
     def __init__(
         self,
         task="intent",
-        C=10.0,
+        loss="hinge",
+        C=None,
         language="auto",
         word_ngram=(1, 2),
         char_ngram=None,
         tokenizer="auto",
         min_df=1,
         class_weight=None,
-        max_iter=300,
+        max_iter=1000,
         random_state=None,
     ):
         self.task = task
+        self.loss = loss
         self.C = C
         self.language = language
         self.word_ngram = word_ngram
@@ -166,58 +209,83 @@ class LinearClassifier(TextClassifier):
             return None
         return "jieba"
 
+    def _vectorizer(self):
+        return make_vectorizer(self.language_, self.word_ngram, self.char_ngram, self._tokenizer(), self.min_df)
+
+    def _head(self, C):
+        if self.loss == "hinge":
+            return LinearSVC(C=C, max_iter=self.max_iter, class_weight=self.class_weight, random_state=self._seed)
+        return LogisticRegression(
+            C=C, max_iter=self.max_iter, tol=1e-3, class_weight=self.class_weight, random_state=self._seed,
+        )
+
     def _pipeline(self, C):
-        vectorizer = make_vectorizer(
-            self.language_, self.word_ngram, self.char_ngram, self._tokenizer(), self.min_df
-        )
-        head = LogisticRegression(
-            C=C, max_iter=self.max_iter, tol=1e-3, class_weight=self.class_weight,
-            random_state=self._seed,
-        )
-        return Pipeline([("tfidf", vectorizer), ("clf", head)])
+        return Pipeline([("tfidf", self._vectorizer()), ("clf", self._head(C))])
 
     def _fit(self, texts, y):
+        if self.loss not in DEFAULT_C:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(DEFAULT_C)}")
         self._seed = resolve_seed(self.random_state)
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
-        C = self.C
+        C = DEFAULT_C[self.loss] if self.C is None else self.C
         if C == "cv":
             C = self._select_C(texts, y)
         self.C_ = float(C)
-        self.pipeline_ = self._pipeline(self.C_).fit(texts, y)
+        self.temperature_ = 1.0
+        if self.loss == "log":
+            self.pipeline_ = self._pipeline(self.C_).fit(texts, y)
+            return
+        vectorizer = self._vectorizer()
+        X = vectorizer.fit_transform(texts)
+        folds = cv_folds(y, cv=3, random_state=self._seed)
+        if folds:
+            oof = np.zeros((len(y), len(np.unique(y))))
+            for train, test in folds:
+                head = self._head(self.C_).fit(X[train], y[train])
+                oof[test] = scores_to_logits(head.decision_function(X[test]))
+            self.temperature_ = fit_temperature(oof, np.searchsorted(np.unique(y), y))
+        self.pipeline_ = Pipeline([("tfidf", vectorizer), ("clf", self._head(self.C_).fit(X, y))])
 
     def _select_C(self, texts, y):
         counts = np.bincount(y)
+        grid = C_GRID[self.loss]
         n_splits = int(min(3, counts.min())) if counts.min() >= 2 else 0
         if n_splits < 2:
-            return 10.0
+            return DEFAULT_C[self.loss]
         folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self._seed)
         texts = np.asarray(texts, dtype=object)
         scores = []
-        for C in C_GRID:
+        for C in grid:
             correct = 0
             for train, test in folds.split(texts, y):
                 model = self._pipeline(C).fit(list(texts[train]), y[train])
                 correct += int((model.predict(list(texts[test])) == y[test]).sum())
             scores.append(correct)
-        return C_GRID[int(np.argmax(scores))]
+        return grid[int(np.argmax(scores))]
 
     def _predict_proba(self, texts):
         proba = np.zeros((len(texts), len(self.classes_)))
         compiled = compiled_for(self, self.pipeline_)
-        columns = self.pipeline_.named_steps["clf"].classes_
-        proba[:, columns] = compiled.predict_proba(texts) if compiled else self.pipeline_.predict_proba(texts)
+        head = self.pipeline_.named_steps["clf"]
+        if isinstance(head, LinearSVC):
+            scores = compiled.decision_function(texts) if compiled else self.pipeline_.decision_function(texts)
+            out = softmax(scores_to_logits(scores) / self.temperature_, axis=1)
+        else:
+            out = compiled.predict_proba(texts) if compiled else self.pipeline_.predict_proba(texts)
+        proba[:, head.classes_] = out
         return proba
 
     def _save_files(self, directory):
         artifacts.skops_dump(self.pipeline_, directory / MODEL_FILE)
-        write_json(directory / CONFIG, {"language": self.language_, "C": self.C_})
+        write_json(directory / CONFIG, {"language": self.language_, "C": self.C_, "temperature": self.temperature_})
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
-        model = cls(**manifest["params"])
+        model = cls(**{"loss": "log", **manifest["params"]})  # before "loss", every head was logistic
         config = read_json(directory / CONFIG)
         model.language_ = config["language"]
         model.C_ = config["C"]
+        model.temperature_ = config.get("temperature", 1.0)  # artifacts of logistic heads before 2026-11-28
         model.pipeline_ = artifacts.skops_load(directory / MODEL_FILE, TRUSTED_TYPES)
         model._restore_common(manifest)
         return model

@@ -3,7 +3,7 @@
 ``Pipeline.predict_proba`` on one short text spends more time in scikit-learn's machinery
 (``FeatureUnion``'s joblib dispatch, input validation, sparse-format checks) than in the
 arithmetic. :func:`compile_pipeline` reads the fitted state of a
-``Pipeline([("tfidf", TfidfVectorizer | FeatureUnion of TfidfVectorizers), (name, LogisticRegression | Ridge)])``
+``Pipeline([("tfidf", TfidfVectorizer | FeatureUnion of TfidfVectorizers), (name, LogisticRegression | LinearSVC | Ridge)])``
 once and computes the same numbers with NumPy: each vectorizer's own analyzer (so the
 n-grams are exactly scikit-learn's), its vocabulary, IDF and normalisation, then
 ``X @ coef.T + intercept`` and the softmax / logistic link. Anything it does not
@@ -29,6 +29,7 @@ from scipy.special import expit, softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
 
 
 _shared = threading.local()
@@ -252,7 +253,7 @@ class CompiledLinear:
         self.n_features = n_features
         self.coef_t = np.ascontiguousarray(np.atleast_2d(coef).T, dtype=np.float64)  # (n_features, k)
         self.intercept = np.asarray(intercept, dtype=np.float64).reshape(-1)
-        self.kind = kind  # "logistic" or "ridge"
+        self.kind = kind  # "logistic", "svm" (decision scores only) or "ridge"
         self.part_weights = [self.coef_t[part.offset:part.offset + part.size] for part in parts]
 
     def decision_function(self, texts):
@@ -274,6 +275,8 @@ class CompiledLinear:
         return scores
 
     def predict_proba(self, texts):
+        if self.kind != "logistic":
+            raise TypeError(f"a {self.kind} head gives scores, not probabilities")
         scores = self.decision_function(texts)
         if scores.shape[1] == 1:
             positive = expit(scores[:, 0])
@@ -291,7 +294,8 @@ def compile_pipeline(pipeline):
 
     Supported: ``Pipeline`` of two steps, a ``TfidfVectorizer`` or a ``FeatureUnion`` of them
     (no transformer weights, nothing dropped), then a binary or multinomial
-    ``LogisticRegression`` or a ``Ridge`` with one target.
+    ``LogisticRegression``, a ``LinearSVC`` (its ``decision_function``) or a ``Ridge`` with one
+    target.
     """
     if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
         return None
@@ -306,6 +310,8 @@ def compile_pipeline(pipeline):
         return None
     if type(head) is LogisticRegression:
         kind = "logistic"
+    elif type(head) is LinearSVC:
+        kind = "svm"
     elif type(head) is Ridge and np.ndim(head.coef_) == 1:
         kind = "ridge"
     else:

@@ -1,6 +1,7 @@
 """``linear`` backend details: shared jieba segmentation across models."""
 
 import numpy as np
+import pytest
 
 import ml
 import ml.linear
@@ -39,3 +40,43 @@ def test_nested_shared_tokenization_keeps_the_outer_memo(monkeypatch):
     assert calls == ["退款"]
     ml.linear.jieba_tokenize("退款")
     assert calls == ["退款", "退款"]
+
+
+def test_svm_scores_become_calibrated_probabilities(banking_slice):
+    train_x, train_y, test_x, test_y = banking_slice
+    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    assert model.loss == "hinge" and model.C_ == 0.5
+    assert 0.0 < model.temperature_ < 1.0  # SVM margins are small: softmax needs sharpening
+    proba = model.predict_proba(test_x)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    scores = model.pipeline_.decision_function(test_x)
+    head = model.pipeline_.named_steps["clf"]
+    np.testing.assert_array_equal(proba.argmax(axis=1), head.classes_[scores.argmax(axis=1)])
+    # the temperature minimises the log-loss of out-of-fold scores: sharper or softer is worse there
+    # on labels drawn from softmax(logits / 0.25) it finds about 0.25 and minimises the log-loss
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2000, 3))
+    y = np.array([rng.choice(3, p=p) for p in ml.linear.softmax(logits / 0.25, axis=1)])
+    best = ml.linear.fit_temperature(logits, y)
+    nll = lambda t: -np.mean(ml.linear.log_softmax(logits / t, axis=1)[np.arange(len(y)), y])  # noqa: E731
+    assert 0.2 < best < 0.3
+    assert nll(best) < nll(best * 1.2) and nll(best) < nll(best / 1.2)
+
+
+def test_logistic_head_and_artifacts_from_before_the_loss_parameter(banking_slice, tmp_path):
+    import json
+
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "linear", loss="log", random_state=0).fit(train_x, train_y)
+    assert model.C_ == 10.0 and model.temperature_ == 1.0
+    model.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["params"]["loss"] == "log"
+    del manifest["params"]["loss"]  # as written before the parameter existed
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
+    loaded = ml.load(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-9)
+    assert loaded.loss == "log"
+
+    with pytest.raises(ValueError, match="unknown loss"):
+        ml.build("intent", "linear", loss="squared").fit(train_x, train_y)

@@ -6,6 +6,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
+from scipy.special import expit, softmax
 
 import ml
 from ml.sparse_linear import compile_pipeline
@@ -14,24 +15,46 @@ from ml.sparse_linear import compile_pipeline
 ODD = ["", "   ", "\u2603\u2603\u2603", "zzzzqqqq xxxjjj"]
 
 
+def sklearn_proba(model, texts):
+    """``model``'s probabilities computed through scikit-learn's pipeline (no compiled inference)."""
+    if model.loss == "log":
+        return model.pipeline_.predict_proba(texts)
+    return softmax(model.pipeline_.decision_function(texts) / model.temperature_, axis=1)
+
+
 @pytest.mark.parametrize("size", [1, 3, 9, 40, 90])  # every path: one text, a few (<= 64), a sparse matrix
-def test_compiled_english_intent_probabilities_equal_sklearns(banking_slice, size):
+def test_compiled_english_intent_scores_equal_sklearns(banking_slice, size):
     train_x, train_y, test_x, _ = banking_slice
     model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
     compiled = compile_pipeline(model.pipeline_)
-    assert compiled is not None and len(compiled.parts) == 2  # word + char_wb
+    assert compiled is not None and compiled.kind == "svm" and len(compiled.parts) == 2  # word + char_wb
     texts = (list(test_x) + ODD)[-size:] if size < 10 else list(test_x[:size - 4]) + ODD
-    np.testing.assert_allclose(compiled.predict_proba(texts), model.pipeline_.predict_proba(texts), atol=1e-5)
-    np.testing.assert_allclose(model.predict_proba(texts), model.pipeline_.predict_proba(texts), atol=1e-5)
+    scores = model.pipeline_.decision_function(texts)
+    np.testing.assert_allclose(compiled.decision_function(texts), scores, atol=1e-5)
+    expected = softmax(scores / model.temperature_, axis=1)
+    np.testing.assert_allclose(model.predict_proba(texts), expected, atol=1e-5)
+    with pytest.raises(TypeError):
+        compiled.predict_proba(texts)
+
+    logistic = ml.build("intent", "linear", loss="log", random_state=0).fit(train_x, train_y)
+    compiled = compile_pipeline(logistic.pipeline_)
+    assert compiled.kind == "logistic"
+    np.testing.assert_allclose(compiled.predict_proba(texts), logistic.pipeline_.predict_proba(texts), atol=1e-5)
+    np.testing.assert_allclose(logistic.predict_proba(texts), logistic.pipeline_.predict_proba(texts), atol=1e-5)
 
 
 def test_compiled_chinese_binary_and_ridge_equal_sklearns(waimai_slice):
     train_x, train_y, test_x, _ = waimai_slice
-    model = ml.build("sentiment", "linear", random_state=0).fit(train_x, train_y)
+    model = ml.build("sentiment", "linear", loss="log", random_state=0).fit(train_x, train_y)
     compiled = compile_pipeline(model.pipeline_)
     assert compiled.kind == "logistic" and compiled.coef_t.shape[1] == 1  # binary: one logit
     texts = list(test_x[:30]) + ODD
     np.testing.assert_allclose(compiled.predict_proba(texts), model.pipeline_.predict_proba(texts), atol=1e-5)
+
+    svm = ml.build("sentiment", "linear", random_state=0).fit(train_x, train_y)
+    scores = svm.pipeline_.decision_function(texts)  # binary: one column, positive = second class
+    np.testing.assert_allclose(compile_pipeline(svm.pipeline_).decision_function(texts)[:, 0], scores, atol=1e-5)
+    np.testing.assert_allclose(svm.predict_proba(texts)[:, 1], expit(scores / svm.temperature_), atol=1e-5)
 
     quality = ml.build("quality", "quality", random_state=0).fit(train_x, np.linspace(1, 5, len(train_x)))
     ridge = compile_pipeline(quality.text_model_)
@@ -58,7 +81,7 @@ def test_unsupported_pipelines_are_left_to_sklearn(banking_slice):
 def test_models_of_one_language_share_ngrams_inside_a_block(banking_slice, monkeypatch):
     train_x, train_y, test_x, _ = banking_slice
     intent = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
-    other = ml.build("intent", "linear", C=1.0, random_state=0).fit(train_x, train_y)
+    other = ml.build("intent", "linear", C=3.0, random_state=0).fit(train_x, train_y)
     texts = list(test_x[:10])
     expected = other.predict_proba(texts)
     first_parts = compile_pipeline(intent.pipeline_).parts
@@ -83,7 +106,7 @@ def test_refit_replaces_the_compiled_model(banking_slice):
     before = model.predict_proba(test_x[:5])
     flipped = [train_y[(i + 1) % len(train_y)] for i in range(len(train_y))]  # different labels
     model.fit(train_x, flipped)
-    np.testing.assert_allclose(model.predict_proba(test_x[:5]), model.pipeline_.predict_proba(test_x[:5]), atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(test_x[:5]), sklearn_proba(model, test_x[:5]), atol=1e-5)
     assert not np.allclose(model.predict_proba(test_x[:5]), before)
 
 
@@ -98,7 +121,7 @@ def test_shared_vocabulary_serves_models_with_different_vocabularies(banking_sli
     first = ml.build("intent", "linear", random_state=0).fit(train_x[:half], train_y[:half])
     second = ml.build("intent", "linear", random_state=0).fit(train_x[half:], train_y[half:])
     texts = list(test_x[:12]) + list(train_x[half:half + 6]) + ODD  # n-grams only the second model knows
-    expected = first.pipeline_.predict_proba(texts), second.pipeline_.predict_proba(texts)
+    expected = sklearn_proba(first, texts), sklearn_proba(second, texts)
     compiled_first = ml.sparse_linear.compiled_for(first, first.pipeline_)
     shared = compiled_first.parts[0].shared
     assert shared is not None
