@@ -237,14 +237,22 @@ class LinearClassifier(TextClassifier):
             return
         vectorizer = self._vectorizer()
         X = vectorizer.fit_transform(texts)
-        folds = cv_folds(y, cv=3, random_state=self._seed)
-        if folds:
-            oof = np.zeros((len(y), len(np.unique(y))))
-            for train, test in folds:
-                head = self._head(self.C_).fit(X[train], y[train])
-                oof[test] = scores_to_logits(head.decision_function(X[test]))
-            self.temperature_ = fit_temperature(oof, np.searchsorted(np.unique(y), y))
+        self.temperature_ = self._oof_temperature(X, y)
         self.pipeline_ = Pipeline([("tfidf", vectorizer), ("clf", self._head(self.C_).fit(X, y))])
+
+    def _oof_temperature(self, X, y):
+        """Temperature of out-of-fold scores (rows of classes with one example left out; 1.0 if too few)."""
+        keep = np.flatnonzero(np.bincount(y)[y] >= 2)
+        X, y = X[keep], y[keep]
+        labels, y = np.unique(y, return_inverse=True)
+        folds = cv_folds(y, cv=3, random_state=self._seed) if len(labels) >= 2 else []
+        if not folds:
+            return 1.0
+        oof = np.zeros((len(y), len(labels)))
+        for train, test in folds:
+            head = self._head(self.C_).fit(X[train], y[train])
+            oof[test] = scores_to_logits(head.decision_function(X[test]))
+        return fit_temperature(oof, y)
 
     def _select_C(self, texts, y):
         counts = np.bincount(y)

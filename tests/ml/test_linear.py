@@ -80,3 +80,12 @@ def test_logistic_head_and_artifacts_from_before_the_loss_parameter(banking_slic
 
     with pytest.raises(ValueError, match="unknown loss"):
         ml.build("intent", "linear", loss="squared").fit(train_x, train_y)
+
+
+def test_a_class_with_one_example_still_gets_a_fitted_temperature():
+    texts = [f"refund for order {i}" for i in range(12)] + [f"card lost on day {i}" for i in range(12)] + ["open account"]
+    y = ["refund"] * 12 + ["card"] * 12 + ["account"]
+    model = ml.build("intent", "linear", random_state=0).fit(texts, y)
+    assert model.temperature_ != 1.0  # fit on the two classes that can be split
+    assert model.predict(["refund for order 99"])[0] == "refund"
+    assert model.predict_proba(["refund for order 99"]).max() > 0.5
