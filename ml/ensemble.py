@@ -58,8 +58,9 @@ def fit_weights(oofs, y, step=WEIGHT_STEP):
     """Stacking weights from out-of-fold probabilities.
 
     Each member is first calibrated with its own temperature (a member whose probabilities
-    are under-confident would simply be dropped by a log-loss fit on raw probabilities); then the weights on the simplex minimise the log-loss of the average of the
-    calibrated probabilities, and a last temperature calibrates the average.
+    are under-confident would simply be dropped by a log-loss fit on raw probabilities); then
+    the weights on the simplex minimise the log-loss of the average of the calibrated
+    probabilities, and a last temperature calibrates the average.
 
     Parameters
     ----------

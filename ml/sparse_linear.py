@@ -3,10 +3,11 @@
 ``Pipeline.predict_proba`` on one short text spends more time in scikit-learn's machinery
 (``FeatureUnion``'s joblib dispatch, input validation, sparse-format checks) than in the
 arithmetic. :func:`compile_pipeline` reads the fitted state of a
-``Pipeline([("tfidf", TfidfVectorizer | FeatureUnion of TfidfVectorizers), (name, LogisticRegression | LinearSVC | Ridge)])``
-once and computes the same numbers with NumPy: each vectorizer's own analyzer (so the
-n-grams are exactly scikit-learn's), its vocabulary, IDF and normalisation, then
-``X @ coef.T + intercept`` and the softmax / logistic link. Anything it does not
+``Pipeline([("tfidf", TfidfVectorizer | FeatureUnion of TfidfVectorizers),
+(name, LogisticRegression | LinearSVC | Ridge)])`` once and computes the same numbers with
+NumPy: each vectorizer's own analyzer (so the n-grams are exactly scikit-learn's), its
+vocabulary, IDF and normalisation, then ``X @ coef.T + intercept`` (and the softmax / logistic
+link of a logistic head; an SVM's scores are left to its owner's temperature). Anything it does not
 recognise makes it return ``None`` and the caller keeps the scikit-learn pipeline.
 
 Inside :func:`ml.shared_tokenization` the n-grams of a text are computed once per analyzer

@@ -83,7 +83,8 @@ def test_logistic_head_and_artifacts_from_before_the_loss_parameter(banking_slic
 
 
 def test_a_class_with_one_example_still_gets_a_fitted_temperature():
-    texts = [f"refund for order {i}" for i in range(12)] + [f"card lost on day {i}" for i in range(12)] + ["open account"]
+    texts = [f"refund for order {i}" for i in range(12)] + [f"card lost on day {i}" for i in range(12)]
+    texts.append("open account")
     y = ["refund"] * 12 + ["card"] * 12 + ["account"]
     model = ml.build("intent", "linear", random_state=0).fit(texts, y)
     assert model.temperature_ != 1.0  # fit on the two classes that can be split
