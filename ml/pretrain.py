@@ -7,8 +7,8 @@ representations for free; Krishna et al. 2023 ("Downstream Datasets Make Surpris
 Pretraining Corpora", ACL) found this closes much of the gap to off-the-shelf pretraining.
 Only the training fold's texts are used, so nothing leaks from the rows a model is judged on.
 
-Batches are grouped by length (as ``group_by_length`` in transformers' ``Trainer``), so short
-texts are not padded to the longest of a random batch; the masked-LM loss is computed only at
+Batches are grouped by length (:func:`ml.finetune.length_grouped_batches`), so short texts
+are not padded to the longest of a random batch; the masked-LM loss is computed only at
 the masked positions instead of over the whole vocabulary at every token.
 """
 
@@ -17,21 +17,7 @@ import time
 
 import numpy as np
 
-from ml.finetune import param_groups, warmup_then_decay
-
-
-def length_grouped_batches(lengths, batch_size, rng, group=50):
-    """Batches of indices, each of similar lengths, in random order.
-
-    The indices are shuffled, cut into groups of ``group`` batches, sorted by length inside
-    a group and cut into batches; the batches are then shuffled.
-    """
-    order = rng.permutation(len(lengths))
-    batches = []
-    for start in range(0, len(order), batch_size * group):
-        chunk = sorted(order[start:start + batch_size * group], key=lambda i: lengths[i])
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+from ml.finetune import length_grouped_batches, param_groups, warmup_then_decay
 
 
 def mlm_pretrain(encoder, tokenizer, ids, *, steps, device, seed, batch_size=32, lr=5e-4, weight_decay=0.01,

@@ -93,7 +93,7 @@ def test_refit_full_retrains_on_everything_for_the_best_step_count(banking_slice
 
 
 def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
-    from ml.pretrain import length_grouped_batches
+    from ml.finetune import length_grouped_batches
 
     rng = np.random.default_rng(0)
     lengths = rng.integers(3, 90, size=1000)
@@ -102,6 +102,38 @@ def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
     spread = np.mean([lengths[b].max() - lengths[b].min() for b in map(np.asarray, batches)])
     random_spread = np.mean([np.ptp(lengths[rng.permutation(1000)[:16]]) for _ in range(50)])
     assert spread < random_spread / 4  # padding to the longest of a batch wastes little
+
+
+def test_fine_tuning_batches_are_length_grouped_unless_turned_off(banking_slice, monkeypatch):
+    """Each epoch sees every training row once; grouped batches pad far less than random ones."""
+    import ml.transformer
+
+    train_x, train_y, _, _ = banking_slice
+    real = ml.transformer.fine_tune
+    widths = {}
+
+    def spy(model, groups, *, collate, group_by_length, **kwargs):
+        def recording(rows):
+            widths[group_by_length].append([len(row) for row in rows])
+            return collate(rows)
+
+        widths[group_by_length] = []
+        return real(model, groups, collate=recording, group_by_length=group_by_length, **kwargs)
+
+    monkeypatch.setattr(ml.transformer, "fine_tune", spy)
+    models = {}
+    for grouped in (True, False):
+        params = dict(BACKENDS["transformer"][0], max_steps=13, val_fraction=0.0, group_by_length=grouped)
+        models[grouped] = ml.build("intent", "transformer", random_state=0, **params).fit(train_x, train_y)
+    assert set(widths) == {True, False}
+    expected = sorted(len(ids) for ids in models[True]._encode(train_x))
+    padding = {}
+    for grouped, batches in widths.items():
+        assert len(batches) == 13 == models[grouped].steps_  # one epoch: 200 rows in batches of 16
+        assert max(len(b) for b in batches) == 16
+        assert sorted(n for b in batches for n in b) == expected
+        padding[grouped] = sum(max(b) * len(b) for b in batches) / sum(map(sum, batches))
+    assert padding[True] < 1.1 < 1.5 < padding[False]
 
 
 def test_scratch_model_is_self_pretrained_on_its_training_texts(waimai_slice, tmp_path, monkeypatch):
