@@ -45,6 +45,19 @@ def train_wordpiece(texts, vocab_size=8000, min_frequency=2):
     )
 
 
+def pad_batch(ids_list, pad_id, device):
+    """Token-id lists -> ``input_ids`` and ``attention_mask``, padded to the longest (dynamic padding)."""
+    import torch
+
+    width = max(len(ids) for ids in ids_list)
+    input_ids = torch.full((len(ids_list), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids_list), width), dtype=torch.long)
+    for row, ids in enumerate(ids_list):
+        input_ids[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
+        mask[row, :len(ids)] = 1
+    return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
+
+
 def mean_pool_classifier(encoder, n_classes):
     """``encoder`` (an ``AutoModel``) + masked mean pooling + L2 norm + a linear head.
 

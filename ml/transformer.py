@@ -25,7 +25,7 @@ from ml.base import CONFIG, TextClassifier, read_json, write_json
 from ml.encoder import checkpoint_digest, length_order, offline, pick_device, quantize_int8, resolve_checkpoint
 from ml.finetune import fine_tune, held_out_split, param_groups
 from ml.linear import detect_language
-from ml.networks import mean_pool_classifier, train_wordpiece, warm_start_head
+from ml.networks import mean_pool_classifier, pad_batch, train_wordpiece, warm_start_head
 from ml.pretrain import mlm_pretrain
 from ml.seed import resolve_seed, set_seed
 
@@ -217,30 +217,26 @@ class TransformerClassifier(TextClassifier):
 
     def _linear_probe(self, ids_list, y):
         """Start the head from a logistic regression on the frozen, pooled embeddings."""
-        torch = self._torch
         model = self.model_
-        model.eval()
-        order = length_order(ids_list)
-        features = np.zeros((len(ids_list), model.head.in_features), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(ids_list), 128):
-                index = order[start:start + 128]
-                features[index] = model.pooled(**self._collate([ids_list[i] for i in index])).float().cpu().numpy()
-        warm_start_head(model.head, features, y, len(self.classes_), self.probe_C)
+        features = self._batched(ids_list, 128, model.head.in_features, lambda batch: model.pooled(**batch))
+        warm_start_head(model.head, features.astype(np.float32), y, len(self.classes_), self.probe_C)
 
     def _encode(self, texts):
         return self.tokenizer_(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
 
     def _collate(self, ids_list):
-        torch = self._torch
-        width = max(len(ids) for ids in ids_list)
-        pad = self.tokenizer_.pad_token_id or 0
-        input_ids = torch.full((len(ids_list), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(ids_list), width), dtype=torch.long)
-        for row, ids in enumerate(ids_list):
-            input_ids[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
-            mask[row, :len(ids)] = 1
-        return {"input_ids": input_ids.to(self.device_), "attention_mask": mask.to(self.device_)}
+        return pad_batch(ids_list, self.tokenizer_.pad_token_id or 0, self.device_)
+
+    def _batched(self, ids_list, batch_size, width, forward):
+        """``forward(model inputs)`` over batches of length-sorted rows (little padding), in input order."""
+        self.model_.eval()
+        order = length_order(ids_list)
+        out = np.zeros((len(ids_list), width), dtype=np.float64)
+        with self._torch.inference_mode():
+            for start in range(0, len(ids_list), batch_size):
+                index = order[start:start + batch_size]
+                out[index] = forward(self._collate([ids_list[i] for i in index])).float().cpu().numpy()
+        return out
 
     # -- training -------------------------------------------------------------------
 
@@ -321,18 +317,9 @@ class TransformerClassifier(TextClassifier):
     # -- inference ------------------------------------------------------------------
 
     def _proba_ids(self, ids_list, batch_size=None):
-        torch = self._torch
-        batch_size = batch_size or max(self.batch_size, 64)
-        model = self.model_
-        model.eval()
-        order = length_order(ids_list)
-        out = np.zeros((len(ids_list), len(self.classes_)), dtype=np.float64)
-        with torch.inference_mode():
-            for start in range(0, len(ids_list), batch_size):
-                index = order[start:start + batch_size]
-                logits = model(**self._collate([ids_list[i] for i in index])).logits
-                out[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-        return out
+        softmax, model = self._torch.softmax, self.model_
+        return self._batched(ids_list, batch_size or max(self.batch_size, 64), len(self.classes_),
+                             lambda batch: softmax(model(**batch).logits.float(), dim=-1))
 
     def _predict_proba(self, texts):
         return self._proba_ids(self._encode(texts))
