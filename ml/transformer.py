@@ -62,6 +62,9 @@ class TransformerClassifier(TextClassifier):
     batch_size : int
     group_by_length : bool
         Fine-tune on batches of texts of similar lengths (less padding: 2.4x faster steps).
+    ema_decay : float or None
+        Evaluate and return an exponential moving average of the fine-tuned weights (per-step
+        decay; ``None``: the last weights). It lifted MiniLM's held-out accuracy along the run.
     learning_rate : float, optional
         Default 3e-5 for a pretrained checkpoint (one of BERT's recommended 5e-5, 3e-5, 2e-5;
         the head gets ``head_lr_scale`` times more), 1e-4 after self-pretraining, 5e-4 from
@@ -120,6 +123,7 @@ class TransformerClassifier(TextClassifier):
         max_train_seconds=None,
         batch_size=32,
         group_by_length=True,
+        ema_decay=0.995,
         learning_rate=None,
         pooling="auto",
         warm_start=True,
@@ -150,6 +154,7 @@ class TransformerClassifier(TextClassifier):
         self.max_train_seconds = max_train_seconds
         self.batch_size = batch_size
         self.group_by_length = group_by_length
+        self.ema_decay = ema_decay
         self.learning_rate = learning_rate
         self.pooling = pooling
         self.warm_start = warm_start
@@ -294,7 +299,8 @@ class TransformerClassifier(TextClassifier):
             device=self.device_, total=total, batch_size=self.batch_size,
             eval_every=self.eval_steps or steps_per_epoch, patience=self.patience,
             warmup_ratio=self.warmup_ratio, amp=self.amp, max_seconds=self.max_train_seconds,
-            seed=seed, stop_at=stop_at, group_by_length=self.group_by_length, progress=self.progress,
+            seed=seed, stop_at=stop_at, group_by_length=self.group_by_length, ema_decay=self.ema_decay,
+            progress=self.progress,
         )
         self.steps_ = steps
         if len(val_idx) or stop_at is None:
