@@ -137,15 +137,29 @@ def run_one(dataset, backend, args):
             for m, w in zip(model.members_, model.weights_)]
         result["temperature"] = model.temperature_
         result["oof"] = model.oof_
+    if backend in ("transformer", "embedding", "ensemble"):
+        result["inference_dtype"] = str(inference_dtype(model))
+        if result["inference_dtype"] != "None":  # the same model in float32, for comparison
+            result["float32"] = loaded_inference(model, val_x, val_y, inference_dtype="float32")
     if backend == "transformer" and result["device"] == "cpu":
-        result["int8"] = int8_inference(model, val_x, val_y)
+        result["int8"] = loaded_inference(model, val_x, val_y, quantize=True)
     if backend == "linear" and args.threads in (None, 1):
         result["linear_one_core"] = True
     return result
 
 
-def int8_inference(model, val_x, val_y):
-    """Accuracy and batch-256 throughput of the saved model loaded with ``quantize=True``."""
+def inference_dtype(model):
+    """The autocast dtype of the model's (or its first neural member's) forward passes."""
+    for m in [model, *getattr(model, "members_", [])]:
+        if m.backend == "transformer":
+            return m.autocast_dtype_
+        if m.backend == "embedding":
+            return m._encoder().autocast_dtype
+    return None
+
+
+def loaded_inference(model, val_x, val_y, **options):
+    """Accuracy and batch-256 throughput of the saved model loaded with ``options``."""
     import tempfile
 
     import numpy as np
@@ -153,11 +167,11 @@ def int8_inference(model, val_x, val_y):
     import ml
 
     with tempfile.TemporaryDirectory() as tmp:
-        quantized = ml.load(model.save(Path(tmp) / "model"), quantize=True)
-        accuracy = float(np.mean(quantized.predict(val_x) == np.asarray(val_y)))
+        loaded = ml.load(model.save(Path(tmp) / "model"), **options)
+        accuracy = float(np.mean(loaded.predict(val_x) == np.asarray(val_y)))
         start = time.perf_counter()
         for i in range(0, len(val_x), 256):
-            quantized.predict_proba(val_x[i:i + 256])
+            loaded.predict_proba(val_x[i:i + 256])
         return {"accuracy": accuracy, "texts_per_s_batch256": len(val_x) / (time.perf_counter() - start)}
 
 
@@ -200,6 +214,10 @@ def table(rows):
             notes.append(f"transformer ({'scratch' if r['transformer_source'] == 'scratch' else 'MiniLM'}) "
                          f"{r['transformer_steps']} steps of budget {row.get('budget')}, "
                          f"{r['transformer_train_s']:.0f} s")
+        if "float32" in r:
+            notes.append(f"inference {r['inference_dtype'].replace('torch.', '')}; loaded with "
+                         f"inference_dtype=float32: {100 * r['float32']['accuracy']:.2f} %, "
+                         f"{r['float32']['texts_per_s_batch256']:.0f} texts/s at batch 256")
         if "int8" in r:
             notes.append(f"loaded with quantize=True: {100 * r['int8']['accuracy']:.2f} %, "
                          f"{r['int8']['texts_per_s_batch256']:.0f} texts/s at batch 256")

@@ -76,7 +76,8 @@ def load(path, **options):
     path : str or Path
         Artifact directory written by ``estimator.save``.
     **options
-        Load-time options of the backend (e.g. ``quantize=True`` for ``transformer``).
+        Load-time options of the backend (e.g. ``quantize=True`` for ``transformer``,
+        ``inference_dtype="float32"`` for ``transformer`` and ``embedding``).
 
     Returns
     -------

@@ -44,6 +44,11 @@ class EmbeddingClassifier(TextClassifier):
         Int8 dynamic quantization of the encoder, for training and prediction alike (the
         head learns the embeddings it will see): ~3x the CPU throughput for about half a point
         of BANKING77 accuracy (docs/benchmarks.md). Runs on the CPU.
+    inference_dtype : {"auto", "float32", "bfloat16"}
+        The encoder runs under bfloat16 autocast where the device computes it natively
+        (``"auto"``: CUDA, or a CPU with AVX512-BF16 / AMX), for training and prediction alike:
+        2.3x the float32 throughput on 2 AVX512-BF16 cores, embeddings at cosine >= 0.9999 of
+        the float32 ones. Also a load option. Models saved before it existed load as float32.
     progress : bool
     random_state : int or None
     """
@@ -60,6 +65,7 @@ class EmbeddingClassifier(TextClassifier):
         device=None,
         copy_checkpoint=False,
         quantize=False,
+        inference_dtype="auto",
         progress=False,
         max_iter=1000,
         random_state=None,
@@ -72,6 +78,7 @@ class EmbeddingClassifier(TextClassifier):
         self.device = device
         self.copy_checkpoint = copy_checkpoint
         self.quantize = quantize
+        self.inference_dtype = inference_dtype
         self.progress = progress
         self.max_iter = max_iter
         self.random_state = random_state
@@ -81,6 +88,7 @@ class EmbeddingClassifier(TextClassifier):
             self.encoder_ = SentenceEncoder(
                 self.checkpoint_path_, self.device, self.max_length,
                 expected_sha256=getattr(self, "checkpoint_sha256_", None), quantize=self.quantize,
+                inference_dtype=self.inference_dtype,
             )
         return self.encoder_
 
@@ -151,12 +159,14 @@ class EmbeddingClassifier(TextClassifier):
         write_json(directory / CONFIG, config)
 
     @classmethod
-    def _from_files(cls, directory, manifest, device=None, **options):
+    def _from_files(cls, directory, manifest, device=None, inference_dtype=None, **options):
         if options:
             raise TypeError(f"unknown load option(s) for embedding: {', '.join(options)}")
-        model = cls(**manifest["params"])
+        model = cls(**{"inference_dtype": "float32", **manifest["params"]})  # older models: float32
         if device is not None:
             model.device = device
+        if inference_dtype is not None:
+            model.inference_dtype = inference_dtype
         config = read_json(directory / CONFIG)
         if config.get("checkpoint_copied"):
             model.checkpoint_path_ = str(Path(directory, CHECKPOINT_DIR).resolve())

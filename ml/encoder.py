@@ -68,6 +68,48 @@ def quantize_int8(model):
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
+INFERENCE_DTYPES = ("auto", "float32", "bfloat16")
+
+
+def native_bf16(device):
+    """Whether ``device`` computes bfloat16 matrix products natively.
+
+    CUDA with bf16 support, or a CPU with AVX512-BF16 or AMX tiles (oneDNN's bf16 kernels); on
+    other CPUs bf16 would be emulated, slower than float32.
+    """
+    import torch
+
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type != "cpu":
+        return False
+    cpu = torch.cpu
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in ("_is_avx512_bf16_supported",
+                                                                     "_is_amx_tile_supported"))
+
+
+def inference_autocast(choice, device, quantized=False):
+    """The dtype that inference autocasts to: ``torch.bfloat16``, or ``None`` for float32.
+
+    ``choice`` is one of :data:`INFERENCE_DTYPES`; ``"auto"`` is bfloat16 where the device computes
+    it natively (:func:`native_bf16`), float32 elsewhere. An int8-quantized model stays as it is.
+    """
+    import torch
+
+    if choice not in INFERENCE_DTYPES:
+        raise ValueError(f"inference_dtype must be one of {', '.join(INFERENCE_DTYPES)}, not {choice!r}")
+    if quantized or choice == "float32" or (choice == "auto" and not native_bf16(device)):
+        return None
+    return torch.bfloat16
+
+
+def autocast(device, dtype):
+    """``torch.autocast`` to ``dtype`` on ``device``; a no-op context when ``dtype`` is None."""
+    import torch
+
+    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+
+
 def length_order(texts):
     """Indices that sort ``texts`` by decreasing length (restore with argsort)."""
     return np.argsort([-len(text) for text in texts], kind="stable")
@@ -88,9 +130,14 @@ class SentenceEncoder:
         Int8 dynamic quantization of the Linear layers (CPU only, so the device is the CPU):
         about 3.5x the throughput of float32 on 2 cores, embeddings at cosine ~0.95 of the
         float32 ones. A head must be trained on the same (quantized or not) embeddings.
+    inference_dtype : {"auto", "float32", "bfloat16"}
+        Autocast the encoder to bfloat16 (:func:`inference_autocast`; ``"auto"``: where the
+        device computes it natively). On a 2-core AVX512-BF16 CPU: 2.3x the float32 throughput,
+        embeddings at cosine >= 0.9999 of the float32 ones (docs/benchmarks.md).
     """
 
-    def __init__(self, checkpoint, device=None, max_length=128, expected_sha256=None, quantize=False):
+    def __init__(self, checkpoint, device=None, max_length=128, expected_sha256=None, quantize=False,
+                 inference_dtype="float32"):
         offline()
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -109,6 +156,7 @@ class SentenceEncoder:
             self.device = torch.device("cpu")
             self.model = quantize_int8(self.model.eval())
         self.model.to(self.device).eval()
+        self.autocast_dtype = inference_autocast(inference_dtype, self.device, quantized=quantize)
         self._torch = torch
 
     @property
@@ -141,14 +189,14 @@ class SentenceEncoder:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="embedding", unit="batch", leave=False)
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.device, self.autocast_dtype):
             for start in starts:
                 index = order[start:start + batch_size]
                 batch = self.tokenizer(
                     [texts[i] for i in index], padding=True, truncation=True,
                     max_length=self.max_length, return_tensors="pt",
                 ).to(self.device)
-                hidden = self.model(**batch).last_hidden_state
+                hidden = self.model(**batch).last_hidden_state.float()
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)

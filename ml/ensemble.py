@@ -220,7 +220,8 @@ class EnsembleClassifier(TextClassifier):
         for member in config["members"]:
             sub_manifest = {**manifest, "backend": member["backend"], "params": member["params"]}
             member_cls = backend_class(member["backend"])
-            member_options = options if member["backend"] == "transformer" else {}
+            member_options = options if member["backend"] == "transformer" else {
+                k: v for k, v in options.items() if member["backend"] == "embedding" and k == "inference_dtype"}
             model.members_.append(
                 member_cls._from_files(directory / MEMBERS_DIR / member["dir"], sub_manifest, **member_options)
             )
