@@ -102,6 +102,16 @@ class TextModel(BaseEstimator):
 
         return artifacts.write_artifact(path, write, self._manifest())
 
+    @classmethod
+    def _from_params(cls, manifest, older=None, **options):
+        """An unfitted estimator with the saved parameters.
+
+        ``older``: values of parameters that artifacts saved before them lack; ``options``: load
+        options that replace saved parameters (those given as None are left as saved).
+        """
+        given = {key: value for key, value in options.items() if value is not None}
+        return cls(**{**(older or {}), **manifest["params"], **given})
+
     def _restore_common(self, manifest):
         self.fingerprint_ = manifest["training_data"]["sha256"]
         self.n_train_ = manifest["training_data"]["n"]

@@ -162,11 +162,8 @@ class EmbeddingClassifier(TextClassifier):
     def _from_files(cls, directory, manifest, device=None, inference_dtype=None, **options):
         if options:
             raise TypeError(f"unknown load option(s) for embedding: {', '.join(options)}")
-        model = cls(**{"inference_dtype": "float32", **manifest["params"]})  # older models: float32
-        if device is not None:
-            model.device = device
-        if inference_dtype is not None:
-            model.inference_dtype = inference_dtype
+        model = cls._from_params(manifest, {"inference_dtype": "float32"},  # older models: float32
+                                 device=device, inference_dtype=inference_dtype)
         config = read_json(directory / CONFIG)
         if config.get("checkpoint_copied"):
             model.checkpoint_path_ = str(Path(directory, CHECKPOINT_DIR).resolve())

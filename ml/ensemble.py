@@ -15,6 +15,7 @@ from ml.seed import resolve_seed
 
 MEMBERS_DIR = "members"
 WEIGHT_STEP = 0.05
+MEMBER_LOAD_OPTIONS = {"transformer": "all", "embedding": ("inference_dtype",)}  # load options a member takes
 # members when ``backends="auto"``: English uses the packaged English sentence encoder;
 # Chinese never does: jieba word + character TF-IDF next to a small BERT trained from scratch
 AUTO_BACKENDS = {"en": ("linear", "embedding"), "zh": ("linear", "transformer")}
@@ -220,8 +221,8 @@ class EnsembleClassifier(TextClassifier):
         for member in config["members"]:
             sub_manifest = {**manifest, "backend": member["backend"], "params": member["params"]}
             member_cls = backend_class(member["backend"])
-            member_options = options if member["backend"] == "transformer" else {
-                k: v for k, v in options.items() if member["backend"] == "embedding" and k == "inference_dtype"}
+            accepted = MEMBER_LOAD_OPTIONS.get(member["backend"], ())
+            member_options = {k: v for k, v in options.items() if accepted == "all" or k in accepted}
             model.members_.append(
                 member_cls._from_files(directory / MEMBERS_DIR / member["dir"], sub_manifest, **member_options)
             )

@@ -290,7 +290,7 @@ class LinearClassifier(TextClassifier):
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
-        model = cls(**{"loss": "log", **manifest["params"]})  # before "loss", every head was logistic
+        model = cls._from_params(manifest, {"loss": "log"})  # before "loss", every head was logistic
         config = read_json(directory / CONFIG)
         model.language_ = config["language"]
         model.C_ = config["C"]

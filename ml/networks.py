@@ -1,6 +1,8 @@
-"""Model bodies and tokenizers the ``transformer`` backend builds (torch imported lazily)."""
+"""Model bodies and tokenizers the ``transformer`` backend builds and stores (torch imported lazily)."""
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+MODEL_DIR = "model"
+HEAD_FILE = "head.safetensors"
 
 
 def train_wordpiece(texts, vocab_size=8000, min_frequency=2):
@@ -104,3 +106,68 @@ def warm_start_head(head, features, y, n_classes, C):
     with torch.no_grad():
         head.weight.copy_(torch.from_numpy(weight))
         head.bias.copy_(torch.from_numpy(bias))
+
+
+def _label_maps(classes):
+    return {"id2label": {i: str(c) for i, c in enumerate(classes)},
+            "label2id": {str(c): i for i, c in enumerate(classes)}}
+
+
+def scratch_network(texts, classes, pooling, max_length, vocab_size, config):
+    """A WordPiece tokenizer trained on ``texts`` and a randomly initialised BERT of ``config``.
+
+    ``pooling="mean"``: encoder + :func:`mean_pool_classifier`; ``"cls"``:
+    ``BertForSequenceClassification``. Returns ``(tokenizer, model)``.
+    """
+    from transformers import BertConfig, BertForSequenceClassification, BertModel
+
+    tokenizer = train_wordpiece(texts, vocab_size)
+    config = BertConfig(vocab_size=len(tokenizer), num_labels=len(classes),
+                        max_position_embeddings=max(max_length, 64), pad_token_id=tokenizer.pad_token_id,
+                        **config, **_label_maps(classes))
+    model = mean_pool_classifier(BertModel(config), len(classes)) if pooling == "mean" \
+        else BertForSequenceClassification(config)
+    return tokenizer, model
+
+
+def pretrained_network(checkpoint, classes, pooling):
+    """Tokenizer and classifier from a local checkpoint directory; returns ``(tokenizer, model)``."""
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
+    if pooling == "mean":
+        encoder = AutoModel.from_pretrained(checkpoint, local_files_only=True)
+        return tokenizer, mean_pool_classifier(encoder, len(classes))
+    return tokenizer, AutoModelForSequenceClassification.from_pretrained(
+        checkpoint, num_labels=len(classes), local_files_only=True, ignore_mismatched_sizes=True, **_label_maps(classes))
+
+
+def save_network(model, tokenizer, pooling, directory):
+    """Weights as safetensors under ``directory`` (``save_pretrained``; a mean-pooled head beside it)."""
+    if pooling == "mean":
+        from safetensors.torch import save_file
+
+        model.encoder.save_pretrained(directory / MODEL_DIR, safe_serialization=True)
+        save_file({"weight": model.head.weight.detach().cpu().contiguous(),
+                   "bias": model.head.bias.detach().cpu().contiguous()}, str(directory / HEAD_FILE))
+    else:
+        model.save_pretrained(directory / MODEL_DIR, safe_serialization=True)
+    tokenizer.save_pretrained(directory / MODEL_DIR)
+
+
+def load_network(directory, pooling):
+    """The inverse of :func:`save_network` (safetensors only); returns ``(tokenizer, model)`` in eval mode."""
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    path = directory / MODEL_DIR
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    if pooling == "mean":
+        from safetensors.torch import load_file
+
+        head = load_file(str(directory / HEAD_FILE))
+        net = mean_pool_classifier(
+            AutoModel.from_pretrained(path, local_files_only=True, use_safetensors=True), head["weight"].shape[0])
+        net.head.load_state_dict(head)
+    else:
+        net = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True, use_safetensors=True)
+    return tokenizer, net.eval()

@@ -26,12 +26,10 @@ from ml.encoder import autocast, checkpoint_digest, inference_autocast, length_o
 from ml.encoder import quantize_int8, resolve_checkpoint
 from ml.finetune import fine_tune, held_out_split, param_groups
 from ml.linear import detect_language
-from ml.networks import mean_pool_classifier, pad_batch, train_wordpiece, warm_start_head
+from ml.networks import load_network, pad_batch, pretrained_network, save_network, scratch_network, warm_start_head
 from ml.pretrain import mlm_pretrain
 from ml.seed import resolve_seed, set_seed
 
-MODEL_DIR = "model"
-HEAD_FILE = "head.safetensors"
 SCRATCH = "scratch"
 POOLINGS = ("auto", "mean", "cls")
 SCRATCH_PRETRAIN_STEPS = 3000  # about 10 epochs of masked LM over 10k short texts
@@ -190,12 +188,6 @@ class TransformerClassifier(TextClassifier):
 
     def _init_model(self, texts):
         offline()
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
-        from transformers import BertForSequenceClassification, BertModel
-
-        n = len(self.classes_)
-        labels = {"id2label": {i: str(c) for i, c in enumerate(self.classes_)},
-                  "label2id": {str(c): i for i, c in enumerate(self.classes_)}}
         checkpoint = self.checkpoint
         if checkpoint is None:
             checkpoint = SCRATCH if self.language_ == "zh" else resolve_checkpoint(None)
@@ -205,26 +197,12 @@ class TransformerClassifier(TextClassifier):
             # masked LM teaches the tokens' vectors, not a [CLS] summary: a self-pretrained encoder is mean-pooled
             self.pooling_ = ("mean" if self._pretrain_steps() else "cls") if self.pooling == "auto" else self.pooling
             self.source_ = {"checkpoint": SCRATCH}
-            tokenizer = train_wordpiece(texts, self.vocab_size)
-            config = BertConfig(
-                vocab_size=len(tokenizer), num_labels=n, max_position_embeddings=max(self.max_length, 64),
-                pad_token_id=tokenizer.pad_token_id, **{**SCRATCH_CONFIG, **(self.scratch_config or {})}, **labels)
-            model = (mean_pool_classifier(BertModel(config), n) if self.pooling_ == "mean"
-                     else BertForSequenceClassification(config))
-        else:
-            checkpoint = resolve_checkpoint(checkpoint)
-            self.source_ = {"checkpoint": str(Path(checkpoint).resolve()), "sha256": checkpoint_digest(checkpoint)}
-            tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
-            self.pooling_ = "cls" if self.pooling == "cls" else "mean"
-            if self.pooling_ == "mean":
-                from transformers import AutoModel
-
-                model = mean_pool_classifier(AutoModel.from_pretrained(checkpoint, local_files_only=True), n)
-            else:
-                model = AutoModelForSequenceClassification.from_pretrained(
-                    checkpoint, num_labels=n, local_files_only=True, ignore_mismatched_sizes=True, **labels,
-                )
-        return tokenizer, model
+            return scratch_network(texts, self.classes_, self.pooling_, self.max_length, self.vocab_size,
+                                   {**SCRATCH_CONFIG, **(self.scratch_config or {})})
+        checkpoint = resolve_checkpoint(checkpoint)
+        self.source_ = {"checkpoint": str(Path(checkpoint).resolve()), "sha256": checkpoint_digest(checkpoint)}
+        self.pooling_ = "cls" if self.pooling == "cls" else "mean"
+        return pretrained_network(checkpoint, self.classes_, self.pooling_)
 
     def _pretrain_steps(self):
         return SCRATCH_PRETRAIN_STEPS if self.pretrain_steps is None else int(self.pretrain_steps)
@@ -343,18 +321,9 @@ class TransformerClassifier(TextClassifier):
     # -- artifacts ------------------------------------------------------------------
 
     def _save_files(self, directory):
-        model = self.model_
         if getattr(self, "quantized_", False):
             raise ValueError("a quantized model cannot be saved; save the model before quantizing")
-        if self.pooling_ == "mean":
-            from safetensors.torch import save_file
-
-            model.encoder.save_pretrained(directory / MODEL_DIR, safe_serialization=True)
-            save_file({"weight": model.head.weight.detach().cpu().contiguous(),
-                       "bias": model.head.bias.detach().cpu().contiguous()}, str(directory / HEAD_FILE))
-        else:
-            model.save_pretrained(directory / MODEL_DIR, safe_serialization=True)
-        self.tokenizer_.save_pretrained(directory / MODEL_DIR)
+        save_network(self.model_, self.tokenizer_, self.pooling_, directory)
         write_json(directory / CONFIG, {
             "language": self.language_, "source": self.source_, "steps": self.steps_, "pooling": self.pooling_,
             "best_val_accuracy": self.best_val_accuracy_, "history": self.history_,
@@ -367,39 +336,18 @@ class TransformerClassifier(TextClassifier):
             raise TypeError(f"unknown load option(s) for transformer: {', '.join(options)}")
         offline()
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        model = cls(**{"inference_dtype": "float32", **manifest["params"]})  # older models: float32
-        if quantize is not None:
-            model.quantize = quantize
-        if device is not None:
-            model.device = device
-        if inference_dtype is not None:
-            model.inference_dtype = inference_dtype
+        model = cls._from_params(manifest, {"inference_dtype": "float32"},  # older models: float32
+                                 quantize=quantize, device=device, inference_dtype=inference_dtype)
         config = read_json(directory / CONFIG)
         model._torch = torch
         model.device_ = pick_device(model.device)
-        model.language_ = config["language"]
-        model.source_ = config["source"]
-        model.steps_ = config["steps"]
-        model.best_val_accuracy_ = config["best_val_accuracy"]
-        model.history_ = config["history"]
+        for key in ("language", "source", "steps", "best_val_accuracy", "history"):
+            setattr(model, key + "_", config[key])
         model.refit_steps_ = config.get("refit_steps")
         model.pretrain_ = config.get("pretrain")
-        path = directory / MODEL_DIR
-        model.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model.pooling_ = config.get("pooling", "cls")  # artifacts before mean pooling are "cls"
-        if model.pooling_ == "mean":
-            from safetensors.torch import load_file
-            from transformers import AutoModel
-
-            head = load_file(str(directory / HEAD_FILE))
-            net = mean_pool_classifier(
-                AutoModel.from_pretrained(path, local_files_only=True, use_safetensors=True), head["weight"].shape[0])
-            net.head.load_state_dict(head)
-        else:
-            net = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True, use_safetensors=True)
-        net.eval()
+        model.tokenizer_, net = load_network(directory, model.pooling_)
         model.quantized_ = False
         if model.quantize and model.device_.type == "cpu":
             net = quantize_int8(copy.deepcopy(net))
