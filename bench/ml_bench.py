@@ -179,6 +179,8 @@ def machine():
     """A one-line description of this machine."""
     import torch
 
+    from ml.encoder import native_bf16
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
@@ -190,8 +192,9 @@ def machine():
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {gpu}; Python {platform.python_version()}, "
-            f"torch {torch.__version__}")
+    bf16 = "native" if native_bf16(torch.device("cpu")) else "not native (float32 inference)"
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {gpu}; CPU bfloat16 {bf16}; "
+            f"Python {platform.python_version()}, torch {torch.__version__}")
 
 
 def table(rows):
