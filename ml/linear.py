@@ -1,4 +1,5 @@
-"""``linear`` backend: TF-IDF word and character n-grams with a linear SVM or logistic regression."""
+"""``linear`` backend: TF-IDF word and character n-grams (and, for English, static token vectors)
+with a linear SVM or logistic regression."""
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -14,6 +15,7 @@ from ml.base import CONFIG, TextClassifier, cv_folds, read_json, write_json
 from ml.seed import resolve_seed
 from ml.sparse_linear import compiled_for, shared_tokens
 from ml.sparse_linear import shared_tokenization  # noqa: F401  (re-exported)
+from ml.static_vectors import StaticVectors, default_available
 
 MODEL_FILE = "pipeline.skops"
 # the default C and the grid of ``C="cv"``, per loss
@@ -39,6 +41,7 @@ TRUSTED_TYPES = (
     "numpy.dtype",
     "builtins.slice",
     "ml.linear.jieba_tokenize",
+    "ml.static_vectors.StaticVectors",
 )
 
 
@@ -144,6 +147,11 @@ def fit_temperature(logits, y):
 class LinearClassifier(TextClassifier):
     """TF-IDF (word 1-2 + character n-grams, sublinear tf) with a linear SVM or logistic regression.
 
+    For English, static token vectors distilled from the packaged sentence-embedding checkpoint
+    (:mod:`ml.static_vectors`) are a third feature block: +0.9 points on BANKING77's training
+    fold in 5-fold CV. A prediction still needs no neural network (a tokenizer and a lookup);
+    a Chinese model never uses them (no Chinese checkpoint is packaged).
+
     The default head is a linear SVM (squared hinge loss, one-vs-rest): about 0.3 points more
     accurate than logistic regression on the same features (5-fold CV on the BANKING77 and
     waimai training folds, docs/benchmarks.md) and better calibrated; its scores become
@@ -168,6 +176,12 @@ class LinearClassifier(TextClassifier):
     min_df : int
     class_weight : None or "balanced"
     max_iter : int
+    static_vectors : "auto", None or str
+        ``"auto"``: static token vectors of the packaged English checkpoint for English text
+        (when it and torch are installed), none for Chinese; ``None``: TF-IDF only; a path: the
+        static vectors of that local checkpoint, whatever the language.
+    static_dims, static_weight : int, float
+        PCA components of the vectors, and the block's scale next to the TF-IDF blocks.
     random_state : int or None
     """
 
@@ -185,6 +199,9 @@ class LinearClassifier(TextClassifier):
         min_df=1,
         class_weight=None,
         max_iter=1000,
+        static_vectors="auto",
+        static_dims=256,
+        static_weight=1.5,
         random_state=None,
     ):
         self.task = task
@@ -197,6 +214,9 @@ class LinearClassifier(TextClassifier):
         self.min_df = min_df
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.static_vectors = static_vectors
+        self.static_dims = static_dims
+        self.static_weight = static_weight
         self.random_state = random_state
 
     def _tokenizer(self):
@@ -210,8 +230,21 @@ class LinearClassifier(TextClassifier):
             return None
         return "jieba"
 
+    def _static_checkpoint(self):
+        """(use static vectors?, checkpoint or None for the packaged one) for this model's language."""
+        if self.static_vectors in (None, False, "none"):
+            return False, None
+        if self.static_vectors == "auto":
+            return self.language_ == "en" and default_available(), None
+        return True, str(self.static_vectors)
+
     def _vectorizer(self):
-        return make_vectorizer(self.language_, self.word_ngram, self.char_ngram, self._tokenizer(), self.min_df)
+        union = make_vectorizer(self.language_, self.word_ngram, self.char_ngram, self._tokenizer(), self.min_df)
+        use, checkpoint = self.static_
+        if use:
+            union.transformer_list.append(
+                ("static", StaticVectors(checkpoint, dims=int(self.static_dims), weight=float(self.static_weight))))
+        return union
 
     def _head(self, C):
         if self.loss == "hinge":
@@ -228,6 +261,7 @@ class LinearClassifier(TextClassifier):
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(DEFAULT_C)}")
         self._seed = resolve_seed(self.random_state)
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
+        self.static_ = self._static_checkpoint()
         C = DEFAULT_C[self.loss] if self.C is None else self.C
         if C == "cv":
             C = self._select_C(texts, y)
@@ -286,11 +320,16 @@ class LinearClassifier(TextClassifier):
 
     def _save_files(self, directory):
         artifacts.skops_dump(self.pipeline_, directory / MODEL_FILE)
-        write_json(directory / CONFIG, {"language": self.language_, "C": self.C_, "temperature": self.temperature_})
+        static = dict(self.pipeline_.named_steps["tfidf"].transformer_list).get("static")
+        write_json(directory / CONFIG, {
+            "language": self.language_, "C": self.C_, "temperature": self.temperature_,
+            "static_vectors_checkpoint_sha256": static.checkpoint_digest_ if static is not None else None,
+        })
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
-        model = cls._from_params(manifest, {"loss": "log"})  # before "loss", every head was logistic
+        # before "loss", every head was logistic; before "static_vectors", none had static vectors
+        model = cls._from_params(manifest, {"loss": "log", "static_vectors": None})
         config = read_json(directory / CONFIG)
         model.language_ = config["language"]
         model.C_ = config["C"]

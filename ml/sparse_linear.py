@@ -32,6 +32,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from ml.static_vectors import StaticVectors
+
 
 _shared = threading.local()
 
@@ -246,6 +248,15 @@ class TfidfPart:
         return row_of, columns, values
 
 
+class DensePart:
+    """A fitted dense feature block of the union (:class:`ml.static_vectors.StaticVectors`)."""
+
+    def __init__(self, transformer, offset):
+        self.transformer = transformer
+        self.offset = offset
+        self.size = transformer.vectors_.shape[1]
+
+
 class CompiledLinear:
     """TF-IDF parts and a linear head, evaluated with NumPy (see the module docstring)."""
 
@@ -261,6 +272,9 @@ class CompiledLinear:
         n = len(texts)
         scores = np.tile(self.intercept, (n, 1))
         for part, weights in zip(self.parts, self.part_weights):
+            if isinstance(part, DensePart):
+                scores += part.transformer.features(texts) @ weights
+                continue
             row_of, columns, values = part.rows(texts)
             if n == 1:
                 scores[0] += values @ weights[columns]
@@ -294,7 +308,7 @@ def compile_pipeline(pipeline):
     """A :class:`CompiledLinear` computing ``pipeline``'s outputs, or ``None`` when unsupported.
 
     Supported: ``Pipeline`` of two steps, a ``TfidfVectorizer`` or a ``FeatureUnion`` of them
-    (no transformer weights, nothing dropped), then a binary or multinomial
+    (no transformer weights, nothing dropped; a fitted ``StaticVectors`` block may join them), then a binary or multinomial
     ``LogisticRegression``, a ``LinearSVC`` (its ``decision_function``) or a ``Ridge`` with one
     target.
     """
@@ -307,7 +321,7 @@ def compile_pipeline(pipeline):
         vectorizers = [step for _, step in features.transformer_list]
     else:
         return None
-    if not vectorizers or not all(type(v) is TfidfVectorizer for v in vectorizers):
+    if not vectorizers or not all(type(v) in (TfidfVectorizer, StaticVectors) for v in vectorizers):
         return None
     if type(head) is LogisticRegression:
         kind = "logistic"
@@ -320,10 +334,15 @@ def compile_pipeline(pipeline):
     parts = []
     offset = 0
     for vectorizer in vectorizers:
-        if getattr(vectorizer, "vocabulary_", None) is None or vectorizer.norm not in ("l1", "l2", None):
+        if type(vectorizer) is StaticVectors:
+            if getattr(vectorizer, "vectors_", None) is None:
+                return None
+            parts.append(DensePart(vectorizer, offset))
+        elif getattr(vectorizer, "vocabulary_", None) is None or vectorizer.norm not in ("l1", "l2", None):
             return None
-        parts.append(TfidfPart.from_vectorizer(vectorizer, offset))
-        offset += len(vectorizer.vocabulary_)
+        else:
+            parts.append(TfidfPart.from_vectorizer(vectorizer, offset))
+        offset += parts[-1].size
     if np.atleast_2d(head.coef_).shape[1] != offset:
         return None
     return CompiledLinear(parts, offset, head.coef_, head.intercept_, kind)

@@ -9,7 +9,7 @@ from sklearn.pipeline import Pipeline
 from scipy.special import expit, softmax
 
 import ml
-from ml.sparse_linear import compile_pipeline
+from ml.sparse_linear import DensePart, TfidfPart, compile_pipeline
 
 # unseen words only: every n-gram outside the vocabulary gives an all-zero row (intercept only)
 ODD = ["", "   ", "\u2603\u2603\u2603", "zzzzqqqq xxxjjj"]
@@ -22,12 +22,17 @@ def sklearn_proba(model, texts):
     return softmax(model.pipeline_.decision_function(texts) / model.temperature_, axis=1)
 
 
+def tfidf_parts(compiled):
+    return [part for part in compiled.parts if isinstance(part, TfidfPart)]
+
+
 @pytest.mark.parametrize("size", [1, 3, 9, 40, 90])  # every path: one text, a few (<= 64), a sparse matrix
 def test_compiled_english_intent_scores_equal_sklearns(banking_slice, size):
     train_x, train_y, test_x, _ = banking_slice
     model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
     compiled = compile_pipeline(model.pipeline_)
-    assert compiled is not None and compiled.kind == "svm" and len(compiled.parts) == 2  # word + char_wb
+    assert compiled is not None and compiled.kind == "svm"
+    assert [type(part) for part in compiled.parts] == [TfidfPart, TfidfPart, DensePart]  # word, char_wb, static
     texts = (list(test_x) + ODD)[-size:] if size < 10 else list(test_x[:size - 4]) + ODD
     scores = model.pipeline_.decision_function(texts)
     np.testing.assert_allclose(compiled.decision_function(texts), scores, atol=1e-5)
@@ -84,14 +89,14 @@ def test_models_of_one_language_share_ngrams_inside_a_block(banking_slice, monke
     other = ml.build("intent", "linear", C=3.0, random_state=0).fit(train_x, train_y)
     texts = list(test_x[:10])
     expected = other.predict_proba(texts)
-    first_parts = compile_pipeline(intent.pipeline_).parts
+    first_parts = tfidf_parts(compile_pipeline(intent.pipeline_))
     second = ml.sparse_linear.compiled_for(other, other.pipeline_)
-    assert [p.signature for p in second.parts] == [p.signature for p in first_parts]
+    assert [p.signature for p in tfidf_parts(second)] == [p.signature for p in first_parts]
 
     def refuse(text):
         raise AssertionError("the second model re-analysed a text the first one had analysed")
 
-    for part in second.parts:
+    for part in tfidf_parts(second):
         monkeypatch.setattr(part, "analyze", refuse)
     with ml.shared_tokenization():
         intent.predict_proba(texts)
@@ -135,7 +140,7 @@ def test_shared_vocabulary_serves_models_with_different_vocabularies(banking_sli
         np.testing.assert_allclose(second.predict_proba(texts), expected[1], atol=1e-5)
         np.testing.assert_allclose(first.predict_proba(texts), expected[0], atol=1e-5)
     # one look-up per (part, text): the second model and the repeat reused the first's ids
-    assert len(lookups) == len(compiled_first.parts) * len(texts)
+    assert len(lookups) == len(tfidf_parts(compiled_first)) * len(texts)
     for batch in (texts[:1], texts[:3], texts):  # outside a block too, on every batch path
         np.testing.assert_allclose(first.predict_proba(batch), expected[0][:len(batch)], atol=1e-5)
         np.testing.assert_allclose(second.predict_proba(batch), expected[1][:len(batch)], atol=1e-5)

@@ -1,0 +1,93 @@
+"""Static token vectors (``ml.static_vectors``) as the third feature block of English ``linear`` models."""
+
+import json
+
+import numpy as np
+import pytest
+
+import ml
+from ml import static_vectors
+from ml.static_vectors import StaticVectors, token_table
+
+
+def static_block(model):
+    return dict(model.pipeline_.named_steps["tfidf"].transformer_list).get("static")
+
+
+def test_a_text_is_the_normalised_mean_of_its_token_rows(banking_slice):
+    block = StaticVectors(weight=2.0).fit(banking_slice[0])
+    table = block.vectors_.astype(np.float32)
+    assert table.shape[1] == 256 and block.vectors_.dtype == np.float16
+    texts = ["my card has not arrived", "", "exchange rate", "\u2603"]
+    out = block.transform(texts)
+    ids = block._encoder().encode("my card has not arrived", add_special_tokens=False).ids
+    expected = table[ids].mean(0)
+    np.testing.assert_allclose(out[0], 2.0 * expected / np.linalg.norm(expected), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(out[[0, 2]], axis=1), 2.0, rtol=1e-5)
+    assert not out[1].any()  # no tokens: a zero block, not NaN
+    one_by_one = np.vstack([block.features([text]) for text in texts])  # the one-text path
+    np.testing.assert_allclose(one_by_one, out, rtol=1e-5, atol=1e-6)
+    # related words sit closer than unrelated ones: what TF-IDF cannot give unseen words
+    card, cards, weather = block.transform(["card", "cards", "weather forecast"])
+    assert card @ cards > card @ weather
+
+
+def test_english_linear_models_use_them_and_chinese_ones_never(banking_slice, waimai_slice):
+    english = ml.build("intent", "linear", random_state=0).fit(banking_slice[0], banking_slice[1])
+    assert static_block(english) is not None
+    plain = ml.build("intent", "linear", static_vectors=None, random_state=0).fit(banking_slice[0], banking_slice[1])
+    assert static_block(plain) is None
+    assert not np.allclose(english.predict_proba(banking_slice[2]), plain.predict_proba(banking_slice[2]))
+    assert np.mean(english.predict(banking_slice[2]) == np.asarray(banking_slice[3])) > 0.8
+    chinese = ml.build("sentiment", "linear", random_state=0).fit(waimai_slice[0], waimai_slice[1])
+    assert chinese.language_ == "zh" and static_block(chinese) is None
+
+
+def test_saved_models_keep_their_vectors_and_older_artifacts_load_without(banking_slice, tmp_path):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    model.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["static_vectors_checkpoint_sha256"] == static_block(model).checkpoint_digest_
+    loaded = ml.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(test_x), model.predict_proba(test_x))
+
+    plain = ml.build("intent", "linear", static_vectors=None, random_state=0).fit(train_x, train_y)
+    plain.save(tmp_path / "old")
+    manifest = json.loads((tmp_path / "old" / "manifest.json").read_text())
+    for key in ("static_vectors", "static_dims", "static_weight"):
+        del manifest["params"][key]  # as written before the parameters existed
+    (tmp_path / "old" / "manifest.json").write_text(json.dumps(manifest))
+    old = ml.load(tmp_path / "old")
+    assert old.static_vectors is None
+    np.testing.assert_allclose(old.predict_proba(test_x), plain.predict_proba(test_x), atol=1e-12)
+
+
+def test_the_table_is_computed_once_then_read_from_the_disk_cache(tmp_path, monkeypatch):
+    class Recomputed(Exception):
+        pass
+
+    def refuse(checkpoint, dims):
+        raise Recomputed
+
+    checkpoint = static_vectors.default_checkpoint()
+    _, table, digest = token_table(checkpoint, 256)  # computed (or cached) with the user's cache dir
+    monkeypatch.setenv("ML_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(static_vectors, "_distil", refuse)
+    token_table.cache_clear()
+    try:
+        with pytest.raises(Recomputed):  # an empty cache dir: the table must be computed
+            token_table(checkpoint, 256)
+        cached = tmp_path / f"static-{digest[:16]}-d256-r{static_vectors.RECIPE}.npy"
+        np.save(cached, table[:10])  # a truncated file is not trusted
+        with pytest.raises(Recomputed):
+            token_table(checkpoint, 256)
+        cached.write_bytes(b"not a numpy file")
+        with pytest.raises(Recomputed):
+            token_table(checkpoint, 256)
+        np.save(cached, table)
+        _, again, _ = token_table(checkpoint, 256)  # a sound file: read, not recomputed
+        np.testing.assert_array_equal(again, table)
+        assert not again.flags.writeable
+    finally:
+        token_table.cache_clear()
