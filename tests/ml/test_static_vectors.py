@@ -91,3 +91,20 @@ def test_the_table_is_computed_once_then_read_from_the_disk_cache(tmp_path, monk
         assert not again.flags.writeable
     finally:
         token_table.cache_clear()
+
+
+def test_models_of_one_checkpoint_share_one_float32_table(banking_slice, tmp_path):
+    train_x, train_y, test_x, _ = banking_slice
+    first = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    first.save(tmp_path / "a")
+    second = ml.load(tmp_path / "a")
+    for model in (first, second):
+        model.predict_proba(test_x[:3])
+    assert static_block(second) is not static_block(first)
+    assert static_block(second)._float_table() is static_block(first)._float_table()
+    assert not static_block(first)._float_table().flags.writeable
+    changed = StaticVectors()
+    changed.__dict__.update(static_block(first).__getstate__())
+    changed.vectors_ = static_block(first).vectors_ * 2  # another table: not shared
+    assert changed._float_table() is not static_block(first)._float_table()
+    np.testing.assert_array_equal(changed._float_table(), 2 * static_block(first)._float_table())
