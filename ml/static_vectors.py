@@ -17,11 +17,13 @@ the checkpoint's weights.
 
 import functools
 import hashlib
+import json
 import os
+import tempfile
 import threading
+import warnings
 import weakref
 from itertools import chain
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +92,8 @@ def token_table(checkpoint, dims):
 
     checkpoint = resolve_checkpoint(checkpoint)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
+    hidden = json.loads((Path(checkpoint) / "config.json").read_text()).get("hidden_size")
+    shape = (len(tokenizer), min(dims, hidden) if dims and hidden else hidden)
     digest = checkpoint_digest(checkpoint)
     path = cache_dir() / f"static-{digest[:16]}-d{dims}-r{RECIPE}.npy"
     table = None
@@ -98,14 +102,18 @@ def token_table(checkpoint, dims):
             table = np.load(path, allow_pickle=False)
         except (OSError, ValueError):
             table = None
-        if table is not None and (table.ndim != 2 or table.shape[0] != len(tokenizer) or table.dtype != np.float32):
+        if table is not None and (table.shape != shape or table.dtype != np.float32):
             table = None
     if table is None:
         table = _distil(checkpoint, dims)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as tmp:
-            np.save(tmp, table, allow_pickle=False)
-        os.replace(tmp.name, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as tmp:
+                np.save(tmp, table, allow_pickle=False)
+            os.replace(tmp.name, path)
+        except OSError as exc:  # a read-only home: train on, recompute next time
+            warnings.warn(f"static token vectors not cached ({exc}); set ML_CACHE_DIR to a writable directory",
+                          stacklevel=2)
     table.setflags(write=False)
     return tokenizer.backend_tokenizer.to_str(), table, digest
 

@@ -108,3 +108,18 @@ def test_models_of_one_checkpoint_share_one_float32_table(banking_slice, tmp_pat
     changed.vectors_ = static_block(first).vectors_ * 2  # another table: not shared
     assert changed._float_table() is not static_block(first)._float_table()
     np.testing.assert_array_equal(changed._float_table(), 2 * static_block(first)._float_table())
+
+
+def test_an_unwritable_cache_dir_costs_time_not_the_model(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("ML_CACHE_DIR", str(blocker / "cache"))
+    small = np.zeros((3, 4), dtype=np.float32)
+    monkeypatch.setattr(static_vectors, "_distil", lambda checkpoint, dims: small)
+    token_table.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="not cached"):
+            _, table, _ = token_table(static_vectors.default_checkpoint(), 256)
+        assert table is small
+    finally:
+        token_table.cache_clear()
