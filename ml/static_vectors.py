@@ -68,8 +68,12 @@ def _distil(checkpoint, dims, batch_size=1024):
     table = np.zeros((n, model.config.hidden_size), dtype=np.float32)
     first = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
     last = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+    from tqdm.auto import tqdm
+
+    starts = tqdm(range(0, n, batch_size), desc="static token vectors (once per checkpoint)", unit="batch",
+                  disable=None, leave=False)  # shown on a terminal only
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
+        for start in starts:
             ids = torch.arange(start, min(start + batch_size, n))[:, None]
             # each token alone inside the model's special tokens: [CLS] t [SEP] for BERT, <s> t </s> for others
             parts = [ids]
