@@ -57,6 +57,7 @@ def _distil(checkpoint, dims, batch_size=1024):
     """(vocabulary size, dims) float32 table: each token's mean output state, PCA-reduced."""
     import torch
     from sklearn.decomposition import PCA
+    from tqdm.auto import tqdm
     from transformers import AutoModel, AutoTokenizer
 
     from ml.encoder import offline
@@ -68,8 +69,6 @@ def _distil(checkpoint, dims, batch_size=1024):
     table = np.zeros((n, model.config.hidden_size), dtype=np.float32)
     first = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
     last = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
-    from tqdm.auto import tqdm
-
     starts = tqdm(range(0, n, batch_size), desc="static token vectors (once per checkpoint)", unit="batch",
                   disable=None, leave=False)  # shown on a terminal only
     with torch.inference_mode():
