@@ -181,24 +181,44 @@ class SentenceEncoder:
         -------
         ndarray of shape (n_texts, dim), float32
         """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for index, batch, hidden in self._forward(texts, batch_size, "embedding" if progress else None):
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            pooled = self._torch.nn.functional.normalize(pooled, p=2, dim=1)
+            out[index] = pooled.float().cpu().numpy()
+        return out
+
+    def token_states(self, texts, batch_size=64):
+        """The output state of every token of ``texts`` in its context (special tokens left out).
+
+        Yields
+        ------
+        (ids, states) per batch: int64 token ids of shape (n_tokens,) and their float32
+        states of shape (n_tokens, dim).
+        """
+        for _, batch, hidden in self._forward(texts, batch_size, None, return_special_tokens_mask=True):
+            keep = (batch["attention_mask"] == 1) & (batch["special_tokens_mask"] == 0)
+            yield batch["input_ids"][keep].cpu().numpy(), hidden[keep].float().cpu().numpy()
+
+    def _forward(self, texts, batch_size, progress, **tokenizer_options):
+        """(indices into ``texts``, tokenized batch, last hidden states) of length-sorted batches.
+
+        ``progress``: the description of a tqdm bar on stderr, or None for no bar.
+        """
         torch = self._torch
         order = length_order(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(texts), batch_size)
         if progress:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc="embedding", unit="batch", leave=False)
+            starts = tqdm(starts, desc=progress, unit="batch", leave=False)
         with torch.inference_mode(), autocast(self.device, self.autocast_dtype):
             for start in starts:
                 index = order[start:start + batch_size]
                 batch = self.tokenizer(
                     [texts[i] for i in index], padding=True, truncation=True,
-                    max_length=self.max_length, return_tensors="pt",
+                    max_length=self.max_length, return_tensors="pt", **tokenizer_options,
                 ).to(self.device)
-                hidden = self.model(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[index] = pooled.float().cpu().numpy()
-        return out
+                inputs = {key: value for key, value in batch.items() if key != "special_tokens_mask"}
+                yield index, batch, self.model(**inputs).last_hidden_state.float()

@@ -148,9 +148,10 @@ class LinearClassifier(TextClassifier):
     """TF-IDF (word 1-2 + character n-grams, sublinear tf) with a linear SVM or logistic regression.
 
     For English, static token vectors distilled from the packaged sentence-embedding checkpoint
-    (:mod:`ml.static_vectors`) are a third feature block: +0.9 points on BANKING77's training
-    fold in 5-fold CV. A prediction still needs no neural network (a tokenizer and a lookup);
-    a Chinese model never uses them (no Chinese checkpoint is packaged).
+    (:mod:`ml.static_vectors`) are a third feature block, adapted to a sample of the training
+    texts: +1.3 points on BANKING77's training fold in 5-fold CV. A prediction still needs no
+    neural network (a tokenizer and a lookup); a Chinese model never uses them (no Chinese
+    checkpoint is packaged).
 
     The default head is a linear SVM (squared hinge loss, one-vs-rest): about 0.3 points more
     accurate than logistic regression on the same features (5-fold CV on the BANKING77 and
@@ -182,6 +183,9 @@ class LinearClassifier(TextClassifier):
         static vectors of that local checkpoint, whatever the language.
     static_dims, static_weight : int, float
         PCA components of the vectors, and the block's scale next to the TF-IDF blocks.
+    static_adapt : int
+        At most this many training texts adapt the vectors to the data (their tokens' mean
+        contextual states, :class:`ml.static_vectors.StaticVectors`); 0: not adapted.
     random_state : int or None
     """
 
@@ -202,6 +206,7 @@ class LinearClassifier(TextClassifier):
         static_vectors="auto",
         static_dims=256,
         static_weight=1.5,
+        static_adapt=2000,
         random_state=None,
     ):
         self.task = task
@@ -217,6 +222,7 @@ class LinearClassifier(TextClassifier):
         self.static_vectors = static_vectors
         self.static_dims = static_dims
         self.static_weight = static_weight
+        self.static_adapt = static_adapt
         self.random_state = random_state
 
     def _tokenizer(self):
@@ -243,7 +249,8 @@ class LinearClassifier(TextClassifier):
         use, checkpoint = self.static_
         if use:
             union.transformer_list.append(
-                ("static", StaticVectors(checkpoint, dims=int(self.static_dims), weight=float(self.static_weight))))
+                ("static", StaticVectors(checkpoint, dims=int(self.static_dims), weight=float(self.static_weight),
+                                         adapt=int(self.static_adapt))))
         return union
 
     def _head(self, C):
@@ -324,12 +331,14 @@ class LinearClassifier(TextClassifier):
         write_json(directory / CONFIG, {
             "language": self.language_, "C": self.C_, "temperature": self.temperature_,
             "static_vectors_checkpoint_sha256": static.checkpoint_digest_ if static is not None else None,
+            "static_vectors_adapted_tokens": getattr(static, "adapted_tokens_", 0) if static is not None else None,
         })
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
-        # before "loss", every head was logistic; before "static_vectors", none had static vectors
-        model = cls._from_params(manifest, {"loss": "log", "static_vectors": None})
+        # before "loss", every head was logistic; before "static_vectors", none had static vectors;
+        # before "static_adapt", none were adapted
+        model = cls._from_params(manifest, {"loss": "log", "static_vectors": None, "static_adapt": 0})
         config = read_json(directory / CONFIG)
         model.language_ = config["language"]
         model.C_ = config["C"]

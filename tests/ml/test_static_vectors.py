@@ -7,7 +7,10 @@ import pytest
 
 import ml
 from ml import static_vectors
-from ml.static_vectors import StaticVectors, token_table
+from ml.encoder import SentenceEncoder
+from ml.static_vectors import StaticVectors, adapted_table, contextual_means, token_table
+
+from .conftest import BANKING, _require
 
 
 def static_block(model):
@@ -55,7 +58,7 @@ def test_saved_models_keep_their_vectors_and_older_artifacts_load_without(bankin
     plain = ml.build("intent", "linear", static_vectors=None, random_state=0).fit(train_x, train_y)
     plain.save(tmp_path / "old")
     manifest = json.loads((tmp_path / "old" / "manifest.json").read_text())
-    for key in ("static_vectors", "static_dims", "static_weight"):
+    for key in ("static_vectors", "static_dims", "static_weight", "static_adapt"):
         del manifest["params"][key]  # as written before the parameters existed
     (tmp_path / "old" / "manifest.json").write_text(json.dumps(manifest))
     old = ml.load(tmp_path / "old")
@@ -67,26 +70,26 @@ def test_the_table_is_computed_once_then_read_from_the_disk_cache(tmp_path, monk
     class Recomputed(Exception):
         pass
 
-    def refuse(checkpoint, dims):
+    def refuse(checkpoint):
         raise Recomputed
 
     checkpoint = static_vectors.default_checkpoint()
-    _, table, digest = token_table(checkpoint, 256)  # computed (or cached) with the user's cache dir
+    _, table, digest = token_table(checkpoint)  # computed (or cached) with the user's cache dir
     monkeypatch.setenv("ML_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(static_vectors, "_distil", refuse)
     token_table.cache_clear()
     try:
         with pytest.raises(Recomputed):  # an empty cache dir: the table must be computed
-            token_table(checkpoint, 256)
-        cached = tmp_path / f"static-{digest[:16]}-d256-r{static_vectors.RECIPE}.npy"
+            token_table(checkpoint)
+        cached = tmp_path / f"static-{digest[:16]}-r{static_vectors.RECIPE}.npy"
         np.save(cached, table[:10])  # a truncated file is not trusted
         with pytest.raises(Recomputed):
-            token_table(checkpoint, 256)
+            token_table(checkpoint)
         cached.write_bytes(b"not a numpy file")
         with pytest.raises(Recomputed):
-            token_table(checkpoint, 256)
+            token_table(checkpoint)
         np.save(cached, table)
-        _, again, _ = token_table(checkpoint, 256)  # a sound file: read, not recomputed
+        _, again, _ = token_table(checkpoint)  # a sound file: read, not recomputed
         np.testing.assert_array_equal(again, table)
         assert not again.flags.writeable
     finally:
@@ -115,11 +118,57 @@ def test_an_unwritable_cache_dir_costs_time_not_the_model(tmp_path, monkeypatch)
     blocker.write_text("not a directory")
     monkeypatch.setenv("ML_CACHE_DIR", str(blocker / "cache"))
     small = np.zeros((3, 4), dtype=np.float32)
-    monkeypatch.setattr(static_vectors, "_distil", lambda checkpoint, dims: small)
+    monkeypatch.setattr(static_vectors, "_distil", lambda checkpoint: small)
     token_table.cache_clear()
     try:
         with pytest.warns(UserWarning, match="not cached"):
-            _, table, _ = token_table(static_vectors.default_checkpoint(), 256)
+            _, table, _ = token_table(static_vectors.default_checkpoint())
         assert table is small
     finally:
         token_table.cache_clear()
+
+
+def test_unseen_tokens_are_mapped_by_the_map_the_seen_ones_define():
+    rng = np.random.RandomState(0)
+    table = rng.randn(3000, 8).astype(np.float32)
+    weights = rng.randn(9, 8)
+    mapped = np.hstack([table, np.ones((3000, 1))]) @ weights
+    seen = np.arange(0, 3000, 3)
+    means = mapped[seen].astype(np.float32)
+    out = adapted_table(table, seen, means)
+    unseen = np.setdiff1d(np.arange(3000), seen)
+    np.testing.assert_allclose(out[unseen], mapped[unseen], rtol=1e-3, atol=1e-3)
+    means[0] += 5.0  # a seen token keeps its own contextual mean, off the map
+    np.testing.assert_array_equal(adapted_table(table, seen, means)[seen], means)
+    assert adapted_table(table, seen[:17], means[:17]) is table  # 17 pairs cannot fit 9 x 8 coefficients
+
+
+def test_contextual_means_average_each_tokens_states_in_its_contexts():
+    checkpoint = static_vectors.default_checkpoint()
+    texts = ["my card is lost", "a lost card", "card"]
+    seen, means = contextual_means(checkpoint, texts)
+    assert contextual_means(checkpoint, list(texts))[1] is means  # the same texts: encoded once
+    encoder = SentenceEncoder(checkpoint)
+    card = encoder.tokenizer.convert_tokens_to_ids("card")
+    states = [states[ids == card] for ids, states in encoder.token_states(texts, batch_size=1)]
+    assert [len(s) for s in states] == [1, 1, 1]  # special tokens ([CLS], [SEP]) left out
+    np.testing.assert_allclose(means[list(seen).index(card)], np.vstack(states).mean(0), rtol=1e-4, atol=1e-5)
+    expected = {i for text in texts for i in encoder.tokenizer(text, add_special_tokens=False)["input_ids"]}
+    assert set(seen) == expected
+
+
+def test_the_table_is_adapted_to_a_sample_of_the_training_texts():
+    _require(BANKING)
+    import pandas as pd
+
+    texts = pd.read_csv(BANKING).text.tolist()[:1200]
+    adapted = StaticVectors(adapt=1000).fit(texts)
+    assert adapted.adapted_tokens_ > 2 * 385  # enough seen tokens to fit the map
+    plain = StaticVectors(adapt=0).fit(texts)
+    assert plain.adapted_tokens_ == 0 and plain.get_params()["adapt"] == 0
+    assert adapted.vectors_.shape == plain.vectors_.shape == (len(plain.vectors_), 256)
+    assert not np.allclose(adapted.vectors_, plain.vectors_)
+    np.testing.assert_array_equal(StaticVectors(adapt=1000).fit(texts).vectors_, adapted.vectors_)  # deterministic
+    old = StaticVectors.__new__(StaticVectors)  # as skops rebuilds one saved before ``adapt``
+    old.__dict__.update({k: v for k, v in plain.__getstate__().items() if k != "adapt"})
+    assert old.get_params()["adapt"] == 0
