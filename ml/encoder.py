@@ -110,9 +110,30 @@ def autocast(device, dtype):
     return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
-def length_order(texts):
-    """Indices that sort ``texts`` by decreasing length (restore with argsort)."""
-    return np.argsort([-len(text) for text in texts], kind="stable")
+MAX_BATCH_TOKENS = 1024  # padded tokens per CPU forward pass (docs/benchmarks.md, round 13)
+
+
+def token_batches(lengths, batch_size, max_tokens=None):
+    """Batches of row indices, longest rows first, of at most ``batch_size`` rows and
+    ``max_tokens`` padded tokens (``rows x longest row``; None: no token bound).
+
+    Rows are sorted by their exact token count, so a batch pads to a length its rows nearly
+    share; short rows go in larger batches than long ones. A row longer than ``max_tokens``
+    is a batch of its own.
+    """
+    lengths = np.asarray(lengths, dtype=int)
+    order = np.argsort(-lengths, kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        rows = batch_size if not max_tokens else max(1, min(batch_size, max_tokens // max(1, lengths[order[start]])))
+        batches.append(order[start:start + rows])
+        start += rows
+    return batches
+
+
+def cpu_token_budget(device):
+    """:data:`MAX_BATCH_TOKENS` on the CPU, where small batches stay in cache; None elsewhere."""
+    return MAX_BATCH_TOKENS if device.type == "cpu" else None
 
 
 class SentenceEncoder:
@@ -202,23 +223,22 @@ class SentenceEncoder:
             yield batch["input_ids"][keep].cpu().numpy(), hidden[keep].float().cpu().numpy()
 
     def _forward(self, texts, batch_size, progress, **tokenizer_options):
-        """(indices into ``texts``, tokenized batch, last hidden states) of length-sorted batches.
+        """(indices into ``texts``, tokenized batch, last hidden states) of length-sorted batches
+        (:func:`token_batches`: on the CPU at most :data:`MAX_BATCH_TOKENS` padded tokens each).
 
         ``progress``: the description of a tqdm bar on stderr, or None for no bar.
         """
         torch = self._torch
-        order = length_order(texts)
-        starts = range(0, len(texts), batch_size)
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length, **tokenizer_options)
+        batches = token_batches([len(ids) for ids in encoded["input_ids"]], batch_size,
+                                cpu_token_budget(self.device))
         if progress:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc=progress, unit="batch", leave=False)
+            batches = tqdm(batches, desc=progress, unit="batch", leave=False)
         with torch.inference_mode(), autocast(self.device, self.autocast_dtype):
-            for start in starts:
-                index = order[start:start + batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in index], padding=True, truncation=True,
-                    max_length=self.max_length, return_tensors="pt", **tokenizer_options,
-                ).to(self.device)
+            for index in batches:
+                batch = self.tokenizer.pad({key: [values[i] for i in index] for key, values in encoded.items()},
+                                           return_tensors="pt").to(self.device)
                 inputs = {key: value for key, value in batch.items() if key != "special_tokens_mask"}
                 yield index, batch, self.model(**inputs).last_hidden_state.float()

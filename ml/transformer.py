@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ml.base import CONFIG, TextClassifier, read_json, write_json
-from ml.encoder import autocast, checkpoint_digest, inference_autocast, length_order, offline, pick_device
+from ml.encoder import (
+    autocast, checkpoint_digest, cpu_token_budget, inference_autocast, offline, pick_device, token_batches,
+)
 from ml.encoder import quantize_int8, resolve_checkpoint
 from ml.finetune import fine_tune, held_out_split, param_groups
 from ml.linear import detect_language
@@ -222,11 +224,10 @@ class TransformerClassifier(TextClassifier):
     def _batched(self, ids_list, batch_size, width, forward):
         """``forward(model inputs)`` over batches of length-sorted rows (little padding), in input order."""
         self.model_.eval()
-        order = length_order(ids_list)
         out = np.zeros((len(ids_list), width), dtype=np.float64)
+        batches = token_batches([len(ids) for ids in ids_list], batch_size, cpu_token_budget(self.device_))
         with self._torch.inference_mode(), autocast(self.device_, self.autocast_dtype_):
-            for start in range(0, len(ids_list), batch_size):
-                index = order[start:start + batch_size]
+            for index in batches:
                 out[index] = forward(self._collate([ids_list[i] for i in index])).float().cpu().numpy()
         return out
 

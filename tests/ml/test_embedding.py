@@ -1,4 +1,4 @@
-"""``embedding`` backend: int8 encoder option."""
+"""``embedding`` backend: int8 encoder option, and how the encoder batches texts."""
 
 import numpy as np
 
@@ -18,3 +18,31 @@ def test_quantized_encoder_learns_and_round_trips(banking_slice, tmp_path):
     loaded = ml.load(model.save(tmp_path / "int8"))
     assert loaded.quantize is True
     np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-6)
+
+
+def test_token_batches_bound_rows_and_padded_tokens():
+    from ml.encoder import token_batches
+
+    lengths = [5, 40, 7, 7, 12, 300, 5, 9]
+    batches = token_batches(lengths, batch_size=3, max_tokens=40)
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(len(lengths)))  # every row exactly once
+    assert [lengths[b[0]] for b in batches] == sorted((lengths[b[0]] for b in batches), reverse=True)
+    for batch in batches:
+        longest = max(lengths[i] for i in batch)
+        assert lengths[batch[0]] == longest
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * longest <= 40
+    assert [5] in [b.tolist() for b in batches]  # the 300-token row, longer than the budget, alone
+    assert [len(b) for b in token_batches(lengths, batch_size=3)] == [3, 3, 2]  # no token bound
+
+
+def test_encoder_embeddings_do_not_depend_on_the_batching(banking_slice):
+    from ml.encoder import SentenceEncoder
+
+    texts = list(banking_slice[2][:40]) + ["card " * 200]  # one text past max_length
+    encoder = SentenceEncoder(None, max_length=64, inference_dtype="float32")
+    together = encoder.encode(texts, batch_size=64)
+    one_by_one = np.vstack([encoder.encode([text]) for text in texts])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
