@@ -44,6 +44,9 @@ class EmbeddingClassifier(TextClassifier):
         Int8 dynamic quantization of the encoder, for training and prediction alike (the
         head learns the embeddings it will see): ~3x the CPU throughput for about half a point
         of BANKING77 accuracy (docs/benchmarks.md). Runs on the CPU.
+    quantize_per_channel : bool
+        Per-channel weight scales for ``quantize`` (embeddings nearer the float32 ones, as
+        fast). Models saved before it existed were quantized per tensor and load so.
     inference_dtype : {"auto", "float32", "bfloat16"}
         The encoder runs under bfloat16 autocast where the device computes it natively
         (``"auto"``: CUDA, or a CPU with AVX512-BF16 / AMX), for training and prediction alike:
@@ -65,6 +68,7 @@ class EmbeddingClassifier(TextClassifier):
         device=None,
         copy_checkpoint=False,
         quantize=False,
+        quantize_per_channel=True,
         inference_dtype="auto",
         progress=False,
         max_iter=1000,
@@ -78,6 +82,7 @@ class EmbeddingClassifier(TextClassifier):
         self.device = device
         self.copy_checkpoint = copy_checkpoint
         self.quantize = quantize
+        self.quantize_per_channel = quantize_per_channel
         self.inference_dtype = inference_dtype
         self.progress = progress
         self.max_iter = max_iter
@@ -88,7 +93,7 @@ class EmbeddingClassifier(TextClassifier):
             self.encoder_ = SentenceEncoder(
                 self.checkpoint_path_, self.device, self.max_length,
                 expected_sha256=getattr(self, "checkpoint_sha256_", None), quantize=self.quantize,
-                inference_dtype=self.inference_dtype,
+                inference_dtype=self.inference_dtype, per_channel=self.quantize_per_channel,
             )
         return self.encoder_
 
@@ -162,7 +167,8 @@ class EmbeddingClassifier(TextClassifier):
     def _from_files(cls, directory, manifest, device=None, inference_dtype=None, **options):
         if options:
             raise TypeError(f"unknown load option(s) for embedding: {', '.join(options)}")
-        model = cls._from_params(manifest, {"inference_dtype": "float32"},  # older models: float32
+        model = cls._from_params(manifest, {"inference_dtype": "float32",  # older models: float32,
+                                           "quantize_per_channel": False},  # int8 per tensor
                                  device=device, inference_dtype=inference_dtype)
         config = read_json(directory / CONFIG)
         if config.get("checkpoint_copied"):

@@ -1,8 +1,15 @@
 """``embedding`` backend: int8 encoder option, and how the encoder batches texts."""
 
+import json
+
 import numpy as np
 
 import ml
+
+
+def weight_schemes(module):
+    """The weight quantization schemes of a quantized model's Linear layers."""
+    return {m.weight().qscheme() for m in module.modules() if callable(getattr(m, "weight", None))}
 
 
 def test_quantized_encoder_learns_and_round_trips(banking_slice, tmp_path):
@@ -15,9 +22,23 @@ def test_quantized_encoder_learns_and_round_trips(banking_slice, tmp_path):
     assert not any(type(m) is torch.nn.Linear for m in model.encoder_.model.modules())
     assert np.mean(model.predict(test_x) == np.asarray(test_y)) >= 0.8
 
-    loaded = ml.load(model.save(tmp_path / "int8"))
-    assert loaded.quantize is True
-    np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-6)
+    assert weight_schemes(model.encoder_.model) == {torch.per_channel_affine}
+
+    path = model.save(tmp_path / "int8")
+    loaded = ml.load(path)
+    assert loaded.quantize is True and loaded.quantize_per_channel is True
+    proba = loaded.predict_proba(test_x)
+    np.testing.assert_allclose(proba, model.predict_proba(test_x), atol=1e-6)
+    assert weight_schemes(loaded.encoder_.model) == {torch.per_channel_affine}
+
+    # a model saved before the option existed had its encoder quantized per tensor: it loads so
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["params"]["quantize_per_channel"]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    older = ml.load(path)
+    assert older.quantize_per_channel is False
+    assert not np.allclose(older.predict_proba(test_x), proba, atol=1e-6)
+    assert weight_schemes(older.encoder_.model) == {torch.per_tensor_affine}
 
 
 def test_token_batches_bound_rows_and_padded_tokens():
