@@ -224,12 +224,13 @@ class SentenceEncoder:
 
         Yields
         ------
-        (ids, states) per batch: int64 token ids of shape (n_tokens,) and their float32
-        states of shape (n_tokens, dim).
+        (rows, ids, states) per batch: the index into ``texts`` of each token's text and its
+        int64 token id, both of shape (n_tokens,), and the float32 states, (n_tokens, dim).
         """
-        for _, batch, hidden in self._forward(texts, batch_size, None, return_special_tokens_mask=True):
+        for index, batch, hidden in self._forward(texts, batch_size, None, return_special_tokens_mask=True):
             keep = (batch["attention_mask"] == 1) & (batch["special_tokens_mask"] == 0)
-            yield batch["input_ids"][keep].cpu().numpy(), hidden[keep].float().cpu().numpy()
+            rows = np.broadcast_to(np.asarray(index)[:, None], keep.shape)[keep.cpu().numpy()]
+            yield rows, batch["input_ids"][keep].cpu().numpy(), hidden[keep].float().cpu().numpy()
 
     def _forward(self, texts, batch_size, progress, **tokenizer_options):
         """(indices into ``texts``, tokenized batch, last hidden states) of length-sorted batches

@@ -186,6 +186,9 @@ class LinearClassifier(TextClassifier):
     static_adapt : int
         At most this many training texts adapt the vectors to the data (their tokens' mean
         contextual states, :class:`ml.static_vectors.StaticVectors`); 0: not adapted.
+    static_refine : float
+        Ridge of the sentence-level correction of the adapted vectors
+        (:func:`ml.static_vectors.sentence_fit`); 0: none.
     random_state : int or None
     """
 
@@ -207,6 +210,7 @@ class LinearClassifier(TextClassifier):
         static_dims=256,
         static_weight=1.5,
         static_adapt=2000,
+        static_refine=1.0,
         random_state=None,
     ):
         self.task = task
@@ -223,6 +227,7 @@ class LinearClassifier(TextClassifier):
         self.static_dims = static_dims
         self.static_weight = static_weight
         self.static_adapt = static_adapt
+        self.static_refine = static_refine
         self.random_state = random_state
 
     def _tokenizer(self):
@@ -250,7 +255,7 @@ class LinearClassifier(TextClassifier):
         if use:
             union.transformer_list.append(
                 ("static", StaticVectors(checkpoint, dims=int(self.static_dims), weight=float(self.static_weight),
-                                         adapt=int(self.static_adapt))))
+                                         adapt=int(self.static_adapt), refine=float(self.static_refine))))
         return union
 
     def _head(self, C):
@@ -337,8 +342,9 @@ class LinearClassifier(TextClassifier):
     @classmethod
     def _from_files(cls, directory, manifest, **options):
         # before "loss", every head was logistic; before "static_vectors", none had static vectors;
-        # before "static_adapt", none were adapted
-        model = cls._from_params(manifest, {"loss": "log", "static_vectors": None, "static_adapt": 0})
+        # before "static_adapt", none were adapted; before "static_refine", none refined
+        model = cls._from_params(manifest, {"loss": "log", "static_vectors": None, "static_adapt": 0,
+                                              "static_refine": 0.0})
         config = read_json(directory / CONFIG)
         model.language_ = config["language"]
         model.C_ = config["C"]

@@ -3,12 +3,13 @@
 import json
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 
 import ml
 from ml import static_vectors
 from ml.encoder import SentenceEncoder
-from ml.static_vectors import StaticVectors, adapted_table, contextual_means, token_table
+from ml.static_vectors import StaticVectors, adapted_table, contextual_states, sentence_fit, token_table
 
 from .conftest import BANKING, _require
 
@@ -58,7 +59,7 @@ def test_saved_models_keep_their_vectors_and_older_artifacts_load_without(bankin
     plain = ml.build("intent", "linear", static_vectors=None, random_state=0).fit(train_x, train_y)
     plain.save(tmp_path / "old")
     manifest = json.loads((tmp_path / "old" / "manifest.json").read_text())
-    for key in ("static_vectors", "static_dims", "static_weight", "static_adapt"):
+    for key in ("static_vectors", "static_dims", "static_weight", "static_adapt", "static_refine"):
         del manifest["params"][key]  # as written before the parameters existed
     (tmp_path / "old" / "manifest.json").write_text(json.dumps(manifest))
     old = ml.load(tmp_path / "old")
@@ -143,18 +144,47 @@ def test_unseen_tokens_are_mapped_by_the_map_the_seen_ones_define():
     assert adapted_table(table, seen[:17], means[:17]) is table  # 17 pairs cannot fit 9 x 8 coefficients
 
 
-def test_contextual_means_average_each_tokens_states_in_its_contexts():
+def test_contextual_states_average_each_tokens_states_in_its_contexts():
     checkpoint = static_vectors.default_checkpoint()
-    texts = ["my card is lost", "a lost card", "card"]
-    seen, means = contextual_means(checkpoint, texts)
-    assert contextual_means(checkpoint, list(texts))[1] is means  # the same texts: encoded once
+    texts = ["my card is lost", "a lost card", "card", ""]
+    contexts = contextual_states(checkpoint, texts)
+    assert contextual_states(checkpoint, list(texts)) is contexts  # the same texts: encoded once
+    seen, means = contexts.seen, contexts.means
     encoder = SentenceEncoder(checkpoint)
     card = encoder.tokenizer.convert_tokens_to_ids("card")
-    states = [states[ids == card] for ids, states in encoder.token_states(texts, batch_size=1)]
-    assert [len(s) for s in states] == [1, 1, 1]  # special tokens ([CLS], [SEP]) left out
-    np.testing.assert_allclose(means[list(seen).index(card)], np.vstack(states).mean(0), rtol=1e-4, atol=1e-5)
+    per_text = {}
+    for rows, ids, states in encoder.token_states(texts, batch_size=1):
+        for row in set(rows.tolist()):
+            per_text[row] = (ids[rows == row], states[rows == row])
+    assert sorted(per_text) == [0, 1, 2]  # the empty text has no tokens
+    assert [int(np.sum(ids == card)) for ids, _ in per_text.values()] == [1, 1, 1]  # no [CLS] / [SEP]
+    card_states = np.vstack([states[ids == card] for ids, states in per_text.values()])
+    np.testing.assert_allclose(means[list(seen).index(card)], card_states.mean(0), rtol=1e-4, atol=1e-5)
     expected = {i for text in texts for i in encoder.tokenizer(text, add_special_tokens=False)["input_ids"]}
     assert set(seen) == expected
+    for row, (ids, states) in per_text.items():  # each text: its tokens' mean state, and their average
+        np.testing.assert_allclose(contexts.text_means[row], states.mean(0), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose((contexts.averaging[row] @ means)[0], means[np.searchsorted(seen, ids)].mean(0),
+                                   rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(contexts.text_means[3], 0)
+    assert contexts.averaging[3].nnz == 0
+
+
+def test_the_sentence_fit_is_the_ridge_solution_over_the_seen_tokens():
+    rng = np.random.RandomState(0)
+    n_texts, n_tokens, dim = 40, 60, 5
+    A = sp.random(n_texts, n_tokens, density=0.1, random_state=rng, format="csr")
+    A = sp.csr_matrix(A.multiply(1.0 / np.maximum(A.sum(1), 1e-9)))  # rows average their tokens
+    means = rng.randn(n_tokens, dim).astype(np.float32)
+    targets = (A @ means + 0.3 * rng.randn(n_texts, dim)).astype(np.float32)
+    contexts = static_vectors.Contexts(np.arange(n_tokens), means, A, targets)
+    for ridge in (0.01, 1.0):
+        fitted = sentence_fit(contexts, ridge)
+        primal = means + np.linalg.solve((A.T @ A).toarray() + ridge * np.eye(n_tokens),
+                                         A.T @ (targets - A @ means))
+        np.testing.assert_allclose(fitted, primal, rtol=1e-4, atol=1e-4)
+        assert np.linalg.norm(A @ fitted - targets) < np.linalg.norm(A @ means - targets)
+    np.testing.assert_allclose(sentence_fit(contexts, 1e9), means, atol=1e-6)  # a huge ridge: no correction
 
 
 def test_the_table_is_adapted_to_a_sample_of_the_training_texts():
@@ -169,6 +199,9 @@ def test_the_table_is_adapted_to_a_sample_of_the_training_texts():
     assert adapted.vectors_.shape == plain.vectors_.shape == (len(plain.vectors_), 256)
     assert not np.allclose(adapted.vectors_, plain.vectors_)
     np.testing.assert_array_equal(StaticVectors(adapt=1000).fit(texts).vectors_, adapted.vectors_)  # deterministic
-    old = StaticVectors.__new__(StaticVectors)  # as skops rebuilds one saved before ``adapt``
-    old.__dict__.update({k: v for k, v in plain.__getstate__().items() if k != "adapt"})
-    assert old.get_params()["adapt"] == 0
+    unrefined = StaticVectors(adapt=1000, refine=0).fit(texts)
+    assert unrefined.adapted_tokens_ == adapted.adapted_tokens_
+    assert not np.allclose(unrefined.vectors_, adapted.vectors_)
+    old = StaticVectors.__new__(StaticVectors)  # as skops rebuilds one saved before ``adapt`` and ``refine``
+    old.__dict__.update({k: v for k, v in plain.__getstate__().items() if k not in ("adapt", "refine")})
+    assert old.get_params()["adapt"] == 0 and old.get_params()["refine"] == 0
