@@ -132,7 +132,9 @@ def token_batches(lengths, batch_size, max_tokens=None):
     order = np.argsort(-lengths, kind="stable")
     batches, start = [], 0
     while start < len(order):
-        rows = batch_size if not max_tokens else max(1, min(batch_size, max_tokens // max(1, lengths[order[start]])))
+        rows = batch_size
+        if max_tokens:
+            rows = max(1, min(batch_size, max_tokens // max(1, lengths[order[start]])))
         batches.append(order[start:start + rows])
         start += rows
     return batches
