@@ -127,6 +127,9 @@ def token_table(checkpoint):
             with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as tmp:
                 np.save(tmp, table, allow_pickle=False)
             os.replace(tmp.name, path)
+            for stale in path.parent.glob(f"static-{digest[:16]}-r*.npy"):  # older recipes' tables
+                if stale != path:
+                    stale.unlink(missing_ok=True)
         except OSError as exc:  # a read-only home: train on, recompute next time
             warnings.warn(f"static token vectors not cached ({exc}); set ML_CACHE_DIR to a writable directory",
                           stacklevel=2)

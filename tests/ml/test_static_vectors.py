@@ -97,6 +97,25 @@ def test_the_table_is_computed_once_then_read_from_the_disk_cache(tmp_path, monk
         token_table.cache_clear()
 
 
+def test_a_new_table_replaces_the_older_recipes_files_of_its_checkpoint(tmp_path, monkeypatch):
+    checkpoint = static_vectors.default_checkpoint()
+    digest = static_vectors.checkpoint_digest(checkpoint)
+    monkeypatch.setenv("ML_CACHE_DIR", str(tmp_path))
+    small = np.zeros((3, 4), dtype=np.float32)
+    monkeypatch.setattr(static_vectors, "_distil", lambda checkpoint: small)
+    stale = tmp_path / f"static-{digest[:16]}-r{static_vectors.RECIPE - 1}.npy"
+    other = tmp_path / "static-0123456789abcdef-r1.npy"  # another checkpoint's table stays
+    for path in (stale, other):
+        np.save(path, small)
+    token_table.cache_clear()
+    try:
+        token_table(checkpoint)
+    finally:
+        token_table.cache_clear()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [other.name, f"static-{digest[:16]}-r{static_vectors.RECIPE}.npy"])
+
+
 def test_models_of_one_checkpoint_share_one_float32_table(banking_slice, tmp_path):
     train_x, train_y, test_x, _ = banking_slice
     first = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
