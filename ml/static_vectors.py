@@ -195,16 +195,21 @@ def sentence_fit(contexts, ridge):
     The contextual means leave out how a token's state depends on its neighbours; the
     correction ``D`` minimises ``|A (M + D) - E|^2 + ridge |D|^2`` (``A``: the texts' averaging
     matrix, ``M``: the means, ``E``: the texts' mean states), the sentence-level fit of
-    Model2Vec's "tokenlearn" done in closed form: ``D = A^T (A A^T + ridge I)^-1 (E - A M)``,
-    a system of the sample's size (at most ``adapt`` texts).
+    Model2Vec's "tokenlearn" done in closed form, in whichever form has the smaller system:
+    ``D = A^T (A A^T + ridge I)^-1 (E - A M)`` (one equation per text) or, the same matrix,
+    ``D = (A^T A + ridge I)^-1 A^T (E - A M)`` (one per seen token: 2,236 for all 8,002 of
+    BANKING77's training texts).
     """
     from scipy.linalg import solve
 
     A, M = contexts.averaging, contexts.means.astype(np.float64)
-    gram = (A @ A.T).toarray()
-    gram[np.diag_indices_from(gram)] += ridge
     residual = contexts.text_means - A @ M
-    return (M + A.T @ solve(gram, residual, assume_a="pos")).astype(np.float32)
+    dual = A.shape[0] <= A.shape[1]
+    gram = (A @ A.T if dual else A.T @ A).toarray()
+    gram[np.diag_indices_from(gram)] += ridge
+    if dual:
+        return (M + A.T @ solve(gram, residual, assume_a="pos")).astype(np.float32)
+    return (M + solve(gram, A.T @ residual, assume_a="pos")).astype(np.float32)
 
 
 def adapted_table(table, seen, means):

@@ -189,9 +189,10 @@ def test_contextual_states_average_each_tokens_states_in_its_contexts():
     assert contexts.averaging[3].nnz == 0
 
 
-def test_the_sentence_fit_is_the_ridge_solution_over_the_seen_tokens():
+@pytest.mark.parametrize("n_texts", [40, 150])  # fewer texts than tokens (the dual system), more (the primal)
+def test_the_sentence_fit_is_the_ridge_solution_over_the_seen_tokens(n_texts):
     rng = np.random.RandomState(0)
-    n_texts, n_tokens, dim = 40, 60, 5
+    n_tokens, dim = 60, 5
     A = sp.random(n_texts, n_tokens, density=0.1, random_state=rng, format="csr")
     A = sp.csr_matrix(A.multiply(1.0 / np.maximum(A.sum(1), 1e-9)))  # rows average their tokens
     means = rng.randn(n_tokens, dim).astype(np.float32)
