@@ -332,7 +332,8 @@ class LinearClassifier(TextClassifier):
 
     def _save_files(self, directory):
         artifacts.skops_dump(self.pipeline_, directory / MODEL_FILE)
-        static = dict(self.pipeline_.named_steps["tfidf"].transformer_list).get("static")
+        static = next((step for _, step in self.pipeline_.named_steps["tfidf"].transformer_list
+                       if isinstance(step, StaticVectors)), None)
         write_json(directory / CONFIG, {
             "language": self.language_, "C": self.C_, "temperature": self.temperature_,
             "static_vectors_checkpoint_sha256": static.checkpoint_digest_ if static is not None else None,

@@ -166,13 +166,21 @@ def contextual_states(checkpoint, texts, batch_size=64):
     from ml.encoder import SentenceEncoder
 
     encoder = SentenceEncoder(checkpoint, max_length=128)
-    sums = np.zeros((len(encoder.tokenizer), encoder.dim))  # per vocabulary token
+    slot = np.full(len(encoder.tokenizer), -1, dtype=np.int64)  # token id -> its row of ``sums``, once seen
+    sums = np.zeros((256, encoder.dim))  # rows for the seen tokens only (grown by doubling), not the vocabulary
     text_sums = np.zeros((len(texts), encoder.dim))
     rows, ids = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    n_slots = 0
     for batch_rows, batch_ids, states in encoder.token_states(texts, batch_size):
-        for total, groups in ((sums, batch_ids), (text_sums, batch_rows)):
-            present, group = np.unique(groups, return_inverse=True)
-            total[present] += _grouped_sums(group, states, len(present))
+        present, group = np.unique(batch_ids, return_inverse=True)
+        new = present[slot[present] < 0]
+        slot[new] = np.arange(n_slots, n_slots + len(new))
+        n_slots += len(new)
+        if n_slots > len(sums):
+            sums = np.vstack([sums, np.zeros((max(n_slots, 2 * len(sums)) - len(sums), encoder.dim))])
+        sums[slot[present]] += _grouped_sums(group, states, len(present))
+        present, group = np.unique(batch_rows, return_inverse=True)
+        text_sums[present] += _grouped_sums(group, states, len(present))
         rows.append(batch_rows)
         ids.append(batch_ids)
     rows, ids = np.concatenate(rows), np.concatenate(ids)
@@ -180,7 +188,7 @@ def contextual_states(checkpoint, texts, batch_size=64):
     counts = np.bincount(column, minlength=len(seen))
     per_text = np.bincount(rows, minlength=len(texts))
     averaging = sp.csr_matrix((1.0 / per_text[rows], (rows, column)), shape=(len(texts), len(seen)))
-    result = Contexts(seen, (sums[seen] / counts[:, None]).astype(np.float32), averaging,
+    result = Contexts(seen, (sums[slot[seen]] / counts[:, None]).astype(np.float32), averaging,
                       (text_sums / np.maximum(per_text, 1)[:, None]).astype(np.float32))
     with _CONTEXTS_LOCK:
         _CONTEXTS[key] = result

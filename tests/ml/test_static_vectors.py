@@ -189,6 +189,23 @@ def test_contextual_states_average_each_tokens_states_in_its_contexts():
     assert contexts.averaging[3].nnz == 0
 
 
+def test_contextual_means_of_more_tokens_than_the_first_allocation():
+    checkpoint = static_vectors.default_checkpoint()
+    encoder = SentenceEncoder(checkpoint)
+    words = [w for w in encoder.tokenizer.convert_ids_to_tokens(range(3000, 3700)) if w.isalpha()]
+    words = [words[i] for i in np.random.RandomState(0).permutation(len(words))]  # first seen != id order
+    texts = [" ".join(words[i:i + 25]) for i in range(0, len(words), 20)]  # overlapping: tokens recur
+    contexts = contextual_states(checkpoint, texts, batch_size=4)
+    sums, counts = {}, {}
+    for _, ids, states in encoder.token_states(texts, batch_size=4):
+        for token, state in zip(ids.tolist(), states):
+            sums[token] = sums.get(token, 0.0) + state.astype(np.float64)
+            counts[token] = counts.get(token, 0) + 1
+    assert len(contexts.seen) > 256 and sorted(sums) == list(contexts.seen)
+    expected = np.stack([sums[token] / counts[token] for token in contexts.seen])
+    np.testing.assert_allclose(contexts.means, expected, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("n_texts", [40, 150])  # fewer texts than tokens (the dual system), more (the primal)
 def test_the_sentence_fit_is_the_ridge_solution_over_the_seen_tokens(n_texts):
     rng = np.random.RandomState(0)
