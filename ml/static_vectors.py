@@ -215,9 +215,9 @@ def sentence_fit(contexts, ridge):
     dual = A.shape[0] <= A.shape[1]
     gram = (A @ A.T if dual else A.T @ A).toarray()
     gram[np.diag_indices_from(gram)] += ridge
-    if dual:
-        return (M + A.T @ solve(gram, residual, assume_a="pos")).astype(np.float32)
-    return (M + solve(gram, A.T @ residual, assume_a="pos")).astype(np.float32)
+    correction = A.T @ solve(gram, residual, assume_a="pos") if dual else \
+        solve(gram, A.T @ residual, assume_a="pos")
+    return (M + correction).astype(np.float32)
 
 
 def adapted_table(table, seen, means):
