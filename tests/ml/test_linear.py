@@ -90,3 +90,9 @@ def test_a_class_with_one_example_still_gets_a_fitted_temperature():
     assert model.temperature_ != 1.0  # fit on the two classes that can be split
     assert model.predict(["refund for order 99"])[0] == "refund"
     assert model.predict_proba(["refund for order 99"]).max() > 0.5
+
+
+def test_chinese_words_come_from_jiebas_dictionary_without_whitespace_tokens():
+    # dictionary words stay whole, single characters stand alone, spaces never become tokens
+    assert ml.linear.jieba_tokenize("送餐太慢了，饭都凉了") == ["送餐", "太慢", "了", "，", "饭", "都", "凉", "了"]
+    assert ml.linear.jieba_tokenize("味道不错 下次还会再来") == ["味道", "不错", "下次", "还会", "再", "来"]
