@@ -118,6 +118,7 @@ def autocast(device, dtype):
 
 
 MAX_BATCH_TOKENS = 1024  # padded tokens per CPU forward pass (docs/benchmarks.md, round 13)
+ENCODE_CHUNK = 8192  # texts tokenized at a time: an encode call's memory does not grow with its input
 
 
 def token_batches(lengths, batch_size, max_tokens=None):
@@ -236,21 +237,29 @@ class SentenceEncoder:
 
     def _forward(self, texts, batch_size, progress, **tokenizer_options):
         """(indices into ``texts``, tokenized batch, last hidden states) of length-sorted batches
-        (:func:`token_batches`: on the CPU at most :data:`MAX_BATCH_TOKENS` padded tokens each).
+        (:func:`token_batches`: on the CPU at most :data:`MAX_BATCH_TOKENS` padded tokens each),
+        for :data:`ENCODE_CHUNK` texts at a time (tokenized, sorted and batched within the chunk).
 
         ``progress``: the description of a tqdm bar on stderr, or None for no bar.
         """
         torch = self._torch
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length, **tokenizer_options)
-        batches = token_batches([len(ids) for ids in encoded["input_ids"]], batch_size,
-                                cpu_token_budget(self.device))
+        texts = list(texts)
+        bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            batches = tqdm(batches, desc=progress, unit="batch", leave=False)
+            bar = tqdm(total=len(texts), desc=progress, unit="text", leave=False)
         with torch.inference_mode(), autocast(self.device, self.autocast_dtype):
-            for index in batches:
-                batch = self.tokenizer.pad({key: [values[i] for i in index] for key, values in encoded.items()},
-                                           return_tensors="pt").to(self.device)
-                inputs = {key: value for key, value in batch.items() if key != "special_tokens_mask"}
-                yield index, batch, self.model(**inputs).last_hidden_state.float()
+            for start in range(0, len(texts), ENCODE_CHUNK):  # token lists of one chunk at a time
+                encoded = self.tokenizer(texts[start:start + ENCODE_CHUNK], truncation=True,
+                                         max_length=self.max_length, **tokenizer_options)
+                for index in token_batches([len(ids) for ids in encoded["input_ids"]], batch_size,
+                                           cpu_token_budget(self.device)):
+                    batch = self.tokenizer.pad({key: [values[i] for i in index] for key, values in encoded.items()},
+                                               return_tensors="pt").to(self.device)
+                    inputs = {key: value for key, value in batch.items() if key != "special_tokens_mask"}
+                    yield start + index, batch, self.model(**inputs).last_hidden_state.float()
+                    if bar is not None:
+                        bar.update(len(index))
+        if bar is not None:
+            bar.close()

@@ -67,3 +67,23 @@ def test_encoder_embeddings_do_not_depend_on_the_batching(banking_slice):
     one_by_one = np.vstack([encoder.encode([text]) for text in texts])
     np.testing.assert_allclose(together, one_by_one, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_encoder_tokenizes_a_chunk_at_a_time_and_keeps_the_order(banking_slice, monkeypatch):
+    import ml.encoder
+    from ml.encoder import SentenceEncoder
+
+    texts = list(banking_slice[2][:23])
+    encoder = SentenceEncoder(None, max_length=64, inference_dtype="float32")
+    whole = encoder.encode(texts)
+    states = list(encoder.token_states(texts))
+    monkeypatch.setattr(ml.encoder, "ENCODE_CHUNK", 5)
+    sizes = []
+    tokenize = encoder.tokenizer.__class__.__call__
+    monkeypatch.setattr(encoder.tokenizer.__class__, "__call__",
+                        lambda self, batch, **kw: sizes.append(len(batch)) or tokenize(self, batch, **kw))
+    np.testing.assert_allclose(encoder.encode(texts), whole, atol=1e-5)
+    assert sizes == [5, 5, 5, 5, 3]
+    rows = np.concatenate([r for r, _, _ in encoder.token_states(texts)])
+    assert sorted(set(rows.tolist())) == list(range(23))  # every text's tokens, indexed into the whole input
+    np.testing.assert_array_equal(np.sort(rows), np.sort(np.concatenate([r for r, _, _ in states])))
