@@ -317,7 +317,11 @@ class TransformerClassifier(TextClassifier):
                              lambda batch: softmax(model(**batch).logits.float(), dim=-1))
 
     def _predict_proba(self, texts):
-        return self._proba_ids(self._encode(texts))
+        from ml.encoder import ENCODE_CHUNK
+
+        # token lists of one chunk at a time: memory does not grow with the input
+        return np.vstack([self._proba_ids(self._encode(texts[start:start + ENCODE_CHUNK]))
+                          for start in range(0, len(texts), ENCODE_CHUNK)])
 
     # -- artifacts ------------------------------------------------------------------
 

@@ -28,6 +28,23 @@ def test_max_steps_bounds_training(banking_slice):
     assert model.steps_ == 3
 
 
+def test_predictions_are_tokenized_a_chunk_at_a_time_in_input_order(banking_slice, monkeypatch):
+    import ml.encoder
+
+    train_x, train_y, test_x, _ = banking_slice
+    params = dict(BACKENDS["transformer"][0], max_steps=60, inference_dtype="float32")
+    model = ml.build("intent", "transformer", random_state=0, **params).fit(train_x, train_y)
+    texts = list(test_x[:23])
+    whole = model.predict_proba(texts)
+    assert np.abs(whole - whole[::-1]).max() > 1e-3  # rows out of order would show
+    sizes = []
+    encode = model._encode
+    monkeypatch.setattr(model, "_encode", lambda chunk: sizes.append(len(chunk)) or encode(chunk))
+    monkeypatch.setattr(ml.encoder, "ENCODE_CHUNK", 5)
+    np.testing.assert_allclose(model.predict_proba(texts), whole, atol=1e-5)
+    assert sizes == [5, 5, 5, 5, 3]
+
+
 def test_pretrained_mean_pooling_starts_from_the_linear_probe(banking_slice, tmp_path):
     """LP-FT: the head starts from a probe on frozen embeddings, not at chance."""
     train_x, train_y, test_x, test_y = banking_slice
