@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 import ml
 
@@ -87,3 +88,86 @@ def test_encoder_tokenizes_a_chunk_at_a_time_and_keeps_the_order(banking_slice, 
     rows = np.concatenate([r for r, _, _ in encoder.token_states(texts)])
     assert sorted(set(rows.tolist())) == list(range(23))  # every text's tokens, indexed into the whole input
     np.testing.assert_array_equal(np.sort(rows), np.sort(np.concatenate([r for r, _, _ in states])))
+
+
+def test_neighbour_votes_fall_with_similarity_and_every_class_keeps_a_floor():
+    from ml.embedding import NEIGHBOUR_FLOOR, neighbour_proba
+
+    bank = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+    labels = np.array([0, 1, 2])
+    x = np.array([[1.0, 0.0]])
+    proba = neighbour_proba(bank, labels, x, n_classes=4, k=2, temperature=0.1)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    votes = np.array([1.0, np.exp((0.8 - 1.0) / 0.1), 0.0, 0.0]) + NEIGHBOUR_FLOOR  # the third row is not among the 2
+    np.testing.assert_allclose(proba[0], votes / votes.sum())
+    assert proba[0, 2] == proba[0, 3]  # outside the k nearest, a class only has the floor
+    sharper = neighbour_proba(bank, labels, x, 4, k=2, temperature=0.01)
+    assert sharper[0, 0] > proba[0, 0]
+    everything = neighbour_proba(bank, labels, x, 4, k=10, temperature=0.1)  # k beyond the bank: all of it
+    assert everything[0, 2] > everything[0, 3]
+
+
+@pytest.fixture(scope="module")
+def banking_all_intents():
+    """(train_texts, train_labels, test_texts, test_labels): all 77 intents, 10 + 3 texts each.
+
+    Five easy intents (``banking_slice``) leave the neighbours nothing to add to the head.
+    """
+    import pandas as pd
+
+    from tests.ml.conftest import BANKING, _require
+
+    _require(BANKING)
+    df = pd.read_csv(BANKING).groupby("category", sort=True).sample(13, random_state=0)
+    train, test = df.groupby("category").head(10), df.groupby("category").tail(3)
+    return train.text.tolist(), train.category.tolist(), test.text.tolist(), test.category.tolist()
+
+
+def test_neighbours_blend_with_the_head_and_survive_save_and_load(banking_all_intents, tmp_path):
+    import ml.embedding
+    from ml.ensemble import temper
+
+    train_x, train_y, test_x, test_y = banking_all_intents
+    model = ml.build("intent", "embedding", C=10.0, random_state=0).fit(train_x, train_y)
+    assert model.blend_ is not None and model.blend_["weights"][1] > 0
+    assert model.bank_.shape == (len(train_x), model._encoder().dim)
+    X = model.embed(test_x)
+    head = model.head_.predict_proba(X)
+    near = ml.embedding.neighbour_proba(model.bank_, model.bank_labels_, X, len(model.classes_), 20, 0.02)
+    (w_head, w_near), (t_head, t_near) = model.blend_["weights"], model.blend_["temperatures"]
+    expected = temper(w_head * temper(head, t_head) + w_near * temper(near, t_near), model.blend_["temperature"])
+    proba = model.predict_proba(test_x)
+    np.testing.assert_allclose(proba, expected, atol=1e-6)
+    assert not np.allclose(proba, head, atol=1e-3)
+    assert np.mean(model.predict(test_x) == np.asarray(test_y)) >= 0.6  # 77 intents from 10 texts each
+
+    path = model.save(tmp_path / "model")
+    assert (path / ml.embedding.NEIGHBOURS_FILE).is_file()
+    np.testing.assert_allclose(ml.load(path).predict_proba(test_x), proba, atol=1e-3)  # float16 embeddings stored
+
+    plain = ml.build("intent", "embedding", C=10.0, neighbours=0, random_state=0).fit(train_x, train_y)
+    assert plain.blend_ is None
+    np.testing.assert_allclose(plain.predict_proba(test_x), head, atol=1e-6)
+    assert not (plain.save(tmp_path / "plain") / ml.embedding.NEIGHBOURS_FILE).exists()
+
+    capped = ml.build("intent", "embedding", C=10.0, neighbour_rows=500, random_state=0).fit(train_x, train_y)
+    assert len(capped.bank_) == 500
+
+
+def test_models_saved_before_neighbours_load_as_the_head_alone(banking_slice, tmp_path):
+    from ml.artifacts import sha256_file
+
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "embedding", C=10.0, neighbours=0, random_state=0).fit(train_x, train_y)
+    path = model.save(tmp_path / "old")
+    config = json.loads((path / "config.json").read_text())
+    del config["blend"]  # as written before the option existed
+    (path / "config.json").write_text(json.dumps(config))
+    manifest = json.loads((path / "manifest.json").read_text())
+    for key in ("neighbours", "neighbour_temperature", "neighbour_rows"):
+        del manifest["params"][key]
+    manifest["files"]["config.json"] = sha256_file(path / "config.json")
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    older = ml.load(path)
+    assert older.neighbours == 0 and older.blend_ is None
+    np.testing.assert_allclose(older.predict_proba(test_x), model.predict_proba(test_x), atol=1e-6)
