@@ -227,7 +227,8 @@ class EmbeddingClassifier(TextClassifier):
             return
         self.blend_ = {"weights": [float(w) for w in weights], "temperatures": [float(t) for t in member_t],
                        "temperature": float(temperature)}
-        self.bank_ = np.ascontiguousarray(X[keep], dtype=np.float32)
+        # rounded as the artifact stores them, so a loaded model predicts what this one does
+        self.bank_ = np.ascontiguousarray(X[keep].astype(np.float16), dtype=np.float32)
         self.bank_labels_ = np.ascontiguousarray(y[keep], dtype=np.int64)
 
     def _blend(self, head_proba, near_proba):
@@ -239,7 +240,8 @@ class EmbeddingClassifier(TextClassifier):
                       self.blend_["temperature"])
 
     def _oof_proba(self, texts, y, folds):
-        """Out-of-fold head probabilities; the frozen embeddings are computed once."""
+        """Out-of-fold head probabilities (blended with the neighbours, as the model's are); the
+        frozen embeddings are computed once."""
         X = getattr(self, "_train_X", None)
         if X is None or len(X) != len(texts):
             X = self.embed(texts)

@@ -143,7 +143,7 @@ def test_neighbours_blend_with_the_head_and_survive_save_and_load(banking_all_in
 
     path = model.save(tmp_path / "model")
     assert (path / ml.embedding.NEIGHBOURS_FILE).is_file()
-    np.testing.assert_allclose(ml.load(path).predict_proba(test_x), proba, atol=1e-3)  # float16 embeddings stored
+    np.testing.assert_allclose(ml.load(path).predict_proba(test_x), proba, atol=1e-6)
 
     plain = ml.build("intent", "embedding", C=10.0, neighbours=0, random_state=0).fit(train_x, train_y)
     assert plain.blend_ is None
