@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from ml import artifacts
 from ml.base import CONFIG, TextClassifier, cv_folds, expand_proba, read_json, write_json
 from ml.encoder import SentenceEncoder, checkpoint_digest, default_checkpoint, resolve_checkpoint
+from ml.ensemble import fit_weights, pool
 from ml.seed import resolve_seed, set_seed
 
 HEAD_FILE = "head.skops"
@@ -209,8 +210,6 @@ class EmbeddingClassifier(TextClassifier):
 
     def _fit_neighbours(self, X, y, folds, oof_head):
         """Weights of the head and the neighbours, from out-of-fold predictions of the training texts."""
-        from ml.ensemble import fit_weights
-
         self.blend_ = None
         self.bank_, self.bank_labels_ = None, None
         if not self.neighbours or not folds:
@@ -218,11 +217,10 @@ class EmbeddingClassifier(TextClassifier):
         if oof_head is None:
             oof_head = self._head_oof(X, y, self.C_, folds)
         keep = self._sample(len(X))
-        oof_near = np.full_like(oof_head, np.nan)
-        for train, test in folds:
+        oof_near = np.empty_like(oof_head)
+        for train, test in folds:  # stratified folds: every row is held out once
             oof_near[test] = self._neighbours_of(X, y, keep, train, test)
-        rows = ~np.isnan(oof_head).any(axis=1) & ~np.isnan(oof_near).any(axis=1)
-        weights, temperature, member_t, _ = fit_weights([oof_head[rows], oof_near[rows]], y[rows])
+        weights, temperature, member_t, _ = fit_weights([oof_head, oof_near], y)
         if weights[1] == 0:  # the neighbours add nothing here
             return
         self.blend_ = {"weights": [float(w) for w in weights], "temperatures": [float(t) for t in member_t],
@@ -233,11 +231,8 @@ class EmbeddingClassifier(TextClassifier):
 
     def _blend(self, head_proba, near_proba):
         """The calibrated weighted average of the head's and the neighbours' probabilities."""
-        from ml.ensemble import temper
-
-        (w_head, w_near), (t_head, t_near) = self.blend_["weights"], self.blend_["temperatures"]
-        return temper(w_head * temper(head_proba, t_head) + w_near * temper(near_proba, t_near),
-                      self.blend_["temperature"])
+        return pool([head_proba, near_proba], self.blend_["weights"], self.blend_["temperatures"],
+                    self.blend_["temperature"])
 
     def _oof_proba(self, texts, y, folds):
         """Out-of-fold head probabilities (blended with the neighbours, as the model's are); the

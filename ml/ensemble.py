@@ -46,6 +46,11 @@ def temper(proba, temperature):
     return out / out.sum(axis=1, keepdims=True)
 
 
+def pool(probas, weights, member_temperatures, temperature):
+    """``temper(sum of weight x temper(member proba, member T), T)``: the stacked average."""
+    return temper(sum(w * temper(p, t) for w, p, t in zip(weights, probas, member_temperatures)), temperature)
+
+
 TEMPERATURES = np.exp(np.linspace(np.log(0.1), np.log(5.0), 101))
 
 
@@ -186,7 +191,7 @@ class EnsembleClassifier(TextClassifier):
         self.member_temperatures_ = np.asarray(member_t)
         if self.calibrate:
             self.temperature_ = temperature
-        mixed = temper(sum(w * temper(p, t) for w, p, t in zip(weights, oofs, member_t)), self.temperature_)
+        mixed = pool(oofs, weights, member_t, self.temperature_)
         self.oof_ = {
             "n": int(rows.sum()), "log_loss": log_loss(mixed, y[rows]),
             "accuracy": float(np.mean(mixed.argmax(1) == y[rows])),
