@@ -10,14 +10,12 @@ from sklearn.linear_model import LogisticRegression
 from ml import artifacts
 from ml.base import CONFIG, TextClassifier, cv_folds, expand_proba, read_json, write_json
 from ml.encoder import SentenceEncoder, checkpoint_digest, default_checkpoint, resolve_checkpoint
-from ml.ensemble import fit_weights, pool
 from ml.seed import resolve_seed, set_seed
+from ml.stacking import NEIGHBOUR_FLOOR, fit_weights, neighbour_proba, pool  # noqa: F401  (NEIGHBOUR_FLOOR re-exported)
 
 HEAD_FILE = "head.skops"
 NEIGHBOURS_FILE = "neighbours.safetensors"
 CHECKPOINT_DIR = "checkpoint"
-NEIGHBOUR_FLOOR = 1e-4  # weight every class gets, so a class none of the neighbours has is not impossible
-NEIGHBOUR_BLOCK = 1024  # texts compared with the stored embeddings at a time (bounds the similarity matrix)
 C_GRID = (3.0, 10.0, 30.0, 100.0)
 TRUSTED_TYPES = (
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -26,34 +24,6 @@ TRUSTED_TYPES = (
     "numpy.int64",
     "numpy.dtype",
 )
-
-
-def neighbour_proba(bank, bank_labels, X, n_classes, k, temperature):
-    """Class probabilities of ``X`` from the labels of its ``k`` most similar rows of ``bank``.
-
-    Rows are unit vectors, so similarity is the dot product; a neighbour's vote is
-    ``exp((similarity - best similarity) / temperature)``, and every class also gets
-    :data:`NEIGHBOUR_FLOOR`. The products run in torch, on the encoder's threads: NumPy's BLAS
-    would start threads of its own that keep spinning after the product and slow the next
-    forward pass of the encoder (a one-text prediction took 3.5x as long).
-    """
-    import torch
-
-    k = int(min(k, len(bank)))
-    if k < 1:
-        return np.full((len(X), n_classes), 1.0 / n_classes)
-    bank_t = torch.from_numpy(np.ascontiguousarray(bank, dtype=np.float32)).T
-    out = np.empty((len(X), n_classes))
-    for start in range(0, len(X), NEIGHBOUR_BLOCK):
-        block = torch.from_numpy(np.ascontiguousarray(X[start:start + NEIGHBOUR_BLOCK], dtype=np.float32))
-        similarity = (block @ bank_t).numpy()
-        top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        nearest = np.take_along_axis(similarity, top, 1)
-        votes = np.exp((nearest - nearest.max(axis=1, keepdims=True)) / temperature)
-        proba = np.full((len(top), n_classes), NEIGHBOUR_FLOOR)
-        np.add.at(proba, (np.repeat(np.arange(len(top)), k), bank_labels[top].ravel()), votes.ravel())
-        out[start:start + len(top)] = proba / proba.sum(axis=1, keepdims=True)
-    return out
 
 
 class EmbeddingClassifier(TextClassifier):
@@ -90,7 +60,7 @@ class EmbeddingClassifier(TextClassifier):
         Also vote with the labels of the ``neighbours`` training texts most similar to a text
         (cosine of the embeddings; 0: the head alone). The head's and the neighbours'
         probabilities are each calibrated with a temperature and averaged with weights fit on
-        out-of-fold predictions of the training texts (:func:`ml.ensemble.fit_weights`), then
+        out-of-fold predictions of the training texts (:func:`ml.stacking.fit_weights`), then
         calibrated once more; a weight of 0 drops the neighbours. The artifact keeps the
         training embeddings (float16, 768 bytes a text for MiniLM). On BANKING77: +0.7 point
         in 5-fold cross-validation of all 10,003 texts, +0.8 on the validation split

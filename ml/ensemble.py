@@ -5,91 +5,18 @@ on out-of-fold predictions of the *training* data (stacking), never on the data 
 is evaluated on.
 """
 
-import itertools
-
 import numpy as np
 
 from ml.base import CONFIG, TextClassifier, cv_folds, read_json, write_json
 from ml.linear import detect_language
 from ml.seed import resolve_seed
+from ml.stacking import fit_weights, log_loss, pool, simplex_grid, temper  # noqa: F401  (simplex_grid re-exported)
 
 MEMBERS_DIR = "members"
-WEIGHT_STEP = 0.05
 MEMBER_LOAD_OPTIONS = {"transformer": "all", "embedding": ("inference_dtype",)}  # load options a member takes
 # members when ``backends="auto"``: English uses the packaged English sentence encoder;
 # Chinese never does: jieba word + character TF-IDF next to a small BERT trained from scratch
 AUTO_BACKENDS = {"en": ("linear", "embedding"), "zh": ("linear", "transformer")}
-
-
-def simplex_grid(n_members, step=WEIGHT_STEP):
-    """Every weight vector on the simplex with coordinates multiple of ``step``."""
-    units = int(round(1 / step))
-    if n_members == 1:
-        return np.ones((1, 1))
-    rows = [c + (units - sum(c),) for c in itertools.product(range(units + 1), repeat=n_members - 1)
-            if sum(c) <= units]
-    return np.asarray(rows, dtype=float) / units
-
-
-def log_loss(proba, y):
-    """Mean negative log-likelihood of the true classes."""
-    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
-
-
-def temper(proba, temperature):
-    """Calibrate probabilities with a temperature: ``p ** (1 / T)``, renormalised."""
-    if temperature == 1.0:
-        return proba
-    logp = np.log(np.clip(proba, 1e-12, None)) / temperature
-    logp -= logp.max(axis=1, keepdims=True)
-    out = np.exp(logp)
-    return out / out.sum(axis=1, keepdims=True)
-
-
-def pool(probas, weights, member_temperatures, temperature):
-    """``temper(sum of weight x temper(member proba, member T), T)``: the stacked average."""
-    return temper(sum(w * temper(p, t) for w, p, t in zip(weights, probas, member_temperatures)), temperature)
-
-
-TEMPERATURES = np.exp(np.linspace(np.log(0.1), np.log(5.0), 101))
-
-
-def fit_temperature(proba, y):
-    """Temperature (grid) minimising the log-loss of ``temper(proba, T)``."""
-    losses = [log_loss(temper(proba, t), y) for t in TEMPERATURES]
-    return float(TEMPERATURES[int(np.argmin(losses))])
-
-
-def fit_weights(oofs, y, step=WEIGHT_STEP):
-    """Stacking weights from out-of-fold probabilities.
-
-    Each member is first calibrated with its own temperature (a member whose probabilities
-    are under-confident would simply be dropped by a log-loss fit on raw probabilities); then
-    the weights on the simplex minimise the log-loss of the average of the calibrated
-    probabilities, and a last temperature calibrates the average.
-
-    Parameters
-    ----------
-    oofs : list of ndarray (n, n_classes)
-        Out-of-fold probabilities of each member (rows without NaN only).
-    y : ndarray of int
-        Class indices.
-
-    Returns
-    -------
-    (weights, temperature, member temperatures, oof log-loss)
-    """
-    member_t = [fit_temperature(p, y) for p in oofs]
-    oofs = [temper(p, t) for p, t in zip(oofs, member_t)]
-    best = (np.inf, None)
-    for weights in simplex_grid(len(oofs), step):
-        loss = log_loss(sum(w * p for w, p in zip(weights, oofs)), y)
-        if loss < best[0] - 1e-12:
-            best = (loss, weights)
-    weights = best[1]
-    mixed = sum(w * p for w, p in zip(weights, oofs))
-    temperature = fit_temperature(mixed, y)
-    return weights, temperature, member_t, log_loss(temper(mixed, temperature), y)
 
 
 class EnsembleClassifier(TextClassifier):

@@ -1,0 +1,135 @@
+"""Stacking of probabilities (member temperatures, simplex weights, a last temperature) and
+k-nearest-neighbour votes: shared by the ``ensemble`` backend and the neighbour blends of the
+``embedding`` and ``linear`` backends."""
+
+import itertools
+
+import numpy as np
+
+WEIGHT_STEP = 0.05
+NEIGHBOUR_FLOOR = 1e-4  # weight every class gets, so a class none of the neighbours has is not impossible
+NEIGHBOUR_BLOCK = 1024  # texts compared with the stored rows at a time (bounds the similarity matrix)
+
+
+def simplex_grid(n_members, step=WEIGHT_STEP):
+    """Every weight vector on the simplex with coordinates multiple of ``step``."""
+    units = int(round(1 / step))
+    if n_members == 1:
+        return np.ones((1, 1))
+    rows = [c + (units - sum(c),) for c in itertools.product(range(units + 1), repeat=n_members - 1)
+            if sum(c) <= units]
+    return np.asarray(rows, dtype=float) / units
+
+
+def log_loss(proba, y):
+    """Mean negative log-likelihood of the true classes."""
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
+
+
+def temper(proba, temperature):
+    """Calibrate probabilities with a temperature: ``p ** (1 / T)``, renormalised."""
+    if temperature == 1.0:
+        return proba
+    logp = np.log(np.clip(proba, 1e-12, None)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    out = np.exp(logp)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def pool(probas, weights, member_temperatures, temperature):
+    """``temper(sum of weight x temper(member proba, member T), T)``: the stacked average."""
+    return temper(sum(w * temper(p, t) for w, p, t in zip(weights, probas, member_temperatures)), temperature)
+
+
+TEMPERATURES = np.exp(np.linspace(np.log(0.1), np.log(5.0), 101))
+
+
+def fit_temperature(proba, y):
+    """Temperature (grid) minimising the log-loss of ``temper(proba, T)``."""
+    losses = [log_loss(temper(proba, t), y) for t in TEMPERATURES]
+    return float(TEMPERATURES[int(np.argmin(losses))])
+
+
+def fit_weights(oofs, y, step=WEIGHT_STEP):
+    """Stacking weights from out-of-fold probabilities.
+
+    Each member is first calibrated with its own temperature (a member whose probabilities
+    are under-confident would simply be dropped by a log-loss fit on raw probabilities); then
+    the weights on the simplex minimise the log-loss of the average of the calibrated
+    probabilities, and a last temperature calibrates the average.
+
+    Parameters
+    ----------
+    oofs : list of ndarray (n, n_classes)
+        Out-of-fold probabilities of each member (rows without NaN only).
+    y : ndarray of int
+        Class indices.
+
+    Returns
+    -------
+    (weights, temperature, member temperatures, oof log-loss)
+    """
+    member_t = [fit_temperature(p, y) for p in oofs]
+    oofs = [temper(p, t) for p, t in zip(oofs, member_t)]
+    best = (np.inf, None)
+    for weights in simplex_grid(len(oofs), step):
+        loss = log_loss(sum(w * p for w, p in zip(weights, oofs)), y)
+        if loss < best[0] - 1e-12:
+            best = (loss, weights)
+    weights = best[1]
+    mixed = sum(w * p for w, p in zip(weights, oofs))
+    temperature = fit_temperature(mixed, y)
+    return weights, temperature, member_t, log_loss(temper(mixed, temperature), y)
+
+
+def neighbour_proba(bank, bank_labels, X, n_classes, k, temperature):
+    """Class probabilities of ``X`` from the labels of its ``k`` most similar rows of ``bank``.
+
+    Rows are unit vectors, so similarity is the dot product; a neighbour's vote is
+    ``exp((similarity - best similarity) / temperature)``, and every class also gets
+    :data:`NEIGHBOUR_FLOOR`. The products run in torch, on the encoder's threads: NumPy's BLAS
+    would start threads of its own that keep spinning after the product and slow the next
+    forward pass of the encoder (a one-text prediction took 3.5x as long).
+    """
+    import torch
+
+    k = int(min(k, len(bank)))
+    if k < 1:
+        return np.full((len(X), n_classes), 1.0 / n_classes)
+    bank_t = torch.from_numpy(np.ascontiguousarray(bank, dtype=np.float32)).T
+    out = np.empty((len(X), n_classes))
+    for start in range(0, len(X), NEIGHBOUR_BLOCK):
+        block = torch.from_numpy(np.ascontiguousarray(X[start:start + NEIGHBOUR_BLOCK], dtype=np.float32))
+        nearest, top = torch.topk(block @ bank_t, k, dim=1, sorted=False)  # half argpartition's time
+        nearest, top = nearest.numpy(), top.numpy()
+        votes = np.exp((nearest - nearest.max(axis=1, keepdims=True)) / temperature)
+        cells = (np.arange(len(top))[:, None] * n_classes + bank_labels[top]).ravel()
+        proba = np.bincount(cells, votes.ravel(), len(top) * n_classes).reshape(len(top), n_classes)
+        proba += NEIGHBOUR_FLOOR
+        out[start:start + len(top)] = proba / proba.sum(axis=1, keepdims=True)
+    return out
+
+
+def class_prototypes(X, y, per_class, random_state=0):
+    """``(prototypes, labels)``: at most ``per_class`` unit vectors standing for each class's rows.
+
+    A class with more rows than ``per_class`` is summarised by the centres of a k-means of its
+    rows (scikit-learn's ``KMeans``, k-means++ seeding, one run), each scaled back to unit
+    length; a smaller class keeps its rows. A neighbour search over the prototypes instead of
+    every training row is a fraction of the cost (40 a class: a third of BANKING77's 8,002
+    rows) for the same votes in cross-validation (docs/benchmarks.md, round 15).
+    """
+    from sklearn.cluster import KMeans
+
+    banks, labels = [], []
+    for label in np.unique(y):
+        rows = X[y == label]
+        if len(rows) > per_class:
+            rows = KMeans(n_clusters=int(per_class), n_init=1, random_state=random_state).fit(rows).cluster_centers_
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        banks.append(rows / norms)
+        labels.append(np.full(len(rows), label, dtype=np.int64))
+    if not banks:
+        return np.zeros((0, X.shape[1]), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    return np.concatenate(banks).astype(np.float32), np.concatenate(labels)
