@@ -15,9 +15,11 @@ from ml.base import CONFIG, TextClassifier, cv_folds, read_json, write_json
 from ml.seed import resolve_seed
 from ml.sparse_linear import compiled_for, shared_tokens
 from ml.sparse_linear import shared_tokenization  # noqa: F401  (re-exported)
+from ml.stacking import class_prototypes, fit_weights, neighbour_proba, pool
 from ml.static_vectors import StaticVectors, default_available
 
 MODEL_FILE = "pipeline.skops"
+PROTOTYPES_FILE = "prototypes.safetensors"
 # the default C and the grid of ``C="cv"``, per loss
 DEFAULT_C = {"hinge": 0.5, "log": 10.0}
 C_GRID = {"hinge": (0.25, 0.5, 1.0, 2.0), "log": (1.0, 3.0, 10.0, 30.0)}
@@ -150,6 +152,11 @@ def fit_temperature(logits, y):
     return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 4.0), method="bounded").x))
 
 
+def static_step(union):
+    """The fitted :class:`ml.static_vectors.StaticVectors` block of a feature union, or ``None``."""
+    return next((step for _, step in union.transformer_list if isinstance(step, StaticVectors)), None)
+
+
 class LinearClassifier(TextClassifier):
     """TF-IDF (word 1-2 + character n-grams, sublinear tf) with a linear SVM or logistic regression.
 
@@ -195,6 +202,19 @@ class LinearClassifier(TextClassifier):
     static_refine : float
         Ridge of the sentence-level correction of the adapted vectors
         (:func:`ml.static_vectors.sentence_fit`); 0: none.
+    neighbours : int
+        With static vectors and the SVM head: also vote with the ``neighbours`` class prototypes
+        most similar to a text's static vector (cosine; :func:`ml.stacking.neighbour_proba`).
+        The SVM's and the prototypes' probabilities are each calibrated with a temperature and
+        averaged with weights fit on the same 3-fold out-of-fold predictions of the training
+        texts that fit the SVM's temperature, then calibrated once more; a weight of 0 drops
+        the prototypes. 0: the SVM alone.
+    neighbour_temperature : float
+        How fast a prototype's vote falls with its similarity.
+    prototypes : int
+        Prototypes per class: the centres of a k-means of the class's static vectors
+        (:func:`ml.stacking.class_prototypes`; a class with fewer texts keeps them all). The
+        artifact stores them (float16), never the training texts' own vectors.
     random_state : int or None
     """
 
@@ -217,6 +237,9 @@ class LinearClassifier(TextClassifier):
         static_weight=1.5,
         static_adapt=2000,
         static_refine=1.0,
+        neighbours=10,
+        neighbour_temperature=0.02,
+        prototypes=40,
         random_state=None,
     ):
         self.task = task
@@ -234,6 +257,9 @@ class LinearClassifier(TextClassifier):
         self.static_weight = static_weight
         self.static_adapt = static_adapt
         self.static_refine = static_refine
+        self.neighbours = neighbours
+        self.neighbour_temperature = neighbour_temperature
+        self.prototypes = prototypes
         self.random_state = random_state
 
     def _tokenizer(self):
@@ -285,27 +311,51 @@ class LinearClassifier(TextClassifier):
             C = self._select_C(texts, y)
         self.C_ = float(C)
         self.temperature_ = 1.0
+        self.blend_ = self.prototypes_ = self.prototype_labels_ = None
         if self.loss == "log":
             self.pipeline_ = self._pipeline(self.C_).fit(texts, y)
             return
         vectorizer = self._vectorizer()
         X = vectorizer.fit_transform(texts)
-        self.temperature_ = self._oof_temperature(X, y)
+        static = static_step(vectorizer)
+        S = static.unit_features(texts) if static is not None and self.neighbours else None
+        self._calibrate(X, y, S)
         self.pipeline_ = Pipeline([("tfidf", vectorizer), ("clf", self._head(self.C_).fit(X, y))])
+        if self.blend_ is not None:
+            bank, labels = class_prototypes(S, y, int(self.prototypes), self._seed)
+            # rounded as the artifact stores them, so a loaded model predicts what this one does
+            self.prototypes_ = np.ascontiguousarray(bank.astype(np.float16), dtype=np.float32)
+            self.prototype_labels_ = labels
 
-    def _oof_temperature(self, X, y):
-        """Temperature of out-of-fold scores (rows of classes with one example left out; 1.0 if too few)."""
+    def _calibrate(self, X, y, S=None):
+        """The SVM's temperature from out-of-fold scores, and with the static vectors ``S`` the
+        blend with the class prototypes' votes (rows of classes with one example left out;
+        temperature 1.0 and no blend when too few)."""
         keep = np.flatnonzero(np.bincount(y)[y] >= 2)
         X, y = X[keep], y[keep]
+        S = None if S is None else S[keep]
         labels, y = np.unique(y, return_inverse=True)
         folds = cv_folds(y, cv=3, random_state=self._seed) if len(labels) >= 2 else []
         if not folds:
-            return 1.0
+            return
         oof = np.zeros((len(y), len(labels)))
+        near = None if S is None else np.zeros_like(oof)
         for train, test in folds:
             head = self._head(self.C_).fit(X[train], y[train])
             oof[test] = scores_to_logits(head.decision_function(X[test]))
-        return fit_temperature(oof, y)
+            if near is not None:
+                bank, bank_labels = class_prototypes(S[train], y[train], int(self.prototypes), self._seed)
+                near[test] = self._votes(bank, bank_labels, S[test], len(labels))
+        self.temperature_ = fit_temperature(oof, y)
+        if near is None:
+            return
+        weights, temperature, member_t, _ = fit_weights([softmax(oof / self.temperature_), near], y)
+        if weights[1] > 0:
+            self.blend_ = {"weights": [float(w) for w in weights], "temperatures": [float(t) for t in member_t],
+                           "temperature": float(temperature)}
+
+    def _votes(self, bank, bank_labels, S, n_classes):
+        return neighbour_proba(bank, bank_labels, S, n_classes, int(self.neighbours), float(self.neighbour_temperature))
 
     def _select_C(self, texts, y):
         counts = np.bincount(y)
@@ -328,34 +378,57 @@ class LinearClassifier(TextClassifier):
         proba = np.zeros((len(texts), len(self.classes_)))
         compiled = compiled_for(self, self.pipeline_)
         head = self.pipeline_.named_steps["clf"]
-        if isinstance(head, LinearSVC):
-            scores = compiled.decision_function(texts) if compiled else self.pipeline_.decision_function(texts)
-            out = softmax(scores_to_logits(scores) / self.temperature_, axis=1)
+        if not isinstance(head, LinearSVC):
+            proba[:, head.classes_] = compiled.predict_proba(texts) if compiled else self.pipeline_.predict_proba(texts)
+            return proba
+        blend = getattr(self, "blend_", None)
+        static = static_step(self.pipeline_.named_steps["tfidf"]) if blend is not None else None
+        if compiled:  # the static block's features come back with the scores, computed once
+            scores, dense = compiled.decision_function(texts, return_dense=True)
+            S = dense[0] / np.float32(static.weight) if static is not None else None
         else:
-            out = compiled.predict_proba(texts) if compiled else self.pipeline_.predict_proba(texts)
-        proba[:, head.classes_] = out
-        return proba
+            scores = self.pipeline_.decision_function(texts)
+            S = static.unit_features(texts) if static is not None else None
+        proba[:, head.classes_] = softmax(scores_to_logits(scores) / self.temperature_, axis=1)
+        if S is None:
+            return proba
+        near = self._votes(self.prototypes_, self.prototype_labels_, S, len(self.classes_))
+        return pool([proba, near], blend["weights"], blend["temperatures"], blend["temperature"])
 
     def _save_files(self, directory):
         artifacts.skops_dump(self.pipeline_, directory / MODEL_FILE)
-        static = next((step for _, step in self.pipeline_.named_steps["tfidf"].transformer_list
-                       if isinstance(step, StaticVectors)), None)
+        static = static_step(self.pipeline_.named_steps["tfidf"])
         write_json(directory / CONFIG, {
             "language": self.language_, "C": self.C_, "temperature": self.temperature_,
             "static_vectors_checkpoint_sha256": static.checkpoint_digest_ if static is not None else None,
             "static_vectors_adapted_tokens": getattr(static, "adapted_tokens_", 0) if static is not None else None,
+            "blend": self.blend_,
         })
+        if self.blend_ is not None:
+            from safetensors.numpy import save_file
+
+            save_file({"prototypes": self.prototypes_.astype(np.float16),
+                       "labels": self.prototype_labels_.astype(np.int32)}, str(directory / PROTOTYPES_FILE))
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
         # before "loss", every head was logistic; before "static_vectors", none had static vectors;
         # before "static_adapt", none were adapted; before "static_refine", none refined
+        # before "neighbours", none voted with prototypes
         model = cls._from_params(manifest, {"loss": "log", "static_vectors": None, "static_adapt": 0,
-                                              "static_refine": 0.0})
+                                              "static_refine": 0.0, "neighbours": 0})
         config = read_json(directory / CONFIG)
         model.language_ = config["language"]
         model.C_ = config["C"]
         model.temperature_ = config.get("temperature", 1.0)  # artifacts of logistic heads before 2026-11-28
         model.pipeline_ = artifacts.skops_load(directory / MODEL_FILE, TRUSTED_TYPES)
+        model.blend_ = config.get("blend")
+        model.prototypes_ = model.prototype_labels_ = None
+        if model.blend_ is not None:
+            from safetensors.numpy import load_file
+
+            bank = load_file(str(directory / PROTOTYPES_FILE))
+            model.prototypes_ = np.ascontiguousarray(bank["prototypes"], dtype=np.float32)
+            model.prototype_labels_ = bank["labels"].astype(np.int64)
         model._restore_common(manifest)
         return model

@@ -268,12 +268,15 @@ class CompiledLinear:
         self.kind = kind  # "logistic", "svm" (decision scores only) or "ridge"
         self.part_weights = [self.coef_t[part.offset:part.offset + part.size] for part in parts]
 
-    def decision_function(self, texts):
+    def decision_function(self, texts, return_dense=False):
+        """Scores of ``texts``; with ``return_dense``, ``(scores, [features of each dense block])``."""
         n = len(texts)
         scores = np.tile(self.intercept, (n, 1))
+        dense = []
         for part, weights in zip(self.parts, self.part_weights):
             if isinstance(part, DensePart):
-                scores += part.transformer.features(texts) @ weights
+                dense.append(part.transformer.features(texts))
+                scores += dense[-1] @ weights
                 continue
             row_of, columns, values = part.rows(texts)
             if n == 1:
@@ -287,7 +290,7 @@ class CompiledLinear:
             else:
                 indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n))])
                 scores += sp.csr_matrix((values, columns, indptr), shape=(n, part.size)) @ weights
-        return scores
+        return (scores, dense) if return_dense else scores
 
     def predict_proba(self, texts):
         if self.kind != "logistic":

@@ -350,5 +350,9 @@ class StaticVectors(TransformerMixin, BaseEstimator):
         norms[norms == 0] = 1.0
         return out * (np.float32(self.weight) / norms)
 
+    def unit_features(self, texts):
+        """:meth:`features` at unit length (the block without its ``weight``): for cosine similarities."""
+        return self.features(texts) / np.float32(self.weight)
+
     def get_feature_names_out(self, input_features=None):
         return np.asarray([f"static{i}" for i in range(self.vectors_.shape[1])], dtype=object)

@@ -57,3 +57,20 @@ def waimai_slice():
     df = pd.concat(parts).sample(frac=1.0, random_state=0)
     train, test = df.iloc[:400], df.iloc[400:]
     return train.review.tolist(), train.label.tolist(), test.review.tolist(), test.label.tolist()
+
+
+@pytest.fixture(scope="session")
+def banking_wide_slice():
+    """(train_texts, train_labels, test_texts, test_labels): 20 intents, 60 + 20 texts each."""
+    _require(BANKING)
+    import pandas as pd
+
+    df = pd.read_csv(BANKING)
+    df = df[df.category.isin(sorted(df.category.unique())[:20])]
+    train, test = [], []
+    for _, group in df.groupby("category", sort=True):
+        group = group.sample(frac=1.0, random_state=0)
+        train.append(group.iloc[:60])
+        test.append(group.iloc[60:80])
+    train, test = pd.concat(train).sample(frac=1.0, random_state=1), pd.concat(test)
+    return train.text.tolist(), train.category.tolist(), test.text.tolist(), test.category.tolist()

@@ -44,7 +44,7 @@ def test_nested_shared_tokenization_keeps_the_outer_memo(monkeypatch):
 
 def test_svm_scores_become_calibrated_probabilities(banking_slice):
     train_x, train_y, test_x, test_y = banking_slice
-    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    model = ml.build("intent", "linear", neighbours=0, random_state=0).fit(train_x, train_y)
     assert model.loss == "hinge" and model.C_ == 0.5
     assert 0.0 < model.temperature_ < 1.0  # SVM margins are small: softmax needs sharpening
     proba = model.predict_proba(test_x)
@@ -96,3 +96,56 @@ def test_chinese_words_come_from_jiebas_dictionary_without_whitespace_tokens():
     # dictionary words stay whole, single characters stand alone, spaces never become tokens
     assert ml.linear.jieba_tokenize("送餐太慢了，饭都凉了") == ["送餐", "太慢", "了", "，", "饭", "都", "凉", "了"]
     assert ml.linear.jieba_tokenize("味道不错 下次还会再来") == ["味道", "不错", "下次", "还会", "再", "来"]
+
+
+def test_class_prototypes_are_unit_kmeans_centres_of_each_class():
+    from ml.stacking import class_prototypes
+
+    rng = np.random.default_rng(0)
+    # class 0: two tight clusters of 30 rows each; class 1: two rows (no more than per_class)
+    centres = np.eye(4)[:2] * 5.0
+    X = np.vstack([centres[0] + 0.01 * rng.normal(size=(30, 4)), centres[1] + 0.01 * rng.normal(size=(30, 4)),
+                   rng.normal(size=(2, 4))])
+    y = np.array([0] * 60 + [1] * 2)
+    bank, labels = class_prototypes(X, y, per_class=2, random_state=0)
+    assert bank.dtype == np.float32 and labels.tolist() == [0, 0, 1, 1]
+    np.testing.assert_allclose(np.linalg.norm(bank, axis=1), 1.0, rtol=1e-6)
+    found = sorted(int(np.argmax(row)) for row in bank[:2])
+    assert found == [0, 1], "one prototype per cluster of class 0"
+    np.testing.assert_allclose(bank[2:], X[60:] / np.linalg.norm(X[60:], axis=1, keepdims=True), rtol=1e-6)
+
+
+def test_prototype_votes_blend_with_the_svm_and_survive_save_load(banking_wide_slice, tmp_path):
+    from ml.ensemble import pool
+    from ml.linear import PROTOTYPES_FILE, scores_to_logits, softmax, static_step
+    from ml.stacking import neighbour_proba
+
+    train_x, train_y, test_x, test_y = banking_wide_slice  # 20 intents: the votes get a weight
+    model = ml.build("intent", "linear", neighbour_temperature=0.05, random_state=0).fit(train_x, train_y)
+    assert model.blend_ is not None and model.blend_["weights"][1] > 0
+    assert len(model.prototypes_) == 20 * 40 and set(model.prototype_labels_) == set(range(20))
+    proba = model.predict_proba(test_x)
+    assert np.mean(model.classes_[proba.argmax(1)] == np.asarray(test_y)) > 0.85
+
+    # what predict_proba returns is the pooled SVM softmax and the prototypes' votes
+    head = model.pipeline_.named_steps["clf"]
+    svm = np.zeros_like(proba)
+    svm[:, head.classes_] = softmax(scores_to_logits(model.pipeline_.decision_function(test_x)) / model.temperature_)
+    S = static_step(model.pipeline_.named_steps["tfidf"]).unit_features(test_x)
+    votes = neighbour_proba(model.prototypes_, model.prototype_labels_, S, 20, 10, 0.05)
+    blend = model.blend_
+    expected = pool([svm, votes], blend["weights"], blend["temperatures"], blend["temperature"])
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(proba, svm, atol=1e-3)
+    np.testing.assert_allclose(model.predict_proba(test_x[:1]), proba[:1], rtol=1e-5, atol=1e-7)  # one-text path
+
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / PROTOTYPES_FILE).is_file()
+    loaded = ml.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(test_x), proba)
+
+    alone = ml.build("intent", "linear", neighbours=0, random_state=0).fit(train_x, train_y)
+    assert alone.blend_ is None and alone.prototypes_ is None
+    alone.save(tmp_path / "alone")
+    assert not (tmp_path / "alone" / PROTOTYPES_FILE).exists()
+    np.testing.assert_allclose(alone.predict_proba(test_x), svm, rtol=1e-6, atol=1e-9)

@@ -59,7 +59,8 @@ def test_saved_models_keep_their_vectors_and_older_artifacts_load_without(bankin
     plain = ml.build("intent", "linear", static_vectors=None, random_state=0).fit(train_x, train_y)
     plain.save(tmp_path / "old")
     manifest = json.loads((tmp_path / "old" / "manifest.json").read_text())
-    for key in ("static_vectors", "static_dims", "static_weight", "static_adapt", "static_refine"):
+    for key in ("static_vectors", "static_dims", "static_weight", "static_adapt", "static_refine",
+                "neighbours", "neighbour_temperature", "prototypes"):
         del manifest["params"][key]  # as written before the parameters existed
     (tmp_path / "old" / "manifest.json").write_text(json.dumps(manifest))
     old = ml.load(tmp_path / "old")
