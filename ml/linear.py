@@ -214,7 +214,7 @@ class LinearClassifier(TextClassifier):
     prototypes : int
         Prototypes per class: the centres of a k-means of the class's static vectors
         (:func:`ml.stacking.class_prototypes`; a class with fewer texts keeps them all). The
-        artifact stores them (float16), never the training texts' own vectors.
+        artifact stores them (float16); a centre of a one-text cluster is that text's vector.
     random_state : int or None
     """
 
