@@ -113,9 +113,9 @@ def neighbour_proba(bank, bank_labels, X, n_classes, k, temperature):
 def class_prototypes(X, y, per_class, random_state=0):
     """``(prototypes, labels)``: at most ``per_class`` unit vectors standing for each class's rows.
 
-    A class with more rows than ``per_class`` is summarised by the centres of a k-means of its
-    rows (scikit-learn's ``KMeans``, k-means++ seeding, one run), each scaled back to unit
-    length; a smaller class keeps its rows. A neighbour search over the prototypes instead of
+    A class with more distinct rows than ``per_class`` is summarised by the centres of a
+    k-means of them (scikit-learn's ``KMeans``, k-means++ seeding, one run), each scaled back
+    to unit length; a smaller class keeps its distinct rows. A neighbour search over the prototypes instead of
     every training row is a fraction of the cost (40 a class: a third of BANKING77's 8,002
     rows) for the same votes in cross-validation (docs/benchmarks.md, round 15).
     """
@@ -124,6 +124,7 @@ def class_prototypes(X, y, per_class, random_state=0):
     banks, labels = [], []
     for label in np.unique(y):
         rows = X[y == label]
+        rows = rows[np.sort(np.unique(rows, axis=0, return_index=True)[1])]  # duplicates once, in order
         if len(rows) > per_class:
             rows = KMeans(n_clusters=int(per_class), n_init=1, random_state=random_state).fit(rows).cluster_centers_
         norms = np.linalg.norm(rows, axis=1, keepdims=True)

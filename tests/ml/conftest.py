@@ -29,21 +29,32 @@ def _require(path):
         pytest.skip(f"shared data set not found: {path} (set ML_DATASETS_DIR)")
 
 
-@pytest.fixture(scope="session")
-def banking_slice():
-    """(train_texts, train_labels, test_texts, test_labels): 5 intents, 40 + 20 texts each."""
+def _banking_split(intents, n_train, n_test):
+    """(train_texts, train_labels, test_texts, test_labels): ``n_train`` + ``n_test`` texts of each intent."""
     _require(BANKING)
     import pandas as pd
 
     df = pd.read_csv(BANKING)
-    df = df[df.category.isin(INTENTS)]
+    df = df[df.category.isin(intents(df))]
     train, test = [], []
     for _, group in df.groupby("category", sort=True):
         group = group.sample(frac=1.0, random_state=0)
-        train.append(group.iloc[:40])
-        test.append(group.iloc[40:60])
+        train.append(group.iloc[:n_train])
+        test.append(group.iloc[n_train:n_train + n_test])
     train, test = pd.concat(train).sample(frac=1.0, random_state=1), pd.concat(test)
     return train.text.tolist(), train.category.tolist(), test.text.tolist(), test.category.tolist()
+
+
+@pytest.fixture(scope="session")
+def banking_slice():
+    """5 intents, 40 + 20 texts each (see :func:`_banking_split`)."""
+    return _banking_split(lambda df: INTENTS, 40, 20)
+
+
+@pytest.fixture(scope="session")
+def banking_wide_slice():
+    """20 intents (the first by name), 60 + 20 texts each."""
+    return _banking_split(lambda df: sorted(df.category.unique())[:20], 60, 20)
 
 
 @pytest.fixture(scope="session")
@@ -57,20 +68,3 @@ def waimai_slice():
     df = pd.concat(parts).sample(frac=1.0, random_state=0)
     train, test = df.iloc[:400], df.iloc[400:]
     return train.review.tolist(), train.label.tolist(), test.review.tolist(), test.label.tolist()
-
-
-@pytest.fixture(scope="session")
-def banking_wide_slice():
-    """(train_texts, train_labels, test_texts, test_labels): 20 intents, 60 + 20 texts each."""
-    _require(BANKING)
-    import pandas as pd
-
-    df = pd.read_csv(BANKING)
-    df = df[df.category.isin(sorted(df.category.unique())[:20])]
-    train, test = [], []
-    for _, group in df.groupby("category", sort=True):
-        group = group.sample(frac=1.0, random_state=0)
-        train.append(group.iloc[:60])
-        test.append(group.iloc[60:80])
-    train, test = pd.concat(train).sample(frac=1.0, random_state=1), pd.concat(test)
-    return train.text.tolist(), train.category.tolist(), test.text.tolist(), test.category.tolist()

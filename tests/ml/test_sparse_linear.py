@@ -9,17 +9,27 @@ from sklearn.pipeline import Pipeline
 from scipy.special import expit, softmax
 
 import ml
+from ml.linear import static_step
 from ml.sparse_linear import DensePart, TfidfPart, compile_pipeline
+from ml.stacking import neighbour_proba, pool
 
 # unseen words only: every n-gram outside the vocabulary gives an all-zero row (intercept only)
 ODD = ["", "   ", "\u2603\u2603\u2603", "zzzzqqqq xxxjjj"]
 
 
 def sklearn_proba(model, texts):
-    """``model``'s probabilities computed through scikit-learn's pipeline (no compiled inference)."""
+    """``model``'s probabilities computed through scikit-learn's pipeline (no compiled inference),
+    blended with its class prototypes' votes where it has them."""
     if model.loss == "log":
         return model.pipeline_.predict_proba(texts)
-    return softmax(model.pipeline_.decision_function(texts) / model.temperature_, axis=1)
+    proba = softmax(model.pipeline_.decision_function(texts) / model.temperature_, axis=1)
+    blend = model.blend_
+    if blend is None:
+        return proba
+    S = static_step(model.pipeline_.named_steps["tfidf"]).unit_features(texts)
+    votes = neighbour_proba(model.prototypes_, model.prototype_labels_, S, proba.shape[1], model.neighbours,
+                            model.neighbour_temperature)
+    return pool([proba, votes], blend["weights"], blend["temperatures"], blend["temperature"])
 
 
 def tfidf_parts(compiled):
@@ -111,6 +121,7 @@ def test_refit_replaces_the_compiled_model(banking_slice):
     before = model.predict_proba(test_x[:5])
     flipped = [train_y[(i + 1) % len(train_y)] for i in range(len(train_y))]  # different labels
     model.fit(train_x, flipped)
+    assert model.blend_ is not None  # noisy labels: the prototypes' votes get a weight
     np.testing.assert_allclose(model.predict_proba(test_x[:5]), sklearn_proba(model, test_x[:5]), atol=1e-5)
     assert not np.allclose(model.predict_proba(test_x[:5]), before)
 
