@@ -115,11 +115,15 @@ def class_prototypes(X, y, per_class, random_state=0):
 
     A class with more distinct rows than ``per_class`` is summarised by the centres of a
     k-means of them (scikit-learn's ``KMeans``, k-means++ seeding, one run), each scaled back
-    to unit length; a smaller class keeps its distinct rows. A neighbour search over the prototypes instead of
-    every training row is a fraction of the cost (40 a class: a third of BANKING77's 8,002
-    rows) for the same votes in cross-validation (docs/benchmarks.md, round 15).
+    to unit length; a smaller class keeps its distinct rows. A neighbour search over the
+    prototypes costs a fraction of one over every training row (40 a class: a third of
+    BANKING77's 8,002 rows) and kept all of its gain in cross-validation (docs/benchmarks.md,
+    rounds 15-16).
     """
     from sklearn.cluster import KMeans
+
+    if int(per_class) < 1:
+        raise ValueError(f"prototypes per class must be at least 1, not {per_class!r}")
 
     banks, labels = [], []
     for label in np.unique(y):

@@ -113,6 +113,10 @@ def test_class_prototypes_are_unit_kmeans_centres_of_each_class():
     found = sorted(int(np.argmax(row)) for row in bank[:2])
     assert found == [0, 1], "one prototype per cluster of class 0"
     np.testing.assert_allclose(bank[2:], X[60:] / np.linalg.norm(X[60:], axis=1, keepdims=True), rtol=1e-6)
+    twice = class_prototypes(np.vstack([X[60:], X[60:]]), np.ones(4, dtype=int), per_class=3)
+    assert len(twice[0]) == 2, "a duplicated row is one prototype, not a cluster of its own"
+    with pytest.raises(ValueError, match="at least 1"):
+        class_prototypes(X, y, per_class=0)
 
 
 def test_prototype_votes_blend_with_the_svm_and_survive_save_load(banking_wide_slice, tmp_path):
