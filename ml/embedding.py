@@ -11,7 +11,8 @@ from ml import artifacts
 from ml.base import CONFIG, TextClassifier, cv_folds, expand_proba, read_json, write_json
 from ml.encoder import SentenceEncoder, checkpoint_digest, default_checkpoint, resolve_checkpoint
 from ml.seed import resolve_seed, set_seed
-from ml.stacking import NEIGHBOUR_FLOOR, fit_weights, neighbour_proba, pool  # noqa: F401  (NEIGHBOUR_FLOOR re-exported)
+from ml.stacking import NEIGHBOUR_FLOOR  # noqa: F401  (re-exported)
+from ml.stacking import as_stored, blend, fit_blend, load_bank, neighbour_proba, save_bank
 
 HEAD_FILE = "head.skops"
 NEIGHBOURS_FILE = "neighbours.safetensors"
@@ -60,7 +61,7 @@ class EmbeddingClassifier(TextClassifier):
         Also vote with the labels of the ``neighbours`` training texts most similar to a text
         (cosine of the embeddings; 0: the head alone). The head's and the neighbours'
         probabilities are each calibrated with a temperature and averaged with weights fit on
-        out-of-fold predictions of the training texts (:func:`ml.stacking.fit_weights`), then
+        out-of-fold predictions of the training texts (:func:`ml.stacking.fit_blend`), then
         calibrated once more; a weight of 0 drops the neighbours. The artifact keeps the
         training embeddings (float16, 768 bytes a text for MiniLM). On BANKING77: +0.7 point
         in 5-fold cross-validation of all 10,003 texts, +0.8 on the validation split
@@ -190,19 +191,11 @@ class EmbeddingClassifier(TextClassifier):
         oof_near = np.empty_like(oof_head)
         for train, test in folds:  # stratified folds: every row is held out once
             oof_near[test] = self._neighbours_of(X, y, keep, train, test)
-        weights, temperature, member_t, _ = fit_weights([oof_head, oof_near], y)
-        if weights[1] == 0:  # the neighbours add nothing here
+        self.blend_ = fit_blend(oof_head, oof_near, y)
+        if self.blend_ is None:  # the neighbours add nothing here
             return
-        self.blend_ = {"weights": [float(w) for w in weights], "temperatures": [float(t) for t in member_t],
-                       "temperature": float(temperature)}
-        # rounded as the artifact stores them, so a loaded model predicts what this one does
-        self.bank_ = np.ascontiguousarray(X[keep].astype(np.float16), dtype=np.float32)
+        self.bank_ = as_stored(X[keep])
         self.bank_labels_ = np.ascontiguousarray(y[keep], dtype=np.int64)
-
-    def _blend(self, head_proba, near_proba):
-        """The calibrated weighted average of the head's and the neighbours' probabilities."""
-        return pool([head_proba, near_proba], self.blend_["weights"], self.blend_["temperatures"],
-                    self.blend_["temperature"])
 
     def _oof_proba(self, texts, y, folds):
         """Out-of-fold head probabilities (blended with the neighbours, as the model's are); the
@@ -217,7 +210,7 @@ class EmbeddingClassifier(TextClassifier):
             head = self._head(self.C_).fit(X[train], y[train])
             oof[test] = expand_proba(head, index, head.predict_proba(X[test]))
             if self.blend_ is not None:  # the blend of the model (its weights come from all training texts)
-                oof[test] = self._blend(oof[test], self._neighbours_of(X, y, keep, train, test))
+                oof[test] = blend(oof[test], self._neighbours_of(X, y, keep, train, test), self.blend_)
         self._train_X = None
         return oof
 
@@ -228,7 +221,7 @@ class EmbeddingClassifier(TextClassifier):
         if self.blend_ is not None:
             near = neighbour_proba(self.bank_, self.bank_labels_, X, len(self.classes_), self.neighbours,
                                    self.neighbour_temperature)
-            proba = self._blend(proba, near)
+            proba = blend(proba, near, self.blend_)
         return proba
 
     def _save_files(self, directory):
@@ -236,10 +229,7 @@ class EmbeddingClassifier(TextClassifier):
         config = {"checkpoint_sha256": self.checkpoint_sha256_, "checkpoint_copied": bool(self.copy_checkpoint),
                   "C": self.C_, "blend": self.blend_}
         if self.blend_ is not None:
-            from safetensors.numpy import save_file
-
-            save_file({"embeddings": self.bank_.astype(np.float16), "labels": self.bank_labels_.astype(np.int32)},
-                      str(directory / NEIGHBOURS_FILE))
+            save_bank(directory / NEIGHBOURS_FILE, "embeddings", self.bank_, self.bank_labels_)
         if self.copy_checkpoint:
             shutil.copytree(self.checkpoint_path_, directory / CHECKPOINT_DIR,
                             ignore=shutil.ignore_patterns(".*", "*.md", "onnx", "openvino", "*.h5", "*.msgpack", "*.ot"))
@@ -279,11 +269,7 @@ class EmbeddingClassifier(TextClassifier):
         model.blend_ = config.get("blend")  # models saved before neighbours existed: None, the head alone
         model.bank_, model.bank_labels_ = None, None
         if model.blend_ is not None:
-            from safetensors.numpy import load_file
-
-            bank = load_file(str(directory / NEIGHBOURS_FILE))
-            model.bank_ = np.ascontiguousarray(bank["embeddings"], dtype=np.float32)
-            model.bank_labels_ = bank["labels"].astype(np.int64)
+            model.bank_, model.bank_labels_ = load_bank(directory / NEIGHBOURS_FILE, "embeddings")
         model.encoder_ = None
         model._restore_common(manifest)
         return model

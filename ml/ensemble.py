@@ -8,7 +8,7 @@ is evaluated on.
 import numpy as np
 
 from ml.base import CONFIG, TextClassifier, cv_folds, read_json, write_json
-from ml.linear import detect_language
+from ml.language import detect_language
 from ml.seed import resolve_seed
 from ml.stacking import fit_weights, log_loss, pool, simplex_grid, temper  # noqa: F401  (simplex_grid re-exported)
 

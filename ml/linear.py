@@ -12,11 +12,12 @@ from sklearn.svm import LinearSVC
 
 from ml import artifacts
 from ml.base import CONFIG, TextClassifier, cv_folds, read_json, write_json
+from ml.language import detect_language
 from ml.seed import resolve_seed
 from ml.sparse_linear import compiled_for, shared_tokens
 from ml.sparse_linear import shared_tokenization  # noqa: F401  (re-exported)
-from ml.stacking import class_prototypes, fit_weights, neighbour_proba, pool
-from ml.static_vectors import StaticVectors, default_available
+from ml.stacking import as_stored, blend, class_prototypes, fit_blend, load_bank, neighbour_proba, save_bank
+from ml.static_vectors import StaticVectors, default_available, static_step
 
 MODEL_FILE = "pipeline.skops"
 PROTOTYPES_FILE = "prototypes.safetensors"
@@ -45,24 +46,6 @@ TRUSTED_TYPES = (
     "ml.linear.jieba_tokenize",
     "ml.static_vectors.StaticVectors",
 )
-
-
-def cjk_ratio(texts, limit=2000):
-    """Fraction of CJK ideographs among the non-space characters of ``texts``."""
-    cjk = total = 0
-    for text in texts[:limit]:
-        for ch in text:
-            if ch.isspace():
-                continue
-            total += 1
-            if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
-                cjk += 1
-    return cjk / total if total else 0.0
-
-
-def detect_language(texts):
-    """Return ``"zh"`` when most characters are CJK ideographs, else ``"en"``."""
-    return "zh" if cjk_ratio(texts) > 0.3 else "en"
 
 
 def _segment(text):
@@ -150,11 +133,6 @@ def fit_temperature(logits, y):
         return -log_softmax(logits / np.exp(log_t), axis=1)[rows, y].mean()
 
     return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 4.0), method="bounded").x))
-
-
-def static_step(union):
-    """The fitted :class:`ml.static_vectors.StaticVectors` block of a feature union, or ``None``."""
-    return next((step for _, step in union.transformer_list if isinstance(step, StaticVectors)), None)
 
 
 class LinearClassifier(TextClassifier):
@@ -322,10 +300,8 @@ class LinearClassifier(TextClassifier):
         self._calibrate(X, y, S)
         self.pipeline_ = Pipeline([("tfidf", vectorizer), ("clf", self._head(self.C_).fit(X, y))])
         if self.blend_ is not None:
-            bank, labels = class_prototypes(S, y, int(self.prototypes), self._seed)
-            # rounded as the artifact stores them, so a loaded model predicts what this one does
-            self.prototypes_ = np.ascontiguousarray(bank.astype(np.float16), dtype=np.float32)
-            self.prototype_labels_ = labels
+            bank, self.prototype_labels_ = class_prototypes(S, y, int(self.prototypes), self._seed)
+            self.prototypes_ = as_stored(bank)
 
     def _calibrate(self, X, y, S=None):
         """The SVM's temperature from out-of-fold scores, and with the static vectors ``S`` the
@@ -347,12 +323,8 @@ class LinearClassifier(TextClassifier):
                 bank, bank_labels = class_prototypes(S[train], y[train], int(self.prototypes), self._seed)
                 near[test] = self._votes(bank, bank_labels, S[test], len(labels))
         self.temperature_ = fit_temperature(oof, y)
-        if near is None:
-            return
-        weights, temperature, member_t, _ = fit_weights([softmax(oof / self.temperature_), near], y)
-        if weights[1] > 0:
-            self.blend_ = {"weights": [float(w) for w in weights], "temperatures": [float(t) for t in member_t],
-                           "temperature": float(temperature)}
+        if near is not None:
+            self.blend_ = fit_blend(softmax(oof / self.temperature_), near, y)
 
     def _votes(self, bank, bank_labels, S, n_classes):
         return neighbour_proba(bank, bank_labels, S, n_classes, int(self.neighbours), float(self.neighbour_temperature))
@@ -381,8 +353,8 @@ class LinearClassifier(TextClassifier):
         if not isinstance(head, LinearSVC):
             proba[:, head.classes_] = compiled.predict_proba(texts) if compiled else self.pipeline_.predict_proba(texts)
             return proba
-        blend = getattr(self, "blend_", None)
-        static = static_step(self.pipeline_.named_steps["tfidf"]) if blend is not None else None
+        how = getattr(self, "blend_", None)
+        static = static_step(self.pipeline_.named_steps["tfidf"]) if how is not None else None
         if compiled:  # the static block's features come back with the scores, computed once
             scores, dense = compiled.decision_function(texts, return_dense=True)
             S = dense[0] / np.float32(static.weight) if static is not None else None
@@ -393,7 +365,7 @@ class LinearClassifier(TextClassifier):
         if S is None:
             return proba
         near = self._votes(self.prototypes_, self.prototype_labels_, S, len(self.classes_))
-        return pool([proba, near], blend["weights"], blend["temperatures"], blend["temperature"])
+        return blend(proba, near, how)
 
     def _save_files(self, directory):
         artifacts.skops_dump(self.pipeline_, directory / MODEL_FILE)
@@ -405,16 +377,12 @@ class LinearClassifier(TextClassifier):
             "blend": self.blend_,
         })
         if self.blend_ is not None:
-            from safetensors.numpy import save_file
-
-            save_file({"prototypes": self.prototypes_.astype(np.float16),
-                       "labels": self.prototype_labels_.astype(np.int32)}, str(directory / PROTOTYPES_FILE))
+            save_bank(directory / PROTOTYPES_FILE, "prototypes", self.prototypes_, self.prototype_labels_)
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
         # before "loss", every head was logistic; before "static_vectors", none had static vectors;
-        # before "static_adapt", none were adapted; before "static_refine", none refined
-        # before "neighbours", none voted with prototypes
+        # before "static_adapt", none were adapted; before "static_refine", none refined; before "neighbours", no votes
         model = cls._from_params(manifest, {"loss": "log", "static_vectors": None, "static_adapt": 0,
                                               "static_refine": 0.0, "neighbours": 0})
         config = read_json(directory / CONFIG)
@@ -425,10 +393,6 @@ class LinearClassifier(TextClassifier):
         model.blend_ = config.get("blend")
         model.prototypes_ = model.prototype_labels_ = None
         if model.blend_ is not None:
-            from safetensors.numpy import load_file
-
-            bank = load_file(str(directory / PROTOTYPES_FILE))
-            model.prototypes_ = np.ascontiguousarray(bank["prototypes"], dtype=np.float32)
-            model.prototype_labels_ = bank["labels"].astype(np.int64)
+            model.prototypes_, model.prototype_labels_ = load_bank(directory / PROTOTYPES_FILE, "prototypes")
         model._restore_common(manifest)
         return model

@@ -16,8 +16,9 @@ from sklearn.pipeline import Pipeline
 from ml import artifacts
 from ml.base import CONFIG, TextModel, as_texts, read_json, write_json
 from ml.features import GROUP_KEYS, features_frame
+from ml.language import detect_language
 from ml.linear import TRUSTED_TYPES as LINEAR_TYPES
-from ml.linear import detect_language, make_vectorizer
+from ml.linear import make_vectorizer
 from ml.seed import resolve_seed
 from ml.sparse_linear import compiled_for
 

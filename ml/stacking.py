@@ -138,3 +138,42 @@ def class_prototypes(X, y, per_class, random_state=0):
     if not banks:
         return np.zeros((0, X.shape[1]), dtype=np.float32), np.zeros(0, dtype=np.int64)
     return np.concatenate(banks).astype(np.float32), np.concatenate(labels)
+
+
+def fit_blend(oof_model, oof_votes, y):
+    """How to blend a model's probabilities with its neighbours' votes, from out-of-fold rows of both.
+
+    ``{"weights", "temperatures", "temperature"}`` of :func:`fit_weights`, or ``None`` when the
+    votes get weight 0 (they add nothing). :func:`blend` applies it.
+    """
+    weights, temperature, member_t, _ = fit_weights([oof_model, oof_votes], y)
+    if weights[1] == 0:
+        return None
+    return {"weights": [float(w) for w in weights], "temperatures": [float(t) for t in member_t],
+            "temperature": float(temperature)}
+
+
+def blend(proba, votes, how):
+    """The calibrated weighted average of a model's probabilities and the votes (``how``: :func:`fit_blend`)."""
+    return pool([proba, votes], how["weights"], how["temperatures"], how["temperature"])
+
+
+def as_stored(bank):
+    """``bank`` rounded to float16 as :func:`save_bank` stores it (float32 in memory), so a loaded
+    model predicts exactly what the fitted one does."""
+    return np.ascontiguousarray(np.asarray(bank).astype(np.float16), dtype=np.float32)
+
+
+def save_bank(path, rows_key, bank, labels):
+    """Write a neighbour bank as safetensors: float16 rows under ``rows_key``, int32 ``labels``."""
+    from safetensors.numpy import save_file
+
+    save_file({rows_key: bank.astype(np.float16), "labels": labels.astype(np.int32)}, str(path))
+
+
+def load_bank(path, rows_key):
+    """``(rows, labels)`` of :func:`save_bank` (float32, int64); safetensors holds tensors only, no code."""
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(path))
+    return np.ascontiguousarray(tensors[rows_key], dtype=np.float32), tensors["labels"].astype(np.int64)

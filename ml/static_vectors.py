@@ -356,3 +356,8 @@ class StaticVectors(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray([f"static{i}" for i in range(self.vectors_.shape[1])], dtype=object)
+
+
+def static_step(union):
+    """The fitted :class:`StaticVectors` block of a feature union, or ``None``."""
+    return next((step for _, step in union.transformer_list if isinstance(step, StaticVectors)), None)

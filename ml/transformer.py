@@ -27,7 +27,7 @@ from ml.encoder import (
 )
 from ml.encoder import quantize_int8, resolve_checkpoint
 from ml.finetune import fine_tune, held_out_split, param_groups
-from ml.linear import detect_language
+from ml.language import detect_language
 from ml.networks import load_network, pad_batch, pretrained_network, save_network, scratch_network, warm_start_head
 from ml.pretrain import mlm_pretrain
 from ml.seed import resolve_seed, set_seed
