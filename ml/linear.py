@@ -296,7 +296,9 @@ class LinearClassifier(TextClassifier):
         vectorizer = self._vectorizer()
         X = vectorizer.fit_transform(texts)
         static = static_step(vectorizer)
-        S = static.unit_features(texts) if static is not None and self.neighbours else None
+        S = None
+        if static is not None and self.neighbours:  # the static block is the union's last columns
+            S = X[:, X.shape[1] - static.vectors_.shape[1]:].toarray() / np.float32(static.weight)
         self._calibrate(X, y, S)
         self.pipeline_ = Pipeline([("tfidf", vectorizer), ("clf", self._head(self.C_).fit(X, y))])
         if self.blend_ is not None:
