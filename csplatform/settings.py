@@ -191,8 +191,13 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 else:
-    # Longer than the longest hard time limit, so a slow task is not redelivered twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+    # Longer than the longest hard time limit, so a slow task is not redelivered twice. Any other
+    # kombu transport option (e.g. how often unacknowledged messages are swept back) comes as JSON in
+    # CELERY_BROKER_TRANSPORT_OPTIONS and wins over these.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
+        **env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={}),
+    }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=7 * 24 * 3600)
@@ -215,6 +220,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # --- Models and scoring ---------------------------------------------------
 MODEL_STORE = Path(env("MODEL_STORE", default=str(VAR_DIR / "models")))
 SCORE_CHUNK_SIZE = env.int("SCORE_CHUNK_SIZE", default=1000)
+# A scoring job with no progress for this long has its pending chunks sent again (a lost message).
+JOB_STALL_SECONDS = env.int("JOB_STALL_SECONDS", default=1800)
 CONFIDENCE_THRESHOLD = env.float("CONFIDENCE_THRESHOLD", default=0.5)
 CONFIDENCE_MIN_GAP = env.float("CONFIDENCE_MIN_GAP", default=0.1)
 RETRAIN_MIN_NEW_LABELS = env.int("RETRAIN_MIN_NEW_LABELS", default=200)

@@ -108,3 +108,11 @@ def assess_aggregate(self, job_id: int) -> None:
         logger.exception("assessment job %s failed", job_id)
         job_services.job_finish(job_id=job_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+@shared_task(name="scoring.resume_stalled_jobs", soft_time_limit=300, time_limit=360, ignore_result=True)
+def resume_stalled_jobs(stalled_after: int | None = None) -> list[int]:
+    """Beat entry (every 10 minutes): send stalled scoring jobs' pending chunks again."""
+    from apps.scoring import jobs as scoring_jobs
+
+    return scoring_jobs.stalled_jobs_resume(stalled_after=stalled_after)

@@ -242,6 +242,7 @@ DEFAULT_SCHEDULES = [
     ("clean up old task results", "jobs.cleanup_results", ("30", "3", "*"), {}),
     ("reply index, incremental", "scoring.rebuild_reply_index", ("0", "4", "*"), {"full": False}),
     ("reply index, full rebuild", "scoring.rebuild_reply_index", ("30", "4", "0"), {"full": True}),
+    ("resume stalled scoring jobs", "scoring.resume_stalled_jobs", ("*/10", "*", "*"), {}),
 ]
 
 

@@ -8,8 +8,11 @@ and the redelivered chunk counts its conversations exactly once.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from apps.conversations.models import Conversation
@@ -36,6 +39,9 @@ def chunk_score(*, job_id: int, conversation_ids: list[int], chunk_index: int | 
             JobChunk.objects.filter(job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).update(
                 state=JobChunk.State.SKIPPED, finished_at=timezone.now())
         return {"skipped": True}
+    if chunk_index is not None and not JobChunk.objects.filter(
+            job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).exists():
+        return {"skipped": True}  # a redelivered or re-sent copy of a chunk that already finished
     models = job_models(job)
     ids, results = conversations_predict(conversation_ids=conversation_ids, models=models)
     n_missing = len(set(conversation_ids)) - len(ids)
@@ -139,6 +145,37 @@ def score_job_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
         (c.index, c.conversation_ids)
         for c in JobChunk.objects.filter(job_id=job_id, state=JobChunk.State.PENDING).only("index", "conversation_ids")
     ]
+
+
+def stalled_jobs_resume(*, stalled_after: int | None = None) -> list[int]:
+    """Re-send scoring jobs that made no progress for ``stalled_after`` seconds; returns their ids.
+
+    The broker can lose a message: Redis hands a message out (BRPOP) before the worker records it
+    as unacknowledged, so a worker killed in between drops it, and the filesystem broker drops any
+    message a killed worker had taken. The chunk plan in the database is the truth, so the
+    orchestrator is sent again and re-sends the chunks still pending; a copy of a chunk that is
+    already done is skipped, and a chunk counts once however often it runs. A job is stalled when
+    it is queued, or running with pending chunks, and nothing (its start, a chunk, a resume) has
+    happened for ``stalled_after`` seconds.
+    """
+    stalled_after = settings.JOB_STALL_SECONDS if stalled_after is None else stalled_after
+    cutoff = timezone.now() - dt.timedelta(seconds=stalled_after)
+    candidates = Job.objects.filter(kind=Job.Kind.SCORE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+                                    created_at__lte=cutoff)
+    resumed = []
+    for job in candidates.annotate(last_chunk=Max("chunks__finished_at")).iterator():
+        steps = [s.get("at", "") for s in job.steps or [] if s.get("step") == "resumed"]
+        moments = [m for m in (job.started_at, job.last_chunk) if m] + \
+            [dt.datetime.fromisoformat(at) for at in steps if at]
+        if any(m > cutoff for m in moments):
+            continue
+        if job.status == Job.Status.RUNNING and not job.chunks.filter(state=JobChunk.State.PENDING).exists():
+            continue
+        job_services.job_step(job_id=job.pk, step="resumed", pending=job.chunks.filter(
+            state=JobChunk.State.PENDING).count())
+        job_services.job_enqueue(job_id=job.pk)
+        resumed.append(job.pk)
+    return resumed
 
 
 def score_job_submit(*, params: dict, created_by=None, idempotency_key: str | None = None) -> tuple[Job, bool]:

@@ -86,3 +86,5 @@ def test_default_schedule_exists_and_setup_is_idempotent():
     assert schedules_setup() == ["nightly quality assessment"]
     reply = PeriodicTask.objects.filter(task="scoring.rebuild_reply_index").order_by("name")
     assert [(t.crontab.day_of_week, json.loads(t.kwargs)) for t in reply] == [("0", {"full": True}), ("*", {"full": False})]
+    watchdog = PeriodicTask.objects.get(task="scoring.resume_stalled_jobs")
+    assert (watchdog.crontab.minute, watchdog.crontab.hour, watchdog.queue) == ("*/10", "*", "default")

@@ -1,5 +1,8 @@
+import datetime as dt
+
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from apps.conversations.models import Conversation
 from apps.jobs import services as job_services
@@ -60,7 +63,7 @@ def test_replayed_chunk_counts_once_and_duplicates_nothing(production, labelled)
     index, ids = pending[0]
     scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
     again = scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)  # redelivery
-    assert again["counted"] is False
+    assert again == {"skipped": True}  # a finished chunk is not predicted again
     job.refresh_from_db()
     assert job.done == len(ids)
     dupes = Prediction.objects.values("conversation", "version_key").annotate(n=Count("id")).filter(n__gt=1)
@@ -145,3 +148,45 @@ def test_upserted_rows_read_back_as_written(production, labelled):
     assert isinstance(p.sentiment_scores, dict) and set(p.sentiment_scores) == {"negative", "neutral", "positive"}
     assert isinstance(p.flags, list) and p.job_id == job.pk and p.intent_version_id == production["intent"].pk
     assert p.conversation.prediction_id == p.pk
+
+
+def _age(job, seconds):
+    """Move a job's start and its chunks' finish times ``seconds`` into the past."""
+    past = timezone.now() - dt.timedelta(seconds=seconds)
+    Job.objects.filter(pk=job.pk).update(created_at=past, started_at=past)
+    JobChunk.objects.filter(job=job).exclude(finished_at=None).update(finished_at=past)
+
+
+def test_stalled_job_is_sent_again_once_per_stall(production, labelled, monkeypatch):
+    sent = []
+    monkeypatch.setattr(job_services, "job_enqueue", lambda *, job_id: sent.append(job_id))
+    job, pending = _run_job({"all": True})
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=pending[0][0])
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # a chunk just finished
+    _age(job, 120)
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [job.pk]
+    assert sent == [job.pk]
+    job.refresh_from_db()
+    assert job.steps[-1]["step"] == "resumed" and job.steps[-1]["pending"] == 4
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # the resume itself is progress
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=0) == [job.pk]
+
+
+def test_resume_covers_lost_orchestrators_and_leaves_finished_jobs(production, labelled, monkeypatch):
+    sent = []
+    monkeypatch.setattr(job_services, "job_enqueue", lambda *, job_id: sent.append(job_id))
+    queued, _ = job_services.job_create(kind="score", params={"all": True}, enqueue=False)
+    done, pending = _run_job({"all": True}, chunk_size=200)
+    scoring_jobs.chunk_score(job_id=done.pk, conversation_ids=pending[0][1], chunk_index=0)
+    other, _ = job_services.job_create(kind="assess", params={}, enqueue=False)
+    for job in (queued, done, other):
+        _age(job, 120)
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [queued.pk]
+    assert sent == [queued.pk]
+
+
+def test_resent_orchestrator_sends_only_pending_chunks(production, labelled):
+    job, pending = _run_job({"all": True})
+    for index, ids in pending[:3]:
+        scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=ids, chunk_index=index)
+    assert [i for i, _ in scoring_jobs.score_job_plan(job_id=job.pk)] == [3, 4]

@@ -9,6 +9,7 @@ broker that redelivers unacknowledged messages (Redis), see its skip reason.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import signal
@@ -22,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.db.models import Count
 
-from apps.jobs.models import Job
+from apps.jobs.models import Job, JobChunk
 from apps.scoring.models import AgentDailyQuality, AssessmentRun, Prediction, ReviewItem
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -113,7 +114,7 @@ def worker_factory(tmp_path, model_store):
     _purge_broker()
 
 
-def wait_for(predicate, what: str, workers=(), deadline: float = DEADLINE):
+def wait_for(predicate, what: str, workers=(), deadline: float = DEADLINE, describe=None):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         value = predicate()
@@ -121,12 +122,37 @@ def wait_for(predicate, what: str, workers=(), deadline: float = DEADLINE):
             return value
         time.sleep(0.1)
     logs = "\n".join(w.tail() for w in workers)
-    raise AssertionError(f"timed out waiting for {what}\n--- worker log ---\n{logs}")
+    state = f"\n--- state ---\n{describe()}" if describe else ""
+    raise AssertionError(f"timed out waiting for {what}{state}\n--- worker log ---\n{logs}")
+
+
+def _job_state(job_id) -> str:
+    """What a stuck job looks like: progress, the chunks still pending and the broker's unacked set."""
+    import redis
+
+    job = Job.objects.get(pk=job_id)
+    pending = list(JobChunk.objects.filter(job_id=job_id, state=JobChunk.State.PENDING).values_list("index", flat=True))
+    state = f"job {job.status} done {job.done}/{job.total} failed {job.failed}; pending chunks {pending}; steps {job.steps}"
+    if not _broker_is_redis():
+        return state
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return (f"{state}; broker: default {client.llen('default')} gpu {client.llen('gpu')} "
+            f"unacked {client.hlen('unacked')} mutex ttl {client.ttl('unacked_mutex')}")
 
 
 def _finished(job_id):
     job = Job.objects.get(pk=job_id)
     return job if job.status in ("succeeded", "failed", "cancelled") else None
+
+
+def _finished_or_resumed(job_id, stalled_after=30):
+    """What the platform does while a job runs: the broker redelivers, and beat's watchdog re-sends
+    the chunks of a job that stalled (Redis loses a message taken by a worker killed before it
+    recorded it as unacknowledged)."""
+    from apps.scoring.jobs import stalled_jobs_resume
+
+    stalled_jobs_resume(stalled_after=stalled_after)
+    return _finished(job_id)
 
 
 def _assert_one_prediction_each(job, n):
@@ -157,7 +183,12 @@ def test_sigkill_mid_job_loses_and_duplicates_nothing(worker_factory, production
     from apps.scoring.jobs import score_job_submit
 
     make_conversations(1500, seed=7, prefix="K")
-    env = {"CELERY_VISIBILITY_TIMEOUT": "3"}  # redeliver the dead worker's chunk within seconds
+    # Redeliver the dead worker's chunk within seconds. kombu sweeps unacknowledged messages back only
+    # every interval x throttle seconds (10 x 10 by default) and under a mutex that a worker killed
+    # mid-sweep holds for unacked_mutex_expire (300 s): both shortened, or one unlucky kill outlasts
+    # the deadline.
+    env = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(
+        {"unacked_restore_interval": 1, "unacked_restore_throttle": 1, "unacked_mutex_expire": 5})}
     first = worker_factory(**env)
     job, _ = score_job_submit(params={"all": True, "chunk_size": 50})
     wait_for(lambda: Job.objects.get(pk=job.pk).done >= 200, "some chunks done", [first])
@@ -165,10 +196,34 @@ def test_sigkill_mid_job_loses_and_duplicates_nothing(worker_factory, production
     mid = Job.objects.get(pk=job.pk)
     assert mid.status == "running" and mid.done < mid.total, "the job finished before the kill; use more data"
     second = worker_factory(**env)
-    job = wait_for(lambda: _finished(job.pk), "the job after the restart", [first, second], deadline=180)
+    job = wait_for(lambda: _finished_or_resumed(job.pk), "the job after the restart", [first, second],
+                   deadline=180, describe=lambda: _job_state(job.pk))
     assert (job.status, job.done, job.failed) == ("succeeded", job.total, 0), job.error
     assert job.total == 1620
     _assert_one_prediction_each(job, 1620)
+
+
+def test_lost_messages_are_sent_again_by_the_watchdog(worker_factory, production):
+    """Every message of a running job lost (the in-flight chunk and the queue): the plan in the database
+    is enough to finish it, on either broker."""
+    from tests.scoring.data import make_conversations
+
+    from apps.scoring.jobs import score_job_submit, stalled_jobs_resume
+
+    make_conversations(600, seed=11, prefix="L")
+    first = worker_factory()
+    job, _ = score_job_submit(params={"all": True, "chunk_size": 50})
+    wait_for(lambda: Job.objects.get(pk=job.pk).done >= 100, "some chunks done", [first])
+    first.kill()
+    _purge_broker()
+    mid = Job.objects.get(pk=job.pk)
+    assert mid.status == "running" and mid.done < mid.total, "the job finished before the kill; use more data"
+    second = worker_factory()
+    assert stalled_jobs_resume(stalled_after=0) == [job.pk]
+    job = wait_for(lambda: _finished(job.pk), "the resumed job", [first, second], describe=lambda: _job_state(job.pk))
+    assert (job.status, job.done, job.failed, job.total) == ("succeeded", 720, 0, 720), job.error
+    assert [s["step"] for s in job.steps].count("resumed") == 1
+    _assert_one_prediction_each(job, 720)
 
 
 def test_nightly_assessment_fired_twice_aggregates_once(worker_factory, production):
