@@ -17,6 +17,8 @@ MEMBER_LOAD_OPTIONS = {"transformer": "all", "embedding": ("inference_dtype",)} 
 # members when ``backends="auto"``: English uses the packaged English sentence encoder;
 # Chinese never does: jieba word + character TF-IDF next to a small BERT trained from scratch
 AUTO_BACKENDS = {"en": ("linear", "embedding"), "zh": ("linear", "transformer")}
+# thresholds ``cascade="auto"`` tries, lowest first (the lowest lets the first member answer most texts)
+CASCADE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99)
 
 
 class EnsembleClassifier(TextClassifier):
@@ -42,19 +44,30 @@ class EnsembleClassifier(TextClassifier):
         ``weights="cv"``; each member is always temperature-calibrated before weighting).
     member_params : dict or list, optional
         ``{backend: {param: value}}``, or one dict per member in order.
+    cascade : "auto", float or None
+        Let the first member (the cheap ``linear`` one in ``"auto"``) answer alone the texts where
+        its calibrated top probability reaches a threshold; the other members run only for the
+        rest. ``"auto"`` picks the lowest of :data:`CASCADE_THRESHOLDS` whose out-of-fold accuracy
+        is within ``cascade_tolerance`` of the whole ensemble's (none: every member runs for
+        every text); a float is that threshold; ``None`` turns it off. A text answered early gets
+        the first member's calibrated probabilities.
+    cascade_tolerance : float
+        The out-of-fold accuracy (a fraction) ``"auto"`` may give up for speed.
     random_state : int or None
     """
 
     backend = "ensemble"
 
     def __init__(self, task="intent", backends="auto", weights="cv", cv=5, calibrate=True,
-                 member_params=None, random_state=None):
+                 member_params=None, cascade="auto", cascade_tolerance=0.0005, random_state=None):
         self.task = task
         self.backends = backends
         self.weights = weights
         self.cv = cv
         self.calibrate = calibrate
         self.member_params = member_params
+        self.cascade = cascade
+        self.cascade_tolerance = cascade_tolerance
         self.random_state = random_state
 
     def _member_specs(self, texts):
@@ -90,6 +103,8 @@ class EnsembleClassifier(TextClassifier):
             raise ValueError(f"weights must be 'cv', None or a sequence, not {self.weights!r}")
         if not fit_cv:
             self._fixed_weights(len(specs))
+        if not (self.cascade is None or self.cascade == "auto" or isinstance(self.cascade, (int, float))):
+            raise ValueError(f"cascade must be 'auto', a threshold or None, not {self.cascade!r}")
         self.members_, oofs = [], []
         for backend, params in specs:
             member = build(self.task, backend, **{"random_state": self.random_state, **params})
@@ -105,6 +120,7 @@ class EnsembleClassifier(TextClassifier):
         self.temperature_ = 1.0
         self.member_temperatures_ = np.ones(len(specs))
         self.oof_ = {}
+        self.cascade_threshold_ = None if self.cascade in (None, "auto") else float(self.cascade)
         if not fit_cv:
             self.weights_ = self._fixed_weights(len(specs))
             return
@@ -124,12 +140,43 @@ class EnsembleClassifier(TextClassifier):
             "accuracy": float(np.mean(mixed.argmax(1) == y[rows])),
             "member_accuracy": [float(np.mean(p.argmax(1) == y[rows])) for p in oofs],
         }
+        if self.cascade == "auto":
+            self.cascade_threshold_ = self._fit_cascade(oofs[0], mixed, y[rows])
+
+    def _fit_cascade(self, first_oof, mixed, y):
+        """The lowest threshold at which the first member answering alone costs at most
+        ``cascade_tolerance`` of out-of-fold accuracy (``None``: no threshold does)."""
+        if self.weights_[0] == 0 or np.count_nonzero(self.weights_) < 2:
+            return None
+        first = temper(first_oof, self.member_temperatures_[0])
+        full = float(np.mean(mixed.argmax(1) == y))
+        for threshold in CASCADE_THRESHOLDS:
+            early = first.max(axis=1) >= threshold
+            accuracy = float(np.mean(np.where(early, first.argmax(1), mixed.argmax(1)) == y))
+            if accuracy >= full - self.cascade_tolerance:
+                self.oof_["cascade"] = {"threshold": threshold, "early_share": float(early.mean()),
+                                        "accuracy": accuracy}
+                return threshold
+        return None
 
     def _predict_proba(self, texts):
+        threshold = getattr(self, "cascade_threshold_", None)
+        if threshold is None:
+            return self._mix(texts)
+        first = temper(self.members_[0].predict_proba(texts), self.member_temperatures_[0])
+        rest = np.flatnonzero(first.max(axis=1) < threshold)
+        proba = first  # a text the first member is sure of: its calibrated probabilities
+        if len(rest):
+            proba[rest] = self._mix([texts[i] for i in rest], first=first[rest])
+        return proba
+
+    def _mix(self, texts, first=None):
+        """The calibrated weighted average of the members (``first``: the first member's
+        tempered probabilities of ``texts``, already computed)."""
         proba = np.zeros((len(texts), len(self.classes_)))
-        for weight, t, member in zip(self.weights_, self.member_temperatures_, self.members_):
+        for i, (weight, t, member) in enumerate(zip(self.weights_, self.member_temperatures_, self.members_)):
             if weight > 0:
-                proba += weight * temper(member.predict_proba(texts), t)
+                proba += weight * (first if i == 0 and first is not None else temper(member.predict_proba(texts), t))
         return temper(proba, self.temperature_)
 
     def _save_files(self, directory):
@@ -141,7 +188,7 @@ class EnsembleClassifier(TextClassifier):
             members.append({"dir": name, "backend": member.backend, "params": member.get_params()})
         write_json(directory / CONFIG, {"members": members, "weights": self.weights_,
                                         "temperature": self.temperature_, "member_temperatures": self.member_temperatures_,
-                                        "oof": self.oof_})
+                                        "oof": self.oof_, "cascade_threshold": self.cascade_threshold_})
 
     @classmethod
     def _from_files(cls, directory, manifest, **options):
@@ -163,5 +210,6 @@ class EnsembleClassifier(TextClassifier):
         model.temperature_ = float(config.get("temperature", 1.0))
         model.member_temperatures_ = np.asarray(config.get("member_temperatures") or np.ones(n), dtype=float)
         model.oof_ = config.get("oof") or {}
+        model.cascade_threshold_ = config.get("cascade_threshold")  # models before the cascade: None
         model._restore_common(manifest)
         return model

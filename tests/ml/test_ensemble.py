@@ -132,3 +132,45 @@ def test_embedding_head_C_is_chosen_by_cross_validation(banking_slice, tmp_path)
     oof = oof_model.fit_oof(train_x[:100], train_y[:100], cv=3)
     assert oof_model.C_ == 30.0 and not np.isnan(oof).any()
     assert ml.load(model.save(tmp_path / "model")).C_ == model.C_
+
+
+CASCADE_PARAMS = {"backends": ["linear", "linear"], "member_params": [{}, {"C": 0.01, "static_vectors": None}],
+                  "cv": 3}
+
+
+def test_cascade_asks_the_other_members_only_about_unsure_texts(banking_slice):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "ensemble", cascade=0.6, random_state=0, **CASCADE_PARAMS).fit(train_x, train_y)
+    asked = []
+    second = model.members_[1]
+    original = second.predict_proba
+    second.predict_proba = lambda texts: asked.extend(texts) or original(texts)
+    first = temper(model.members_[0].predict_proba(test_x), model.member_temperatures_[0])
+    sure = first.max(axis=1) >= 0.6
+    assert 0 < sure.sum() < len(test_x)  # the slice exercises both paths
+    everyone = model._mix(test_x)
+    asked.clear()
+    proba = model.predict_proba(test_x)
+    assert asked == [t for t, s in zip(test_x, sure) if not s]
+    np.testing.assert_allclose(proba, np.where(sure[:, None], first, everyone))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_cascade_threshold_is_chosen_on_out_of_fold_rows_and_saved(banking_slice, tmp_path):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "ensemble", random_state=0, **CASCADE_PARAMS).fit(train_x, train_y)
+    chosen = model.oof_["cascade"]
+    assert model.cascade_threshold_ == chosen["threshold"] and 0 < chosen["early_share"] <= 1
+    assert chosen["accuracy"] >= model.oof_["accuracy"] - model.cascade_tolerance
+    loaded = ml.load(model.save(tmp_path / "model"))
+    assert loaded.cascade_threshold_ == model.cascade_threshold_
+    np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x))
+    # asking more accuracy than the whole ensemble has leaves every text to every member
+    strict = ml.build("intent", "ensemble", cascade_tolerance=-1.0, random_state=0, **CASCADE_PARAMS)
+    strict.fit(train_x, train_y)
+    assert strict.cascade_threshold_ is None and "cascade" not in strict.oof_
+    np.testing.assert_allclose(strict.predict_proba(test_x), strict._mix(test_x))
+    off = ml.build("intent", "ensemble", cascade=None, random_state=0, **CASCADE_PARAMS).fit(train_x, train_y)
+    assert off.cascade_threshold_ is None
+    with pytest.raises(ValueError, match="cascade"):
+        ml.build("intent", "ensemble", cascade="fast", **CASCADE_PARAMS).fit(train_x, train_y)
