@@ -103,8 +103,9 @@ class EnsembleClassifier(TextClassifier):
             raise ValueError(f"weights must be 'cv', None or a sequence, not {self.weights!r}")
         if not fit_cv:
             self._fixed_weights(len(specs))
-        if not (self.cascade is None or self.cascade == "auto" or isinstance(self.cascade, (int, float))):
-            raise ValueError(f"cascade must be 'auto', a threshold or None, not {self.cascade!r}")
+        if not (self.cascade is None or self.cascade == "auto"
+                or (isinstance(self.cascade, (int, float)) and 0 < self.cascade <= 1)):
+            raise ValueError(f"cascade must be 'auto', a threshold in (0, 1] or None, not {self.cascade!r}")
         self.members_, oofs = [], []
         for backend, params in specs:
             member = build(self.task, backend, **{"random_state": self.random_state, **params})

@@ -172,5 +172,6 @@ def test_cascade_threshold_is_chosen_on_out_of_fold_rows_and_saved(banking_slice
     np.testing.assert_allclose(strict.predict_proba(test_x), strict._mix(test_x))
     off = ml.build("intent", "ensemble", cascade=None, random_state=0, **CASCADE_PARAMS).fit(train_x, train_y)
     assert off.cascade_threshold_ is None
-    with pytest.raises(ValueError, match="cascade"):
-        ml.build("intent", "ensemble", cascade="fast", **CASCADE_PARAMS).fit(train_x, train_y)
+    for bad in ("fast", 0, 1.5):
+        with pytest.raises(ValueError, match="cascade"):
+            ml.build("intent", "ensemble", cascade=bad, **CASCADE_PARAMS).fit(train_x, train_y)
