@@ -1,3 +1,4 @@
+import django_filters
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -8,6 +9,7 @@ from apps.core.exceptions import NotFound
 from apps.core.pagination import CreatedCursorPagination
 
 from . import selectors, services
+from .models import Job
 from .serializers import JobListOutputSerializer, JobOutputSerializer, RetrainJobInputSerializer, ScoreJobInputSerializer
 
 IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
@@ -55,17 +57,21 @@ class JobRetrainApi(APIView):
         return Response(JobOutputSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+class JobFilter(django_filters.FilterSet):
+    """``kind`` and ``status`` must be one of their choices (400 with the field's message otherwise)."""
+
+    class Meta:
+        model = Job
+        fields = ["kind", "status"]
+
+
 class JobListApi(generics.ListAPIView):
     serializer_class = JobListOutputSerializer
     pagination_class = CreatedCursorPagination
-
-    @extend_schema(parameters=[OpenApiParameter("kind", str), OpenApiParameter("status", str)])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    filterset_class = JobFilter
 
     def get_queryset(self):
-        return selectors.job_list(kind=self.request.query_params.get("kind"),
-                                  status=self.request.query_params.get("status"))
+        return selectors.job_list()
 
 
 class JobDetailApi(APIView):

@@ -1,3 +1,4 @@
+import django_filters
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,17 +20,21 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
                   "created_at", "promoted_at"]
 
 
+class ModelVersionFilter(django_filters.FilterSet):
+    """``task`` and ``status`` must be one of their choices (400 with the field's message otherwise)."""
+
+    class Meta:
+        model = ModelVersion
+        fields = ["task", "status"]
+
+
 class ModelVersionListApi(generics.ListAPIView):
     serializer_class = ModelVersionOutputSerializer
     pagination_class = CreatedCursorPagination
-
-    @extend_schema(parameters=[OpenApiParameter("task", str), OpenApiParameter("status", str)])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    filterset_class = ModelVersionFilter
 
     def get_queryset(self):
-        return selectors.model_version_list(task=self.request.query_params.get("task"),
-                                            status=self.request.query_params.get("status"))
+        return selectors.model_version_list()
 
 
 class ProductionAtApi(APIView):

@@ -4,13 +4,9 @@ from .models import ModelVersion
 from .services import production_at  # noqa: F401  (the history selector lives beside the writes it reads)
 
 
-def model_version_list(*, task: str | None = None, status: str | None = None) -> QuerySet[ModelVersion]:
-    qs = ModelVersion.objects.select_related("promoted_by")
-    if task:
-        qs = qs.filter(task=task)
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("-id")
+def model_version_list() -> QuerySet[ModelVersion]:
+    """Model versions for the API list (its filterset narrows them by task and status)."""
+    return ModelVersion.objects.select_related("promoted_by").order_by("-id")
 
 
 def production_versions_at(*, at) -> dict[str, ModelVersion | None]:

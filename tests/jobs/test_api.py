@@ -49,6 +49,18 @@ def test_job_detail_list_and_cancel(api_client, production, labelled):
     assert api_client.get("/api/v1/jobs/999999/").status_code == 404
 
 
+def test_job_list_filters_are_validated(api_client, model_store):
+    from apps.jobs import services as job_services
+
+    job, _ = job_services.job_create(kind="retrain", enqueue=False)
+    assert [j["id"] for j in api_client.get("/api/v1/jobs/?kind=retrain&status=queued").json()["results"]] == [job.pk]
+    assert api_client.get("/api/v1/jobs/?kind=score").json()["results"] == []
+    for query in ("kind=bogus", "status=queued%00", "kind=sc%00ore"):
+        response = api_client.get(f"/api/v1/jobs/?{query}")
+        assert response.status_code == 400, query
+        assert set(response.json()["extra"]["fields"]) & {"kind", "status"}, response.json()
+
+
 def test_retrain_endpoint_queues_a_job(api_client, model_store):
     response = api_client.post("/api/v1/jobs/retrain", {"tasks": ["intent"]}, format="json")
     assert response.status_code == 201

@@ -152,6 +152,16 @@ def test_models_api_and_production_at(api_client, model_store):
     assert api_client.get("/api/v1/models/production?at=yesterday").status_code == 400
 
 
+def test_models_list_filters_are_validated(api_client, model_store):
+    v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    assert [m["id"] for m in api_client.get("/api/v1/models/?status=candidate").json()["results"]] == [v1.pk]
+    assert api_client.get("/api/v1/models/?status=production").json()["results"] == []
+    for query in ("task=bogus", "status=retired%00x", "task=i%00n"):  # a NUL byte once reached PostgreSQL: 500
+        response = api_client.get(f"/api/v1/models/?{query}")
+        assert response.status_code == 400, query
+        assert set(response.json()["extra"]["fields"]) & {"task", "status"}, response.json()
+
+
 def test_admin_promote_needs_confirmation_and_answers_production_at(admin_user_client, model_store):
     v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
     url = "/admin/registry/modelversion/"
