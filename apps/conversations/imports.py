@@ -147,6 +147,9 @@ def _validate(conversations: dict[str, dict], report: ImportReport) -> list[dict
             if name == "messages" and isinstance(problems, (list, dict)):
                 indexed = problems.items() if isinstance(problems, dict) else enumerate(problems)
                 for index, message_errors in indexed:
+                    if isinstance(message_errors, str):  # about the messages together (e.g. their seqs)
+                        report.errors.append({"row": conv["rows"][0], "field": "seq", "message": str(message_errors)})
+                        continue
                     row_no = rows[int(index)]
                     for message_field, texts in (message_errors or {}).items():
                         report.errors.append({"row": row_no, "field": message_field, "message": " ".join(map(str, texts))})

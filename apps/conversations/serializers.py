@@ -52,9 +52,12 @@ class ConversationInSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("ended_at") and attrs.get("started_at") and attrs["ended_at"] < attrs["started_at"]:
             raise serializers.ValidationError({"ended_at": "ended_at is before started_at."})
-        seqs = [m["seq"] for m in attrs.get("messages", []) if "seq" in m]
+        messages = attrs.get("messages", [])
+        seqs = [m["seq"] for m in messages if m.get("seq") is not None]
         if len(seqs) != len(set(seqs)):
             raise serializers.ValidationError({"messages": "Message sequence numbers must be unique."})
+        if seqs and len(seqs) != len(messages):  # a missing seq is the message's position, which may collide
+            raise serializers.ValidationError({"messages": "Give a seq for every message or for none."})
         return attrs
 
 

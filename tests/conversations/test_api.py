@@ -70,6 +70,23 @@ def test_bulk_errors_name_index_and_field_and_write_nothing(api_client):
     assert Conversation.objects.count() == 0
 
 
+def test_message_sequence_numbers_are_all_given_or_none(api_client):
+    items = make_items(3)
+    del items[1]["messages"][0]["seq"]  # mixed: a missing seq is its position, which may collide
+    items[2]["messages"][1]["seq"] = 0  # a duplicate
+    for m in items[0]["messages"]:
+        del m["seq"]  # none given: positions are the seqs
+    resp = api_client.post("/api/v1/conversations/bulk", {"items": items}, format="json")
+    assert resp.status_code == 400
+    errors = resp.json()["extra"]["errors"]
+    assert [(e["index"], list(e["fields"])) for e in errors] == [(1, ["messages"]), (2, ["messages"])]
+    assert "every message or for none" in str(errors[0]) and "unique" in str(errors[1])
+    assert Conversation.objects.count() == 0
+    resp = api_client.post("/api/v1/conversations/bulk", {"items": items[:1]}, format="json")
+    assert resp.status_code == 200, resp.json()
+    assert list(Message.objects.order_by("seq").values_list("seq", flat=True)) == list(range(len(items[0]["messages"])))
+
+
 def test_pii_is_masked_before_storage(api_client):
     api_client.post("/api/v1/conversations/bulk", {"items": make_items(1, phone=True)}, format="json")
     text = Message.objects.get(seq=0).text

@@ -103,3 +103,14 @@ def test_conflicting_conversation_fields_are_reported(tmp_path):
     with pytest.raises(CommandError) as info:
         run(write(tmp_path, data))
     assert "rows 3" in str(info.value)
+
+
+def test_duplicate_or_partly_missing_seqs_are_reported_on_the_conversation_row(tmp_path):
+    data = rows(5)
+    data[3]["seq"] = "0"   # conversation K00001 (rows 4-5): seq 0 twice
+    data[5]["seq"] = ""    # conversation K00002 (rows 6-7): one seq missing
+    with pytest.raises(CommandError) as info:
+        run(write(tmp_path, data))
+    assert info.value.returncode == 1
+    assert "rows 4, 6" in str(info.value)
+    assert Conversation.objects.count() == Message.objects.count() == 0
