@@ -12,7 +12,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from apps.conversations.models import Conversation
@@ -34,13 +34,12 @@ def job_models(job: Job) -> ModelSet:
 def chunk_score(*, job_id: int, conversation_ids: list[int], chunk_index: int | None = None) -> dict:
     """Score one chunk of a job. Idempotent: a replay upserts the same rows and counts nothing twice."""
     job = Job.objects.only("pk", "status", "params", "kind").get(pk=job_id)
+    pending = JobChunk.objects.filter(job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING)
     if job.status == Job.Status.CANCELLED:
         if chunk_index is not None:
-            JobChunk.objects.filter(job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).update(
-                state=JobChunk.State.SKIPPED, finished_at=timezone.now())
+            pending.update(state=JobChunk.State.SKIPPED, finished_at=timezone.now())
         return {"skipped": True}
-    if chunk_index is not None and not JobChunk.objects.filter(
-            job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).exists():
+    if chunk_index is not None and not pending.exists():
         return {"skipped": True}  # a redelivered or re-sent copy of a chunk that already finished
     models = job_models(job)
     ids, results = conversations_predict(conversation_ids=conversation_ids, models=models)
@@ -51,9 +50,8 @@ def chunk_score(*, job_id: int, conversation_ids: list[int], chunk_index: int | 
             counted = True
         else:
             # The guard: only the first completion of this chunk moves it out of "pending".
-            counted = bool(JobChunk.objects.filter(
-                job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING,
-            ).update(state=JobChunk.State.DONE, done=len(ids), failed=n_missing, finished_at=timezone.now()))
+            counted = bool(pending.update(
+                state=JobChunk.State.DONE, done=len(ids), failed=n_missing, finished_at=timezone.now()))
         if counted:
             job_services.job_progress(job_id=job_id, done=len(ids), failed=n_missing)
     _record_metrics(results, path="batch")
@@ -160,19 +158,18 @@ def stalled_jobs_resume(*, stalled_after: int | None = None) -> list[int]:
     """
     stalled_after = settings.JOB_STALL_SECONDS if stalled_after is None else stalled_after
     cutoff = timezone.now() - dt.timedelta(seconds=stalled_after)
-    candidates = Job.objects.filter(kind=Job.Kind.SCORE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
-                                    created_at__lte=cutoff)
+    candidates = Job.objects.filter(
+        kind=Job.Kind.SCORE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING], created_at__lte=cutoff,
+    ).annotate(last_chunk=Max("chunks__finished_at"),
+               pending=Count("chunks", filter=Q(chunks__state=JobChunk.State.PENDING)))
     resumed = []
-    for job in candidates.annotate(last_chunk=Max("chunks__finished_at")).iterator():
+    for job in candidates.iterator():
         steps = [s.get("at", "") for s in job.steps or [] if s.get("step") == "resumed"]
         moments = [m for m in (job.started_at, job.last_chunk) if m] + \
             [dt.datetime.fromisoformat(at) for at in steps if at]
-        if any(m > cutoff for m in moments):
+        if any(m > cutoff for m in moments) or (job.status == Job.Status.RUNNING and not job.pending):
             continue
-        if job.status == Job.Status.RUNNING and not job.chunks.filter(state=JobChunk.State.PENDING).exists():
-            continue
-        job_services.job_step(job_id=job.pk, step="resumed", pending=job.chunks.filter(
-            state=JobChunk.State.PENDING).count())
+        job_services.job_step(job_id=job.pk, step="resumed", pending=job.pending)
         job_services.job_enqueue(job_id=job.pk)
         resumed.append(job.pk)
     return resumed
