@@ -19,7 +19,7 @@ def train_candidate(self, job_id: int) -> None:
     from apps.registry import training
 
     try:
-        training.retrain_run(job_id=job_id)
+        training.retrain_run(job_id=job_id, task_id=self.request.id)
     except (OperationalError, InterfaceError) as exc:
         close_old_connections()
         if self.request.retries >= self.max_retries:

@@ -97,7 +97,7 @@ def assess_aggregate(self, job_id: int) -> None:
     from apps.scoring import assessment
 
     try:
-        assessment.assessment_aggregate(job_id=job_id)
+        assessment.assessment_aggregate(job_id=job_id, task_id=self.request.id)
     except TRANSIENT_ERRORS as exc:
         close_old_connections()
         if self.request.retries >= self.max_retries:
@@ -112,7 +112,7 @@ def assess_aggregate(self, job_id: int) -> None:
 
 @shared_task(name="scoring.resume_stalled_jobs", soft_time_limit=300, time_limit=360, ignore_result=True)
 def resume_stalled_jobs(stalled_after: int | None = None) -> list[int]:
-    """Beat entry (every 10 minutes): send stalled scoring jobs' pending chunks again."""
+    """Beat entry (every 10 minutes): send stalled jobs' lost messages again (scoring: the pending chunks)."""
     from apps.scoring import jobs as scoring_jobs
 
     return scoring_jobs.stalled_jobs_resume(stalled_after=stalled_after)

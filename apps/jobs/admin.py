@@ -15,7 +15,7 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     date_hierarchy = "created_at"
     readonly_fields = ["kind", "status", "params", "idempotency_key", "total", "done", "failed", "progress_bar",
-                       "result", "steps", "error", "created_by", "created_at", "started_at", "finished_at"]
+                       "result", "steps", "error", "task_id", "created_by", "created_at", "started_at", "finished_at"]
     actions = ["cancel_selected", "retrain_now"]
 
     def has_add_permission(self, request):

@@ -28,6 +28,10 @@ class Job(models.Model):
     result = models.JSONField(_("result"), default=dict, blank=True)
     steps = models.JSONField(_("steps"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(
+        _("task id"), max_length=64, blank=True,
+        help_text=_("The Celery message that started the job; a copy with another id does not run it again."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

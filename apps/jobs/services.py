@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError, Conflict
@@ -81,17 +81,28 @@ def job_enqueue(*, job_id: int) -> None:
         logger.info("job %s of kind %s has no orchestrator here", job_id, job.kind)
 
 
-def job_start(*, job_id: int, total: int | None = None) -> bool:
-    """Mark a queued job running. False when it was cancelled (or already finished)."""
+def job_start(*, job_id: int, total: int | None = None, task_id: str | None = None) -> bool:
+    """Mark a queued job running. False when it was cancelled (or already finished).
+
+    With ``task_id`` (the Celery message running it) the start is a claim: the first message
+    takes a queued job, and a running job goes on only in a message with the claimant's id (the
+    broker redelivers that message when its worker dies); a copy the watchdog sent for a message
+    it thought lost carries another id and gets False. Without it any caller may go on.
+    """
     fields: dict[str, Any] = {"status": Job.Status.RUNNING, "started_at": timezone.now()}
     if total is not None:
         fields["total"] = total
+    if task_id:
+        fields["task_id"] = task_id
     n = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(**fields)
     if n:
         return True
+    running = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING)
+    if task_id:
+        running = running.filter(Q(task_id="") | Q(task_id=task_id))
     if total is not None:
-        Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(total=total)
-    return Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).exists()
+        running.update(total=total)
+    return running.exists()
 
 
 def job_progress(*, job_id: int, done: int = 0, failed: int = 0) -> None:

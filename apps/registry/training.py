@@ -191,12 +191,15 @@ def shadow_compare(*, task: str, candidate, production: ModelVersion) -> dict:
     return {"n": len(texts), "agreement": round(agreement, 4)}
 
 
-def retrain_run(*, job_id: int) -> dict:
-    """Run a retraining job: one candidate per task, every step recorded on the job."""
+def retrain_run(*, job_id: int, task_id: str | None = None) -> dict:
+    """Run a retraining job: one candidate per task, every step recorded on the job.
+
+    ``task_id``: the Celery message running it, which claims the job (``job_start``); a cancelled
+    job, or one another message runs, is left alone.
+    """
     job = Job.objects.get(pk=job_id)
-    if job.status in job_services.TERMINAL:
+    if job.status in job_services.TERMINAL or not job_services.job_start(job_id=job_id, total=0, task_id=task_id):
         return job.result or {}
-    job_services.job_start(job_id=job_id, total=0)
     params = job.params or {}
     tasks = params.get("tasks") or list(Task.values)
     backend = params.get("backend") or getattr(settings, "RETRAIN_BACKEND", "linear")

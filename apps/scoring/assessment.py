@@ -140,12 +140,15 @@ def agent_daily_aggregate(*, date: dt.date) -> int:
     return len(rows)
 
 
-def assessment_aggregate(*, job_id: int) -> dict:
-    """Flag and aggregate the assess job's date; emit ``conversation.flagged`` in batches."""
+def assessment_aggregate(*, job_id: int, task_id: str | None = None) -> dict:
+    """Flag and aggregate the assess job's date; emit ``conversation.flagged`` in batches.
+
+    ``task_id``: the Celery message running it, which claims the job (``job_start``); a cancelled
+    job, or one another message runs, is left alone.
+    """
     job = Job.objects.get(pk=job_id)
-    if job.status in job_services.TERMINAL:
+    if job.status in job_services.TERMINAL or not job_services.job_start(job_id=job_id, task_id=task_id):
         return job.result or {}
-    job_services.job_start(job_id=job_id)
     date = parse_date(job.params["date"])
     with transaction.atomic():
         flagged = conversations_flag(date=date)

@@ -146,22 +146,29 @@ def score_job_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
 
 
 def stalled_jobs_resume(*, stalled_after: int | None = None) -> list[int]:
-    """Re-send scoring jobs that made no progress for ``stalled_after`` seconds; returns their ids.
+    """Re-send the messages of jobs that made no progress for ``stalled_after`` seconds; returns their ids.
 
     The broker can lose a message: Redis hands a message out (BRPOP) before the worker records it
     as unacknowledged, so a worker killed in between drops it, and the filesystem broker drops any
-    message a killed worker had taken. The chunk plan in the database is the truth, so the
-    orchestrator is sent again and re-sends the chunks still pending; a copy of a chunk that is
-    already done is skipped, and a chunk counts once however often it runs. A job is stalled when
-    it is queued, or running with pending chunks, and nothing (its start, a chunk, a resume) has
-    happened for ``stalled_after`` seconds.
+    message a killed worker had taken. The database is the truth:
+
+    - a scoring job's orchestrator is sent again and re-sends the chunks still pending; a copy of a
+      chunk that is already done is skipped, and a chunk counts once however often it runs. Stalled:
+      queued, or running with pending chunks, and nothing (its start, a chunk, a resume) happened
+      for ``stalled_after`` seconds.
+    - an assessment or retraining job that is still queued (no worker ever started it) is sent
+      again. Should the first message turn up after all, whichever message starts the job claims it
+      and the other leaves it alone (``job_start``'s ``task_id``). A running one is not re-sent: its
+      message waits unacknowledged in Redis, which redelivers it if its worker dies.
     """
     stalled_after = settings.JOB_STALL_SECONDS if stalled_after is None else stalled_after
     cutoff = timezone.now() - dt.timedelta(seconds=stalled_after)
     candidates = Job.objects.filter(
-        kind=Job.Kind.SCORE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING], created_at__lte=cutoff,
+        Q(kind=Job.Kind.SCORE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        | Q(kind__in=[Job.Kind.ASSESS, Job.Kind.RETRAIN], status=Job.Status.QUEUED),
+        created_at__lte=cutoff,
     ).annotate(last_chunk=Max("chunks__finished_at"),
-               pending=Count("chunks", filter=Q(chunks__state=JobChunk.State.PENDING)))
+               pending=Count("chunks", filter=Q(chunks__state=JobChunk.State.PENDING))).order_by("pk")
     resumed = []
     for job in candidates.iterator():
         steps = [s.get("at", "") for s in job.steps or [] if s.get("step") == "resumed"]

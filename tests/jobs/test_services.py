@@ -25,6 +25,18 @@ def test_progress_and_finish_exactly_once():
     assert (job.status, job.progress) == ("succeeded", 100.0) and "1 of 10" in job.error
 
 
+def test_a_started_job_belongs_to_the_message_that_claimed_it():
+    job, _ = services.job_create(kind="assess", enqueue=False)
+    assert services.job_start(job_id=job.pk, task_id="first")
+    assert services.job_start(job_id=job.pk, task_id="first")  # the broker redelivers the claimant's message
+    assert not services.job_start(job_id=job.pk, task_id="copy")  # a copy the watchdog sent
+    assert services.job_start(job_id=job.pk)  # no message id: an orchestrator that may run again
+    job.refresh_from_db()
+    assert (job.status, job.task_id) == ("running", "first")
+    services.job_cancel(job_id=job.pk)
+    assert not services.job_start(job_id=job.pk, task_id="first")
+
+
 def test_idempotency_key_returns_same_job():
     a, _ = services.job_create(kind="score", idempotency_key="same", enqueue=False)
     b, created = services.job_create(kind="score", idempotency_key="same", enqueue=False)

@@ -53,6 +53,21 @@ def test_aggregate_flags_and_reviewed_labels_win(production):
     assert after.resolution_rate is not None and 0 <= after.resolution_rate <= 1
 
 
+def test_aggregate_runs_once_per_claim_and_never_when_cancelled(production):
+    make_conversations(10, seed=5, day=DAY, agents=[AgentFactory()], prefix="C")
+    _score_all()
+    job, _ = job_services.job_create(kind="assess", params={"date": DAY.isoformat()}, enqueue=False)
+    job_services.job_start(job_id=job.pk, task_id="first")  # another worker runs it now
+    assert assessment.assessment_aggregate(job_id=job.pk, task_id="copy") == {}
+    assert not AgentDailyQuality.objects.exists()
+    assert assessment.assessment_aggregate(job_id=job.pk, task_id="first")["agents"] == 1  # its redelivery
+    cancelled, _ = job_services.job_create(kind="assess", params={"date": DAY.isoformat()}, enqueue=False)
+    job_services.job_cancel(job_id=cancelled.pk)
+    AgentDailyQuality.objects.all().delete()
+    assert assessment.assessment_aggregate(job_id=cancelled.pk, task_id="x") == {}
+    assert not AgentDailyQuality.objects.exists()
+
+
 def test_flagging_twice_creates_no_duplicates(production, settings):
     settings.CONFIDENCE_THRESHOLD = 1.01  # everything uncertain
     make_conversations(12, seed=8, day=DAY, prefix="F")

@@ -178,11 +178,16 @@ def test_resume_covers_lost_orchestrators_and_leaves_finished_jobs(production, l
     queued, _ = job_services.job_create(kind="score", params={"all": True}, enqueue=False)
     done, pending = _run_job({"all": True}, chunk_size=200)
     scoring_jobs.chunk_score(job_id=done.pk, conversation_ids=pending[0][1], chunk_index=0)
-    other, _ = job_services.job_create(kind="assess", params={}, enqueue=False)
-    for job in (queued, done, other):
+    assess, _ = job_services.job_create(kind="assess", params={}, enqueue=False)
+    retrain, _ = job_services.job_create(kind="retrain", params={}, enqueue=False)
+    running, _ = job_services.job_create(kind="retrain", params={}, enqueue=False)
+    job_services.job_start(job_id=running.pk, task_id="its-message")  # unacknowledged: Redis redelivers it
+    imported, _ = job_services.job_create(kind="import", params={}, enqueue=False)
+    for job in (queued, done, assess, retrain, running, imported):
         _age(job, 120)
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [queued.pk]
-    assert sent == [queued.pk]
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [queued.pk, assess.pk, retrain.pk]
+    assert sent == [queued.pk, assess.pk, retrain.pk]
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # resumed just now
 
 
 def test_resent_orchestrator_sends_only_pending_chunks(production, labelled):

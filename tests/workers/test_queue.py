@@ -226,6 +226,31 @@ def test_lost_messages_are_sent_again_by_the_watchdog(worker_factory, production
     _assert_one_prediction_each(job, 720)
 
 
+def test_lost_assessment_message_is_sent_again_and_runs_once(worker_factory, production):
+    """An assessment's only message lost before any worker took it: the watchdog sends it again; a
+    late copy of the lost one runs nothing a second time."""
+    from tests.factories import AgentFactory
+    from tests.scoring.data import make_conversations
+
+    from apps.jobs.services import job_create, job_enqueue
+    from apps.scoring.jobs import stalled_jobs_resume
+
+    day = dt.date(2024, 3, 4)
+    make_conversations(30, seed=4, day=day, agents=[AgentFactory()], prefix="R")
+    job, _ = job_create(kind="assess", params={"date": day.isoformat()})  # sent on commit
+    _purge_broker()
+    w = worker_factory()
+    assert stalled_jobs_resume(stalled_after=0) == [job.pk]
+    job_enqueue(job_id=job.pk)
+    job = wait_for(lambda: _finished(job.pk), "the re-sent assessment", [w], describe=lambda: _job_state(job.pk))
+    time.sleep(1.5)  # give the copy the chance to run
+    job.refresh_from_db()
+    steps = [s["step"] for s in job.steps]
+    assert job.status == "succeeded" and job.task_id, job.error
+    assert (steps.count("resumed"), steps.count("aggregated")) == (1, 1), steps
+    assert job.result["date"] == day.isoformat()
+
+
 def test_nightly_assessment_fired_twice_aggregates_once(worker_factory, production):
     from tests.factories import AgentFactory
     from tests.scoring.data import make_conversations
