@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ml_bench import DATASETS, split  # noqa: E402
-from ml.cli import _param  # noqa: E402
+from ml.cli import param_pair  # noqa: E402
 
 
 def cross_validate(dataset, backend, params, data_dir, folds=5, seed=0):
@@ -49,7 +49,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="banking77")
     parser.add_argument("--backend", default="linear")
-    parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
+    parser.add_argument("--param", action="append", type=param_pair, default=[], metavar="KEY=VALUE",
                         help="a backend parameter (JSON value), repeatable")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0, help="fold shuffling and the models' random_state")

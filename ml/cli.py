@@ -19,7 +19,8 @@ class UsageError(ValueError):
     """Bad input given on the command line."""
 
 
-def _param(text):
+def param_pair(text):
+    """``KEY=VALUE`` from the command line -> ``(key, value)``, the value parsed as JSON where it is JSON."""
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     key, value = text.split("=", 1)
@@ -48,7 +49,7 @@ def build_parser():
     train.add_argument("--out", required=True, help="artifact directory to write")
     train.add_argument("--val-fraction", type=float, default=0.2)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
+    train.add_argument("--param", action="append", type=param_pair, default=[], metavar="KEY=VALUE",
                        help="backend hyperparameter (value parsed as JSON when possible)")
 
     evaluate = sub.add_parser("evaluate", help="evaluate a saved model on a labelled file")
