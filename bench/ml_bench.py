@@ -48,6 +48,8 @@ def backend_params(dataset, backend, args):
         transformer["max_train_seconds"] = args.transformer_max_seconds
     if args.transformer_refit_full:  # then fine-tune again on all the training texts for the best step count
         transformer["refit_full"] = True
+    if args.transformer_no_early_stopping:  # the whole budget, the last weights (and the refit trains it all too)
+        transformer["patience"] = None
     if backend == "embedding-int8":  # the embedding backend with its int8 encoder
         return {"quantize": True}
     if backend == "transformer":
@@ -248,6 +250,8 @@ def main(argv=None):
                         help="seeds of the English ensemble's fine-tuned MiniLM members, e.g. 0,1 (one member each)")
     parser.add_argument("--transformer-refit-full", action="store_true",
                         help="after early stopping, refit the transformer on all training texts (refit_full=True)")
+    parser.add_argument("--transformer-no-early-stopping", action="store_true",
+                        help="train the transformer's whole step budget and keep the last weights (patience=None)")
     parser.add_argument("--pretrain-steps", type=int, default=None,
                         help="masked-LM self-pretraining steps of the Chinese scratch BERT (default: the backend's)")
     parser.add_argument("--transformer-max-seconds", type=float, default=None,
@@ -283,6 +287,8 @@ def main(argv=None):
             cmd += ["--ensemble-transformer-seeds", args.ensemble_transformer_seeds]
             if args.transformer_refit_full:
                 cmd += ["--transformer-refit-full"]
+            if args.transformer_no_early_stopping:
+                cmd += ["--transformer-no-early-stopping"]
             print(f"running {dataset} / {backend} ...", file=sys.stderr, flush=True)
             load_before, started = os.getloadavg()[0], time.time()
             proc = subprocess.run(cmd, capture_output=True, text=True)

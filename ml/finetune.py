@@ -106,9 +106,12 @@ def fine_tune(model, groups, *, lr, ids, y, train_idx, val_idx, collate, predict
         List of token-id lists -> class probabilities (for the held-out accuracy).
     total : int
         Steps of the learning-rate schedule; training stops there at the latest.
-    eval_every, patience : int
-        Held-out accuracy every ``eval_every`` steps; stop after ``patience`` evaluations
-        without improvement.
+    eval_every : int
+        Held-out accuracy every ``eval_every`` steps (and at the last step).
+    patience : int or None
+        Stop after ``patience`` evaluations without improvement and return the weights of the
+        best one (early stopping). ``None``: train the whole budget and return the last weights;
+        the evaluations are only recorded.
     max_seconds : float or None
     stop_at : int, optional
         Stop after that many steps (the schedule still spans ``total``).
@@ -120,7 +123,7 @@ def fine_tune(model, groups, *, lr, ids, y, train_idx, val_idx, collate, predict
 
     Returns
     -------
-    (steps taken, history of evaluations, best held-out accuracy or None)
+    (steps taken, history of evaluations, held-out accuracy of the weights returned or None)
     """
     import torch
 
@@ -175,7 +178,9 @@ def fine_tune(model, groups, *, lr, ids, y, train_idx, val_idx, collate, predict
                         swap_parameters(model, averaged)
                     score = float(np.mean(predict_proba([ids[i] for i in val_idx]).argmax(1) == y[val_idx]))
                     history.append({"step": step, "val_accuracy": score, "loss": float(loss.item())})
-                    if score > best:
+                    if patience is None:
+                        best = score  # no early stopping: the last evaluation is the model returned
+                    elif score > best:
                         best, bad = score, 0
                         best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
                     else:
@@ -183,7 +188,7 @@ def fine_tune(model, groups, *, lr, ids, y, train_idx, val_idx, collate, predict
                     if averaged is not None:
                         swap_parameters(model, averaged)
                     model.train()
-                    if bad >= patience:
+                    if patience is not None and bad >= patience:
                         stop = True
                 if out_of_time:
                     stop = True

@@ -82,14 +82,18 @@ class TransformerClassifier(TextClassifier):
     head_lr_scale : float
         Learning rate of the head relative to the encoder's (mean pooling).
     weight_decay, warmup_ratio : float
-    patience : int
-        Evaluations without improvement of validation accuracy before stopping.
+    patience : int or None
+        Evaluations without improvement of validation accuracy before stopping (early
+        stopping; the best evaluation's weights are kept). ``None``: no early stopping: the
+        whole step budget is trained and the last weights kept, the held-out split only
+        measured (and, with ``refit_full``, the refit trains the same budget).
     val_fraction : float
         Share of the training texts held out for early stopping.
     refit_full : bool
         After early stopping, fine-tune a fresh model on *all* the training texts for the
         number of steps that scored best on the held-out split (twice the training time; the
-        held-out split then only chooses the step count). An ensemble still fits its weights
+        held-out split then only chooses the step count; with ``patience=None`` the refit
+        trains the same budget as the first model). An ensemble still fits its weights
         on the first model's held-out probabilities.
     split_seed : int, optional
         Seed of that held-out split (default: ``random_state``). Ensemble members that differ
@@ -254,7 +258,8 @@ class TransformerClassifier(TextClassifier):
             self._val_proba = self._predict_proba([texts[i] for i in val_idx])
             best = max(self.history_, key=lambda h: h["val_accuracy"])["step"]  # the first best
             set_seed(seed)
-            self._train(texts, y, np.arange(len(y)), val_idx[:0], seed, stop_at=best)
+            self._train(texts, y, np.arange(len(y)), val_idx[:0], seed,
+                        stop_at=self.steps_ if self.patience is None else best)
             self.refit_steps_ = self.steps_
         self.train_seconds_ = time.perf_counter() - started
 

@@ -109,6 +109,18 @@ def test_refit_full_retrains_on_everything_for_the_best_step_count(banking_slice
     np.testing.assert_allclose(loaded.predict_proba(test_x), model.predict_proba(test_x), atol=1e-5)
 
 
+def test_without_early_stopping_the_whole_budget_is_trained_and_refit(banking_slice):
+    """``patience=None``: no stop however the held-out accuracy moves; the refit trains the same budget."""
+    train_x, train_y, _, _ = banking_slice
+    params = dict(BACKENDS["transformer"][0], eval_steps=2, max_steps=12, patience=None, refit_full=True)
+    model = ml.build("intent", "transformer", random_state=0, **params).fit(train_x, train_y)
+    assert [h["step"] for h in model.history_] == [2, 4, 6, 8, 10, 12]
+    assert model.best_val_accuracy_ == model.history_[-1]["val_accuracy"]  # the weights kept are the last
+    assert model.refit_steps_ == model.steps_ == 12
+    stopped = ml.build("intent", "transformer", random_state=0, **{**params, "patience": 1}).fit(train_x, train_y)
+    assert stopped.refit_steps_ == max(stopped.history_, key=lambda h: h["val_accuracy"])["step"]
+
+
 def test_weight_averaging_is_on_by_default_and_can_be_turned_off(banking_slice):
     """The backend hands ``ema_decay`` to the loop: averaged weights differ from the last ones."""
     train_x, train_y, test_x, _ = banking_slice
