@@ -157,7 +157,7 @@ def stalled_jobs_resume(*, stalled_after: int | None = None) -> list[int]:
       queued, or running with pending chunks, and nothing (its start, a chunk, a resume) happened
       for ``stalled_after`` seconds.
     - an assessment or retraining job that is still queued (no worker ever started it) is sent
-      again. Should the first message turn up after all, whichever message starts the job claims it
+      again; an assessment that waits for its scoring job counts from that job's finish. Should the first message turn up after all, whichever message starts the job claims it
       and the other leaves it alone (``job_start``'s ``task_id``). A running one is not re-sent: its
       message waits unacknowledged in Redis, which redelivers it if its worker dies.
     """
@@ -176,10 +176,19 @@ def stalled_jobs_resume(*, stalled_after: int | None = None) -> list[int]:
             [dt.datetime.fromisoformat(at) for at in steps if at]
         if any(m > cutoff for m in moments) or (job.status == Job.Status.RUNNING and not job.pending):
             continue
+        if job.kind == Job.Kind.ASSESS and _assessment_awaits_scoring(job.pk, cutoff):
+            continue
         job_services.job_step(job_id=job.pk, step="resumed", pending=job.pending)
         job_services.job_enqueue(job_id=job.pk)
         resumed.append(job.pk)
     return resumed
+
+
+def _assessment_awaits_scoring(job_id: int, cutoff: dt.datetime) -> bool:
+    """An assessment queued behind its scoring job (``then_assess_job``) is sent when that job
+    finishes: it is not stalled while the scoring runs, nor until ``cutoff`` has passed since."""
+    return Job.objects.filter(kind=Job.Kind.SCORE, params__then_assess_job=job_id).filter(
+        Q(finished_at__isnull=True) | Q(finished_at__gt=cutoff)).exists()
 
 
 def score_job_submit(*, params: dict, created_by=None, idempotency_key: str | None = None) -> tuple[Job, bool]:

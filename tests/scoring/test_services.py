@@ -190,6 +190,22 @@ def test_resume_covers_lost_orchestrators_and_leaves_finished_jobs(production, l
     assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # resumed just now
 
 
+def test_an_assessment_waiting_for_its_scoring_job_is_not_stalled(production, labelled, monkeypatch):
+    sent = []
+    monkeypatch.setattr(job_services, "job_enqueue", lambda *, job_id: sent.append(job_id))
+    assess, _ = job_services.job_create(kind="assess", params={"date": "2024-05-06"}, enqueue=False)
+    scoring, _ = job_services.job_create(kind="score", params={"unscored": True, "then_assess_job": assess.pk},
+                                         enqueue=False)
+    job_services.job_start(job_id=scoring.pk)
+    _age(assess, 7200)
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # its scoring runs
+    job_services.job_finish(job_id=scoring.pk, result={})
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # its finish just sent the assessment
+    Job.objects.filter(pk=scoring.pk).update(finished_at=timezone.now() - dt.timedelta(seconds=120))
+    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [assess.pk]  # that message was lost
+    assert sent == [assess.pk]
+
+
 def test_resent_orchestrator_sends_only_pending_chunks(production, labelled):
     job, pending = _run_job({"all": True})
     for index, ids in pending[:3]:
