@@ -157,8 +157,9 @@ def stalled_jobs_resume(*, stalled_after: int | None = None) -> list[int]:
       queued, or running with pending chunks, and nothing (its start, a chunk, a resume) happened
       for ``stalled_after`` seconds.
     - an assessment or retraining job that is still queued (no worker ever started it) is sent
-      again; an assessment that waits for its scoring job counts from that job's finish. Should the first message turn up after all, whichever message starts the job claims it
-      and the other leaves it alone (``job_start``'s ``task_id``). A running one is not re-sent: its
+      again; an assessment that waits for its scoring job counts from that job's finish. Should
+      the first message turn up after all, whichever message starts the job claims it and the
+      other leaves it alone (``job_start``'s ``task_id``). A running one is not re-sent: its
       message waits unacknowledged in Redis, which redelivers it if its worker dies.
     """
     stalled_after = settings.JOB_STALL_SECONDS if stalled_after is None else stalled_after
