@@ -175,8 +175,9 @@ class LinearClassifier(TextClassifier):
     static_dims, static_weight : int, float
         PCA components of the vectors, and the block's scale next to the TF-IDF blocks.
     static_adapt : int
-        At most this many training texts adapt the vectors to the data (their tokens' mean
-        contextual states, :class:`ml.static_vectors.StaticVectors`); 0: not adapted.
+        At most this many training texts (a fixed random sample of larger sets) adapt the
+        vectors to the data (their tokens' mean contextual states,
+        :class:`ml.static_vectors.StaticVectors`); 0: not adapted.
     static_refine : float
         Ridge of the sentence-level correction of the adapted vectors
         (:func:`ml.static_vectors.sentence_fit`); 0: none.
@@ -213,7 +214,7 @@ class LinearClassifier(TextClassifier):
         static_vectors="auto",
         static_dims=256,
         static_weight=1.5,
-        static_adapt=2000,
+        static_adapt=10000,
         static_refine=1.0,
         neighbours=10,
         neighbour_temperature=0.02,
