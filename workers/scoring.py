@@ -113,6 +113,6 @@ def assess_aggregate(self, job_id: int) -> None:
 @shared_task(name="scoring.resume_stalled_jobs", soft_time_limit=300, time_limit=360, ignore_result=True)
 def resume_stalled_jobs(stalled_after: int | None = None) -> list[int]:
     """Beat entry (every 10 minutes): send stalled jobs' lost messages again (scoring: the pending chunks)."""
-    from apps.scoring import jobs as scoring_jobs
+    from apps.jobs import services as job_services
 
-    return scoring_jobs.stalled_jobs_resume(stalled_after=stalled_after)
+    return job_services.stalled_jobs_resume(stalled_after=stalled_after)

@@ -6,19 +6,21 @@ increment; finishing is a conditional update so exactly one caller finishes a jo
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError, Conflict
 from apps.core.services import audit_record
 
-from .models import Job
+from .models import Job, JobChunk
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +182,53 @@ def _after_finish(*, job_id: int) -> None:
         from workers.scoring import assess_aggregate
 
         assess_aggregate.delay(int(then))
+
+
+def stalled_jobs_resume(*, stalled_after: int | None = None) -> list[int]:
+    """Re-send the messages of jobs that made no progress for ``stalled_after`` seconds; returns their ids.
+
+    The broker can lose a message: Redis hands a message out (BRPOP) before the worker records it
+    as unacknowledged, so a worker killed in between drops it, and the filesystem broker drops any
+    message a killed worker had taken. The database is the truth:
+
+    - a scoring job's orchestrator is sent again and re-sends the chunks still pending; a copy of a
+      chunk that is already done is skipped, and a chunk counts once however often it runs. Stalled:
+      queued, or running with pending chunks, and nothing (its start, a chunk, a resume) happened
+      for ``stalled_after`` seconds.
+    - an assessment or retraining job that is still queued (no worker ever started it) is sent
+      again; an assessment that waits for its scoring job counts from that job's finish. Should
+      the first message turn up after all, whichever message starts the job claims it and the
+      other leaves it alone (``job_start``'s ``task_id``). A running one is not re-sent: its
+      message waits unacknowledged in Redis, which redelivers it if its worker dies.
+    """
+    stalled_after = settings.JOB_STALL_SECONDS if stalled_after is None else stalled_after
+    cutoff = timezone.now() - dt.timedelta(seconds=stalled_after)
+    candidates = Job.objects.filter(
+        Q(kind=Job.Kind.SCORE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        | Q(kind__in=[Job.Kind.ASSESS, Job.Kind.RETRAIN], status=Job.Status.QUEUED),
+        created_at__lte=cutoff,
+    ).annotate(last_chunk=Max("chunks__finished_at"),
+               pending=Count("chunks", filter=Q(chunks__state=JobChunk.State.PENDING))).order_by("pk")
+    resumed = []
+    for job in candidates.iterator():
+        steps = [s.get("at", "") for s in job.steps or [] if s.get("step") == "resumed"]
+        moments = [m for m in (job.started_at, job.last_chunk) if m] + \
+            [dt.datetime.fromisoformat(at) for at in steps if at]
+        if any(m > cutoff for m in moments) or (job.status == Job.Status.RUNNING and not job.pending):
+            continue
+        if job.kind == Job.Kind.ASSESS and _assessment_awaits_scoring(job.pk, cutoff):
+            continue
+        job_step(job_id=job.pk, step="resumed", pending=job.pending)
+        job_enqueue(job_id=job.pk)
+        resumed.append(job.pk)
+    return resumed
+
+
+def _assessment_awaits_scoring(job_id: int, cutoff: dt.datetime) -> bool:
+    """An assessment queued behind its scoring job (``then_assess_job``) is sent when that job
+    finishes: it is not stalled while the scoring runs, nor until ``cutoff`` has passed since."""
+    return Job.objects.filter(kind=Job.Kind.SCORE, params__then_assess_job=job_id).filter(
+        Q(finished_at__isnull=True) | Q(finished_at__gt=cutoff)).exists()
 
 
 def job_payload(job: Job) -> dict:

@@ -162,14 +162,14 @@ def test_stalled_job_is_sent_again_once_per_stall(production, labelled, monkeypa
     monkeypatch.setattr(job_services, "job_enqueue", lambda *, job_id: sent.append(job_id))
     job, pending = _run_job({"all": True})
     scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=pending[0][0])
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # a chunk just finished
+    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # a chunk just finished
     _age(job, 120)
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [job.pk]
+    assert job_services.stalled_jobs_resume(stalled_after=60) == [job.pk]
     assert sent == [job.pk]
     job.refresh_from_db()
     assert job.steps[-1]["step"] == "resumed" and job.steps[-1]["pending"] == 4
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # the resume itself is progress
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=0) == [job.pk]
+    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # the resume itself is progress
+    assert job_services.stalled_jobs_resume(stalled_after=0) == [job.pk]
 
 
 def test_resume_covers_lost_orchestrators_and_leaves_finished_jobs(production, labelled, monkeypatch):
@@ -185,9 +185,9 @@ def test_resume_covers_lost_orchestrators_and_leaves_finished_jobs(production, l
     imported, _ = job_services.job_create(kind="import", params={}, enqueue=False)
     for job in (queued, done, assess, retrain, running, imported):
         _age(job, 120)
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [queued.pk, assess.pk, retrain.pk]
+    assert job_services.stalled_jobs_resume(stalled_after=60) == [queued.pk, assess.pk, retrain.pk]
     assert sent == [queued.pk, assess.pk, retrain.pk]
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # resumed just now
+    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # resumed just now
 
 
 def test_an_assessment_waiting_for_its_scoring_job_is_not_stalled(production, labelled, monkeypatch):
@@ -198,11 +198,11 @@ def test_an_assessment_waiting_for_its_scoring_job_is_not_stalled(production, la
                                          enqueue=False)
     job_services.job_start(job_id=scoring.pk)
     _age(assess, 7200)
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # its scoring runs
+    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # its scoring runs
     job_services.job_finish(job_id=scoring.pk, result={})
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == []  # its finish just sent the assessment
+    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # its finish just sent the assessment
     Job.objects.filter(pk=scoring.pk).update(finished_at=timezone.now() - dt.timedelta(seconds=120))
-    assert scoring_jobs.stalled_jobs_resume(stalled_after=60) == [assess.pk]  # that message was lost
+    assert job_services.stalled_jobs_resume(stalled_after=60) == [assess.pk]  # that message was lost
     assert sent == [assess.pk]
 
 

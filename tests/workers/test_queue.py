@@ -149,7 +149,7 @@ def _finished_or_resumed(job_id, stalled_after=30):
     """What the platform does while a job runs: the broker redelivers, and beat's watchdog re-sends
     the chunks of a job that stalled (Redis loses a message taken by a worker killed before it
     recorded it as unacknowledged)."""
-    from apps.scoring.jobs import stalled_jobs_resume
+    from apps.jobs.services import stalled_jobs_resume
 
     stalled_jobs_resume(stalled_after=stalled_after)
     return _finished(job_id)
@@ -208,7 +208,8 @@ def test_lost_messages_are_sent_again_by_the_watchdog(worker_factory, production
     is enough to finish it, on either broker."""
     from tests.scoring.data import make_conversations
 
-    from apps.scoring.jobs import score_job_submit, stalled_jobs_resume
+    from apps.jobs.services import stalled_jobs_resume
+    from apps.scoring.jobs import score_job_submit
 
     make_conversations(600, seed=11, prefix="L")
     first = worker_factory()
@@ -233,7 +234,7 @@ def test_lost_assessment_message_is_sent_again_and_runs_once(worker_factory, pro
     from tests.scoring.data import make_conversations
 
     from apps.jobs.services import job_create, job_enqueue
-    from apps.scoring.jobs import stalled_jobs_resume
+    from apps.jobs.services import stalled_jobs_resume
 
     day = dt.date(2024, 3, 4)
     make_conversations(30, seed=4, day=day, agents=[AgentFactory()], prefix="R")
