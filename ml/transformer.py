@@ -256,10 +256,11 @@ class TransformerClassifier(TextClassifier):
         if self.refit_full and len(val_idx) and self.history_:
             # held-out probabilities of the model that never saw them, for an ensemble's weights
             self._val_proba = self._predict_proba([texts[i] for i in val_idx])
-            best = max(self.history_, key=lambda h: h["val_accuracy"])["step"]  # the first best
+            # the whole budget again, or the early-stopped step count (the first best evaluation)
+            stop_at = self.steps_ if self.patience is None else \
+                max(self.history_, key=lambda h: h["val_accuracy"])["step"]
             set_seed(seed)
-            self._train(texts, y, np.arange(len(y)), val_idx[:0], seed,
-                        stop_at=self.steps_ if self.patience is None else best)
+            self._train(texts, y, np.arange(len(y)), val_idx[:0], seed, stop_at=stop_at)
             self.refit_steps_ = self.steps_
         self.train_seconds_ = time.perf_counter() - started
 
