@@ -5,7 +5,7 @@ from apps.webhooks import services as webhook_services
 
 
 @shared_task(
-    name="webhooks.deliver", queue="default", bind=True, acks_late=True, reject_on_worker_lost=True,
+    name="webhooks.deliver", bind=True, acks_late=True, reject_on_worker_lost=True,
     max_retries=8, soft_time_limit=30, time_limit=60, ignore_result=True,
 )
 def deliver(self, delivery_id: int) -> None:

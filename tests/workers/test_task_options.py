@@ -22,3 +22,14 @@ def test_visibility_timeout_outlasts_every_hard_time_limit():
     if visibility is None:  # the filesystem broker has no redelivery (see tests/workers/test_queue.py)
         pytest.skip("the broker has no visibility timeout")
     assert visibility > max(limits)
+
+
+@pytest.mark.parametrize("name, queue", [
+    ("scoring.score_chunk", "gpu"), ("registry.train_candidate", "gpu"), ("scoring.score_job", "default"),
+    ("scoring.rebuild_reply_index", "default"), ("webhooks.deliver", "default"), ("jobs.cleanup_results", "default"),
+])
+def test_tasks_are_routed_by_name_to_their_queue(name, queue):
+    """Routing lives in ``task_routes`` alone (a task's own ``queue`` attribute is deprecated in Celery 5)."""
+    app.loader.import_default_modules()
+    assert getattr(app.tasks[name], "queue", None) is None
+    assert app.amqp.router.route({}, name)["queue"].name == queue
