@@ -10,8 +10,8 @@ words the TF-IDF vocabulary has never seen (synonyms, rephrasings) a place near 
 round 11).
 
 Fitting then adapts the table to the training texts (``adapt``, round 12): the encoder reads
-them (at most 10,000), a token seen there gets the mean of its output states in those contexts (the
-"aggregated contextual" static vectors of Bommasani et al., 2020), and every other token its
+them (at most 10,000), a token seen there gets the mean of its output states in those contexts
+(the "aggregated contextual" static vectors of Bommasani et al., 2020), and every other token its
 isolated row carried into the same space by a linear map fit by least squares on the seen
 tokens. No labels are used, and only the texts the model is fit on. +0.45 points more in the
 same cross-validation; predicting is unchanged. Last, a ridge regression corrects the seen
