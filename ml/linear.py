@@ -175,9 +175,9 @@ class LinearClassifier(TextClassifier):
     static_dims, static_weight : int, float
         PCA components of the vectors, and the block's scale next to the TF-IDF blocks.
     static_adapt : int
-        At most this many training texts (a fixed random sample of larger sets) adapt the
-        vectors to the data (their tokens' mean contextual states,
-        :class:`ml.static_vectors.StaticVectors`); 0: not adapted.
+        At most this many training texts, and at most 200,000 tokens of them (a fixed random
+        sample of larger sets), adapt the vectors to the data (their tokens' mean contextual
+        states, :class:`ml.static_vectors.StaticVectors`); 0: not adapted.
     static_refine : float
         Ridge of the sentence-level correction of the adapted vectors
         (:func:`ml.static_vectors.sentence_fit`); 0: none.

@@ -10,10 +10,10 @@ words the TF-IDF vocabulary has never seen (synonyms, rephrasings) a place near 
 round 11).
 
 Fitting then adapts the table to the training texts (``adapt``, round 12): the encoder reads
-them (at most 10,000), a token seen there gets the mean of its output states in those contexts
-(the "aggregated contextual" static vectors of Bommasani et al., 2020), and every other token its
-isolated row carried into the same space by a linear map fit by least squares on the seen
-tokens. No labels are used, and only the texts the model is fit on. +0.45 points more in the
+them (at most 10,000 texts and 200,000 tokens), a token seen there gets the mean of its output
+states in those contexts (the "aggregated contextual" static vectors of Bommasani et al., 2020),
+and every other token its isolated row carried into the same space by a linear map fit by least
+squares on the seen tokens. No labels are used, and only the texts the model is fit on. +0.45 points more in the
 same cross-validation; predicting is unchanged. Last, a ridge regression corrects the seen
 tokens' rows so that each sample text's mean row comes nearer its mean contextual state
 (``refine``, round 13: +0.26 points more).
@@ -44,6 +44,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from ml.encoder import checkpoint_digest, default_checkpoint, resolve_checkpoint
 
 RECIPE = 2  # bump when the table's recipe changes (the disk cache is keyed by it)
+# At most this many tokens of the training texts adapt the table: bounds the encoder's pass at
+# ~20 s on 2 cores whatever the texts' length (all 8,002 BANKING77 training texts: 113,689)
+ADAPT_TOKENS = 200_000
+CONTEXT_LENGTH = 128  # the encoder's max_length when it reads them
 _TABLES = weakref.WeakValueDictionary()  # hash of a model's float16 table -> its float32 copy
 _TABLES_LOCK = threading.Lock()
 _CONTEXTS = OrderedDict()  # (checkpoint, hash of texts) -> contextual means: one encoding per sample
@@ -165,7 +169,7 @@ def contextual_states(checkpoint, texts, batch_size=64):
             return _CONTEXTS[key]
     from ml.encoder import SentenceEncoder
 
-    encoder = SentenceEncoder(checkpoint, max_length=128)
+    encoder = SentenceEncoder(checkpoint, max_length=CONTEXT_LENGTH)
     slot = np.full(len(encoder.tokenizer), -1, dtype=np.int64)  # token id -> its row of ``sums``, once seen
     sums = np.zeros((256, encoder.dim))  # rows for the seen tokens only (grown by doubling), not the vocabulary
     text_sums = np.zeros((len(texts), encoder.dim))
@@ -220,6 +224,21 @@ def sentence_fit(contexts, ridge):
     return (M + correction).astype(np.float32)
 
 
+def adaptation_sample(lengths, limit, budget=ADAPT_TOKENS, seed=0):
+    """Indices of the texts that adapt the table: all of them, in order, when there are at most
+    ``limit`` with at most ``budget`` tokens in all; otherwise a fixed random sample, as many as
+    fit both bounds (at least one), sorted.
+
+    ``lengths``: each text's token count.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if len(lengths) <= limit and lengths.sum() <= budget:
+        return np.arange(len(lengths))
+    order = np.random.RandomState(seed).permutation(len(lengths))[:int(limit)]
+    keep = max(1, int(np.searchsorted(np.cumsum(lengths[order]), budget, side="right")))
+    return np.sort(order[:keep])
+
+
 def adapted_table(table, seen, means):
     """Rows ``seen`` become ``means``; the others are mapped into their space by least squares.
 
@@ -249,12 +268,13 @@ class StaticVectors(TransformerMixin, BaseEstimator):
         Scale of the block next to the L2-normalised TF-IDF blocks (1.5: chosen by 5-fold CV
         on BANKING77's training fold, among 0.5, 1, 1.5, 2).
     adapt : int
-        At most this many of the texts the block is fit on (a fixed random sample) adapt the
-        table to them (:func:`adapted_table`); 0: the isolated table as it is. The encoder
-        reads them once per fit, ~1.5 s per 1,000 short texts on 2 cores (BANKING77's 8,002
-        training texts: 12 s). All texts rather than a sample of 2,000 gained 0.09-0.14 points
-        in three rounds of 5-fold CV (docs/benchmarks.md, rounds 12, 13 and 20); the bound
-        keeps the fit's cost in check on large training sets.
+        At most this many of the texts the block is fit on, and at most :data:`ADAPT_TOKENS`
+        tokens in all (a fixed random sample of larger sets, :func:`adaptation_sample`), adapt
+        the table to them (:func:`adapted_table`); 0: the isolated table as it is. The encoder
+        reads them once per fit: BANKING77's 8,002 training texts (113,689 tokens) in 12 s on
+        2 cores, 2,000 texts of ~90 tokens in 20 s. All texts rather than a sample of 2,000
+        gained 0.09-0.14 points in three rounds of 5-fold CV (docs/benchmarks.md, rounds 12,
+        13 and 20); the bounds keep the fit's cost in check on large sets and long texts.
     refine : float
         Ridge of the sentence-level correction of the seen tokens' rows (:func:`sentence_fit`);
         0: the contextual means as they are. 1.0: chosen by 5-fold CV on BANKING77's training
@@ -276,11 +296,15 @@ class StaticVectors(TransformerMixin, BaseEstimator):
 
         checkpoint = self.checkpoint or default_checkpoint()
         self.tokenizer_json_, table, self.checkpoint_digest_ = token_table(checkpoint)
+        for cached in ("_tokenizer", "_table"):  # a refit's tokenizer and table are rebuilt from it
+            self.__dict__.pop(cached, None)
         texts = [str(text) for text in texts]
         self.adapted_tokens_ = 0
         if self.adapt and texts:
-            if len(texts) > self.adapt:
-                sample = np.sort(np.random.RandomState(0).choice(len(texts), int(self.adapt), replace=False))
+            # what the encoder reads of each text: at most 126 tokens (128 with [CLS] and [SEP])
+            lengths = np.minimum([len(ids) for ids in self._token_ids(texts)], CONTEXT_LENGTH - 2)
+            sample = adaptation_sample(lengths, int(self.adapt), ADAPT_TOKENS)
+            if len(sample) < len(texts):
                 texts = [texts[i] for i in sample]
             contexts = contextual_states(checkpoint, texts)
             adapted = adapted_table(table, contexts.seen, contexts.means)
@@ -329,15 +353,20 @@ class StaticVectors(TransformerMixin, BaseEstimator):
             self._table = table
         return table
 
+    def _token_ids(self, texts):
+        """Each text's token ids (no special tokens, no truncation)."""
+        if not texts:
+            return []
+        tokenizer = self._encoder()
+        encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)  # no offsets: faster
+        return [encoding.ids for encoding in encode(texts, add_special_tokens=False)]
+
     def transform(self, texts):
         return self.features(texts)
 
     def features(self, texts):
         """:meth:`transform` without scikit-learn's output wrapper (the compiled inference calls it)."""
-        texts = [str(text) for text in texts]
-        tokenizer = self._encoder()
-        encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)  # no offsets: faster
-        ids = [encoding.ids for encoding in encode(texts, add_special_tokens=False)] if texts else []
+        ids = self._token_ids([str(text) for text in texts])
         table = self._float_table()
         if len(ids) == 1:  # one text (most predictions): a plain gather
             out = table[ids[0]].mean(0, keepdims=True) if ids[0] else np.zeros((1, table.shape[1]), np.float32)

@@ -9,7 +9,9 @@ import pytest
 import ml
 from ml import static_vectors
 from ml.encoder import SentenceEncoder
-from ml.static_vectors import StaticVectors, adapted_table, contextual_states, sentence_fit, token_table
+from ml.static_vectors import (
+    StaticVectors, adaptation_sample, adapted_table, contextual_states, sentence_fit, token_table,
+)
 
 from .conftest import BANKING, _require
 
@@ -225,7 +227,18 @@ def test_the_sentence_fit_is_the_ridge_solution_over_the_seen_tokens(n_texts):
     np.testing.assert_allclose(sentence_fit(contexts, 1e9), means, atol=1e-6)  # a huge ridge: no correction
 
 
-def test_the_table_is_adapted_to_a_sample_of_the_training_texts():
+def test_the_adaptation_sample_is_bounded_by_texts_and_tokens():
+    lengths = np.full(50, 10)
+    np.testing.assert_array_equal(adaptation_sample(lengths, 100, 500), np.arange(50))  # all fit: all, in order
+    by_count = adaptation_sample(lengths, 20, 1000)
+    assert len(by_count) == 20 and np.all(np.diff(by_count) > 0) and by_count.max() < 50
+    np.testing.assert_array_equal(adaptation_sample(lengths, 20, 1000), by_count)  # a fixed sample
+    by_tokens = adaptation_sample(lengths, 100, 95)
+    assert len(by_tokens) == 9  # 90 tokens; a tenth text would pass the budget
+    assert len(adaptation_sample([500, 400], 10, 100)) == 1  # one text however long
+
+
+def test_the_table_is_adapted_to_a_sample_of_the_training_texts(monkeypatch):
     _require(BANKING)
     import pandas as pd
 
@@ -240,6 +253,13 @@ def test_the_table_is_adapted_to_a_sample_of_the_training_texts():
     unrefined = StaticVectors(adapt=1000, refine=0).fit(texts)
     assert unrefined.adapted_tokens_ == adapted.adapted_tokens_
     assert not np.allclose(unrefined.vectors_, adapted.vectors_)
+    read = []  # what the encoder is given under a token budget
+    monkeypatch.setattr(static_vectors, "contextual_states",
+                        lambda checkpoint, sample: read.append(sample) or contextual_states(checkpoint, sample))
+    monkeypatch.setattr(static_vectors, "ADAPT_TOKENS", 5000)
+    bounded = StaticVectors(adapt=1000).fit(texts)
+    tokens = sum(len(ids) for ids in bounded._token_ids(read[0]))
+    assert 100 < len(read[0]) < 1000 and tokens <= 5000 and set(read[0]) <= set(texts)
     old = StaticVectors.__new__(StaticVectors)  # as skops rebuilds one saved before ``adapt`` and ``refine``
     old.__dict__.update({k: v for k, v in plain.__getstate__().items() if k not in ("adapt", "refine")})
     assert old.get_params()["adapt"] == 0 and old.get_params()["refine"] == 0
