@@ -13,10 +13,10 @@ Fitting then adapts the table to the training texts (``adapt``, round 12): the e
 them (at most 10,000 texts and 200,000 tokens), a token seen there gets the mean of its output
 states in those contexts (the "aggregated contextual" static vectors of Bommasani et al., 2020),
 and every other token its isolated row carried into the same space by a linear map fit by least
-squares on the seen tokens. No labels are used, and only the texts the model is fit on. +0.45 points more in the
-same cross-validation; predicting is unchanged. Last, a ridge regression corrects the seen
-tokens' rows so that each sample text's mean row comes nearer its mean contextual state
-(``refine``, round 13: +0.26 points more).
+squares on the seen tokens. No labels are used, and only the texts the model is fit on. +0.45
+points more in the same cross-validation; predicting is unchanged. Last, a ridge regression
+corrects the seen tokens' rows so that each sample text's mean row comes nearer its mean
+contextual state (``refine``, round 13: +0.26 points more).
 
 ``model2vec`` itself is not used: its ``distill`` extra pins ``transformers<5.4``. Computing the
 table takes ~20 s on 2 CPU cores; it is kept per process and on disk (``ML_CACHE_DIR``, default
