@@ -143,11 +143,14 @@ def score_job_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
 
 
 def score_job_submit(*, params: dict, created_by=None, idempotency_key: str | None = None) -> tuple[Job, bool]:
-    """Validate scoring parameters and create (and enqueue) a scoring job."""
+    """Validate scoring parameters and create (and enqueue) a scoring job.
+
+    ``then_assess_job`` (the assessment to run when the scoring finishes) is not a caller's
+    parameter: only the nightly assessment sets it, on the scoring job it creates itself.
+    """
     from apps.core.exceptions import ApplicationError
 
-    allowed = {"since", "until", "agent", "conversations", "conversation_ids", "all", "unscored", "chunk_size",
-               "then_assess_job"}
+    allowed = {"since", "until", "agent", "conversations", "conversation_ids", "all", "unscored", "chunk_size"}
     unknown = set(params) - allowed
     if unknown:
         raise ApplicationError(f"Unknown parameters: {', '.join(sorted(unknown))}.")

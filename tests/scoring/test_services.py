@@ -125,6 +125,16 @@ def test_submit_requires_a_target(production):
         scoring_jobs.score_job_submit(params={})
 
 
+def test_a_caller_cannot_chain_an_assessment_to_a_scoring_job(production):
+    """Only the nightly assessment links a scoring job to itself; through the service it is refused."""
+    from apps.core.exceptions import ApplicationError
+
+    assess, _ = job_services.job_create(kind="assess", params={}, enqueue=False)
+    with pytest.raises(ApplicationError, match="Unknown parameters: then_assess_job"):
+        scoring_jobs.score_job_submit(params={"all": True, "then_assess_job": assess.pk})
+    assert not Job.objects.filter(kind="score").exists()
+
+
 def test_corrupted_production_artifact_fails_the_job(production, labelled):
     from apps.registry import loader
     from apps.registry.models import ModelVersion
