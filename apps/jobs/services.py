@@ -2,7 +2,8 @@
 
 Progress is counted with ``F()`` updates so concurrent chunk tasks never lose an
 increment; finishing is a conditional update so exactly one caller finishes a job
-(and emits ``job.finished``), however many chunks complete at once.
+(and emits ``job.finished``), however many chunks complete at once. A job whose
+message the broker lost is sent again by the watchdog, ``stalled_jobs_resume``.
 """
 from __future__ import annotations
 
