@@ -2,8 +2,6 @@
 with a linear SVM or logistic regression."""
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -16,7 +14,10 @@ from ml.language import detect_language
 from ml.seed import resolve_seed
 from ml.sparse_linear import compiled_for, shared_tokens
 from ml.sparse_linear import shared_tokenization  # noqa: F401  (re-exported)
-from ml.stacking import as_stored, blend, class_prototypes, fit_blend, load_bank, neighbour_proba, save_bank
+from ml.stacking import (
+    as_stored, blend, class_prototypes, fit_blend, fit_logit_temperature, load_bank, neighbour_proba, save_bank,
+    scores_to_logits, softmax,
+)
 from ml.static_vectors import StaticVectors, default_available, static_step
 
 MODEL_FILE = "pipeline.skops"
@@ -107,32 +108,6 @@ def make_vectorizer(language, word_ngram=(1, 2), char_ngram=None, tokenizer=None
     )
     parts.append(("char", char))
     return FeatureUnion(parts)
-
-
-def scores_to_logits(scores):
-    """Decision scores as one logit per class: a binary head's one column ``d`` becomes ``(0, d)``."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim == 1:
-        scores = scores[:, None]
-    if scores.shape[1] == 1:
-        scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
-    return scores
-
-
-def softmax(logits, axis=1):
-    """Row softmax in plain NumPy (scipy's costs ~40 us a call: a tenth of a one-text prediction)."""
-    exp = np.exp(logits - logits.max(axis=axis, keepdims=True))
-    return exp / exp.sum(axis=axis, keepdims=True)
-
-
-def fit_temperature(logits, y):
-    """Temperature ``T`` minimising the log-loss of ``softmax(logits / T)`` (Guo et al., 2017)."""
-    rows = np.arange(len(y))
-
-    def loss(log_t):
-        return -log_softmax(logits / np.exp(log_t), axis=1)[rows, y].mean()
-
-    return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 4.0), method="bounded").x))
 
 
 class LinearClassifier(TextClassifier):
@@ -325,7 +300,7 @@ class LinearClassifier(TextClassifier):
             if near is not None:
                 bank, bank_labels = class_prototypes(S[train], y[train], int(self.prototypes), self._seed)
                 near[test] = self._votes(bank, bank_labels, S[test], len(labels))
-        self.temperature_ = fit_temperature(oof, y)
+        self.temperature_ = fit_logit_temperature(oof, y)
         if near is not None:
             self.blend_ = fit_blend(softmax(oof / self.temperature_), near, y)
 

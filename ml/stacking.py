@@ -1,10 +1,13 @@
 """Stacking of probabilities (member temperatures, simplex weights, a last temperature) and
 k-nearest-neighbour votes: shared by the ``ensemble`` backend and the neighbour blends of the
-``embedding`` and ``linear`` backends."""
+``embedding`` and ``linear`` backends; and the temperature-scaled softmax that turns a linear
+head's decision scores into probabilities."""
 
 import itertools
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 
 WEIGHT_STEP = 0.05
 NEIGHBOUR_FLOOR = 1e-4  # weight every class gets, so a class none of the neighbours has is not impossible
@@ -45,9 +48,35 @@ TEMPERATURES = np.exp(np.linspace(np.log(0.1), np.log(5.0), 101))
 
 
 def fit_temperature(proba, y):
-    """Temperature (grid) minimising the log-loss of ``temper(proba, T)``."""
+    """Temperature (grid) minimising the log-loss of ``temper(proba, T)`` (logits: :func:`fit_logit_temperature`)."""
     losses = [log_loss(temper(proba, t), y) for t in TEMPERATURES]
     return float(TEMPERATURES[int(np.argmin(losses))])
+
+
+def scores_to_logits(scores):
+    """Decision scores as one logit per class: a binary head's one column ``d`` becomes ``(0, d)``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    if scores.shape[1] == 1:
+        scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
+    return scores
+
+
+def softmax(logits, axis=1):
+    """Row softmax in plain NumPy (scipy's costs ~40 us a call: a tenth of a one-text prediction)."""
+    exp = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return exp / exp.sum(axis=axis, keepdims=True)
+
+
+def fit_logit_temperature(logits, y):
+    """Temperature ``T`` minimising the log-loss of ``softmax(logits / T)`` (Guo et al., 2017)."""
+    rows = np.arange(len(y))
+
+    def loss(log_t):
+        return -log_softmax(logits / np.exp(log_t), axis=1)[rows, y].mean()
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 4.0), method="bounded").x))
 
 
 def fit_weights(oofs, y, step=WEIGHT_STEP):

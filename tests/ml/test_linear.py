@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
+from scipy.special import log_softmax
+
 import ml
 import ml.linear
+from ml import stacking
 
 
 def test_shared_tokenization_segments_each_text_once_and_changes_nothing(waimai_slice, monkeypatch):
@@ -56,9 +59,9 @@ def test_svm_scores_become_calibrated_probabilities(banking_slice):
     # on labels drawn from softmax(logits / 0.25) it finds about 0.25 and minimises the log-loss
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(2000, 3))
-    y = np.array([rng.choice(3, p=p) for p in ml.linear.softmax(logits / 0.25, axis=1)])
-    best = ml.linear.fit_temperature(logits, y)
-    nll = lambda t: -np.mean(ml.linear.log_softmax(logits / t, axis=1)[np.arange(len(y)), y])  # noqa: E731
+    y = np.array([rng.choice(3, p=p) for p in stacking.softmax(logits / 0.25, axis=1)])
+    best = stacking.fit_logit_temperature(logits, y)
+    nll = lambda t: -np.mean(log_softmax(logits / t, axis=1)[np.arange(len(y)), y])  # noqa: E731
     assert 0.2 < best < 0.3
     assert nll(best) < nll(best * 1.2) and nll(best) < nll(best / 1.2)
 
@@ -121,8 +124,8 @@ def test_class_prototypes_are_unit_kmeans_centres_of_each_class():
 
 def test_prototype_votes_blend_with_the_svm_and_survive_save_load(banking_wide_slice, tmp_path):
     from ml.ensemble import pool
-    from ml.linear import PROTOTYPES_FILE, scores_to_logits, softmax, static_step
-    from ml.stacking import neighbour_proba
+    from ml.linear import PROTOTYPES_FILE, static_step
+    from ml.stacking import neighbour_proba, scores_to_logits, softmax
 
     train_x, train_y, test_x, test_y = banking_wide_slice  # 20 intents: the votes get a weight
     model = ml.build("intent", "linear", neighbour_temperature=0.05, random_state=0).fit(train_x, train_y)
