@@ -6,11 +6,12 @@ head's decision scores into probabilities."""
 import itertools
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax
 
 WEIGHT_STEP = 0.05
 NEIGHBOUR_FLOOR = 1e-4  # weight every class gets, so a class none of the neighbours has is not impossible
+PROBA_FLOOR = 1e-12  # probabilities are clipped here before a logarithm
 NEIGHBOUR_BLOCK = 1024  # texts compared with the stored rows at a time (bounds the similarity matrix)
 
 
@@ -26,14 +27,14 @@ def simplex_grid(n_members, step=WEIGHT_STEP):
 
 def log_loss(proba, y):
     """Mean negative log-likelihood of the true classes."""
-    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], PROBA_FLOOR, None))))
 
 
 def temper(proba, temperature):
     """Calibrate probabilities with a temperature: ``p ** (1 / T)``, renormalised."""
     if temperature == 1.0:
         return proba
-    logp = np.log(np.clip(proba, 1e-12, None)) / temperature
+    logp = np.log(np.clip(proba, PROBA_FLOOR, None)) / temperature
     logp -= logp.max(axis=1, keepdims=True)
     out = np.exp(logp)
     return out / out.sum(axis=1, keepdims=True)
@@ -169,12 +170,43 @@ def class_prototypes(X, y, per_class, random_state=0):
     return np.concatenate(banks).astype(np.float32), np.concatenate(labels)
 
 
-def fit_blend(oof_model, oof_votes, y):
+def geometric_pool(probas, weights):
+    """``softmax(sum of weight x log proba)``: the log-linear (geometric) opinion pool.
+
+    Unlike an average, a member can veto: a class it finds unlikely stays unlikely, whatever
+    the others say. The weights need not sum to one; their sum acts as an inverse temperature,
+    so the pool is calibrated by the fit of the weights themselves (:func:`fit_geometric_weights`).
+    """
+    return softmax(sum(w * np.log(np.clip(p, PROBA_FLOOR, None)) for w, p in zip(weights, probas)))
+
+
+def fit_geometric_weights(probas, y):
+    """Non-negative weights of :func:`geometric_pool` minimising the log-loss of the true classes (L-BFGS-B)."""
+    logs = [np.log(np.clip(p, PROBA_FLOOR, None)) for p in probas]
+    rows = np.arange(len(y))
+
+    def loss(weights):
+        return -log_softmax(sum(w * lp for w, lp in zip(weights, logs)), axis=1)[rows, y].mean()
+
+    start = np.zeros(len(probas))
+    start[0] = 1.0  # the first member alone: a member that tells nothing keeps weight 0
+    return minimize(loss, start, method="L-BFGS-B", bounds=[(0.0, None)] * len(probas)).x
+
+
+def fit_blend(oof_model, oof_votes, y, pool="arithmetic"):
     """How to blend a model's probabilities with its neighbours' votes, from out-of-fold rows of both.
 
-    ``{"weights", "temperatures", "temperature"}`` of :func:`fit_weights`, or ``None`` when the
-    votes get weight 0 (they add nothing). :func:`blend` applies it.
+    ``pool="arithmetic"``: ``{"weights", "temperatures", "temperature"}`` of :func:`fit_weights`;
+    ``"geometric"``: ``{"pool": "geometric", "weights"}`` of :func:`fit_geometric_weights`.
+    ``None`` when the votes get weight 0 (they add nothing). :func:`blend` applies it.
     """
+    if pool == "geometric":
+        weights = fit_geometric_weights([oof_model, oof_votes], y)
+        if weights[1] <= 1e-6:
+            return None
+        return {"pool": "geometric", "weights": [float(w) for w in weights]}
+    if pool != "arithmetic":
+        raise ValueError(f"unknown pool {pool!r}; choose 'arithmetic' or 'geometric'")
     weights, temperature, member_t, _ = fit_weights([oof_model, oof_votes], y)
     if weights[1] == 0:
         return None
@@ -183,7 +215,10 @@ def fit_blend(oof_model, oof_votes, y):
 
 
 def blend(proba, votes, how):
-    """The calibrated weighted average of a model's probabilities and the votes (``how``: :func:`fit_blend`)."""
+    """A model's probabilities blended with the votes as ``how`` (:func:`fit_blend`) says: the calibrated
+    weighted average, or the geometric pool (blends stored before ``"pool"`` existed are averages)."""
+    if how.get("pool") == "geometric":
+        return geometric_pool([proba, votes], how["weights"])
     return pool([proba, votes], how["weights"], how["temperatures"], how["temperature"])
 
 

@@ -44,6 +44,34 @@ def test_an_underconfident_good_member_keeps_its_weight():
     assert weights[0] >= 0.3
 
 
+def test_the_geometric_pool_lets_the_votes_veto_a_class():
+    from ml.stacking import blend, fit_blend, geometric_pool
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 5, 800)
+    model = np.full((800, 5), 0.1)
+    right = rng.random(800) < 0.7
+    model[np.arange(800), np.where(right, y, (y + 1) % 5)] = 0.6  # 70 % right ...
+    model[np.flatnonzero(~right), y[~right]] = 0.2  # ... and second when wrong
+    model /= model.sum(axis=1, keepdims=True)
+    votes = np.full((800, 5), 1e-4)
+    votes[np.arange(800), y] = 0.5  # the votes always include the true class ...
+    votes[np.arange(800), (y + 3) % 5] = 0.5  # ... and one that is never the model's mistake
+    votes /= votes.sum(axis=1, keepdims=True)
+    how = fit_blend(model, votes, y, pool="geometric")
+    assert how["pool"] == "geometric" and how["weights"][1] > 0.1
+    pooled = blend(model, votes, how)
+    np.testing.assert_allclose(pooled, geometric_pool([model, votes], how["weights"]))
+    np.testing.assert_allclose(pooled.sum(axis=1), 1.0)
+    assert np.mean(model.argmax(1) == y) < 0.75
+    assert np.mean(pooled.argmax(1) == y) == 1.0  # the votes veto the model's mistakes, the model breaks their ties
+
+    uniform = np.full((800, 5), 0.2)  # votes that tell nothing get no weight
+    assert fit_blend(model, uniform, y, pool="geometric") is None
+    with pytest.raises(ValueError, match="unknown pool"):
+        fit_blend(model, votes, y, pool="median")
+
+
 def test_oof_rows_come_from_models_that_never_saw_them(banking_slice, monkeypatch):
     train_x, train_y, _, _ = banking_slice
     seen = []

@@ -134,14 +134,16 @@ def test_prototype_votes_blend_with_the_svm_and_survive_save_load(banking_wide_s
     proba = model.predict_proba(test_x)
     assert np.mean(model.classes_[proba.argmax(1)] == np.asarray(test_y)) > 0.85
 
-    # what predict_proba returns is the pooled SVM softmax and the prototypes' votes
+    # what predict_proba returns is the geometric pool of the SVM's softmax and the prototypes' votes
     head = model.pipeline_.named_steps["clf"]
     svm = np.zeros_like(proba)
     svm[:, head.classes_] = softmax(scores_to_logits(model.pipeline_.decision_function(test_x)) / model.temperature_)
     S = static_step(model.pipeline_.named_steps["tfidf"]).unit_features(test_x)
     votes = neighbour_proba(model.prototypes_, model.prototype_labels_, S, 20, 10, 0.05)
     blend = model.blend_
-    expected = pool([svm, votes], blend["weights"], blend["temperatures"], blend["temperature"])
+    assert blend["pool"] == "geometric" and min(blend["weights"]) > 0
+    (w_svm, w_votes) = blend["weights"]
+    expected = softmax(w_svm * np.log(svm) + w_votes * np.log(votes))
     np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-7)
     assert not np.allclose(proba, svm, atol=1e-3)
     np.testing.assert_allclose(model.predict_proba(test_x[:1]), proba[:1], rtol=1e-5, atol=1e-7)  # one-text path
@@ -150,6 +152,17 @@ def test_prototype_votes_blend_with_the_svm_and_survive_save_load(banking_wide_s
     assert (tmp_path / "m" / PROTOTYPES_FILE).is_file()
     loaded = ml.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.predict_proba(test_x), proba)
+
+    # the calibrated average instead, as every model saved before the geometric pool blends
+    averaged = ml.build("intent", "linear", neighbour_temperature=0.05, neighbour_pool="arithmetic",
+                        random_state=0).fit(train_x, train_y)
+    how = averaged.blend_
+    assert "pool" not in how
+    np.testing.assert_allclose(averaged.predict_proba(test_x),
+                               pool([svm, votes], how["weights"], how["temperatures"], how["temperature"]),
+                               rtol=1e-5, atol=1e-7)
+    averaged.save(tmp_path / "averaged")
+    assert ml.load(tmp_path / "averaged").neighbour_pool == "arithmetic"
 
     alone = ml.build("intent", "linear", neighbours=0, random_state=0).fit(train_x, train_y)
     assert alone.blend_ is None and alone.prototypes_ is None

@@ -11,7 +11,8 @@ from scipy.special import expit, softmax
 import ml
 from ml.linear import static_step
 from ml.sparse_linear import DensePart, TfidfPart, compile_pipeline
-from ml.stacking import neighbour_proba, pool
+from ml import stacking
+from ml.stacking import neighbour_proba
 
 # unseen words only: every n-gram outside the vocabulary gives an all-zero row (intercept only)
 ODD = ["", "   ", "\u2603\u2603\u2603", "zzzzqqqq xxxjjj"]
@@ -29,7 +30,7 @@ def sklearn_proba(model, texts):
     S = static_step(model.pipeline_.named_steps["tfidf"]).unit_features(texts)
     votes = neighbour_proba(model.prototypes_, model.prototype_labels_, S, proba.shape[1], model.neighbours,
                             model.neighbour_temperature)
-    return pool([proba, votes], blend["weights"], blend["temperatures"], blend["temperature"])
+    return stacking.blend(proba, votes, blend)
 
 
 def tfidf_parts(compiled):
@@ -46,8 +47,7 @@ def test_compiled_english_intent_scores_equal_sklearns(banking_slice, size):
     texts = (list(test_x) + ODD)[-size:] if size < 10 else list(test_x[:size - 4]) + ODD
     scores = model.pipeline_.decision_function(texts)
     np.testing.assert_allclose(compiled.decision_function(texts), scores, atol=1e-5)
-    expected = softmax(scores / model.temperature_, axis=1)
-    np.testing.assert_allclose(model.predict_proba(texts), expected, atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(texts), sklearn_proba(model, texts), atol=1e-5)
     with pytest.raises(TypeError):
         compiled.predict_proba(texts)
 
