@@ -159,16 +159,15 @@ class LinearClassifier(TextClassifier):
     neighbours : int
         With static vectors and the SVM head: also vote with the ``neighbours`` class prototypes
         most similar to a text's static vector (cosine; :func:`ml.stacking.neighbour_proba`).
-        The SVM's and the prototypes' probabilities are each calibrated with a temperature and
-        pooled (``neighbour_pool``) with weights fit on the same 3-fold out-of-fold predictions
-        of the training texts that fit the SVM's temperature; a weight of 0 drops the
-        prototypes. 0: the SVM alone.
+        The SVM's probabilities and the prototypes' votes are pooled (``neighbour_pool``) with
+        weights fit on the same 3-fold out-of-fold predictions of the training texts that fit
+        the SVM's temperature; a weight of 0 drops the prototypes. 0: the SVM alone.
     neighbour_pool : {"geometric", "arithmetic"}
         How the SVM's probabilities and the prototypes' votes are pooled
         (:func:`ml.stacking.fit_blend`): ``"geometric"``, ``softmax(a log p_svm + b log votes)``,
-        lets the prototypes veto a class none of them is near (+0.12 points on BANKING77's
-        training fold in 5-fold CV, docs/benchmarks.md, round 21); ``"arithmetic"``, the
-        calibrated weighted average of each.
+        lets the prototypes veto a class none of them is near (+0.12 and +0.15 points in two
+        5-fold CVs of BANKING77's training fold, docs/benchmarks.md, round 21);
+        ``"arithmetic"``, the weighted average of the two, each calibrated with a temperature.
     neighbour_temperature : float
         How fast a prototype's vote falls with its similarity.
     prototypes : int
