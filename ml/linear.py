@@ -311,7 +311,7 @@ class LinearClassifier(TextClassifier):
                 near[test] = self._votes(bank, bank_labels, S[test], len(labels))
         self.temperature_ = fit_logit_temperature(oof, y)
         if near is not None:
-            self.blend_ = fit_blend(softmax(oof / self.temperature_), near, y, pool=self.neighbour_pool)
+            self.blend_ = fit_blend(softmax(oof / self.temperature_), near, y, pooling=self.neighbour_pool)
 
     def _votes(self, bank, bank_labels, S, n_classes):
         return neighbour_proba(bank, bank_labels, S, n_classes, int(self.neighbours), float(self.neighbour_temperature))

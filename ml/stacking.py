@@ -1,7 +1,7 @@
-"""Stacking of probabilities (member temperatures, simplex weights, a last temperature) and
-k-nearest-neighbour votes: shared by the ``ensemble`` backend and the neighbour blends of the
-``embedding`` and ``linear`` backends; and the temperature-scaled softmax that turns a linear
-head's decision scores into probabilities."""
+"""Stacking of probabilities (member temperatures, simplex weights, a last temperature; or a
+geometric pool) and k-nearest-neighbour votes: shared by the ``ensemble`` backend and the
+neighbour blends of the ``embedding`` and ``linear`` backends; and the temperature-scaled
+softmax that turns a linear head's decision scores into probabilities."""
 
 import itertools
 
@@ -193,20 +193,20 @@ def fit_geometric_weights(probas, y):
     return minimize(loss, start, method="L-BFGS-B", bounds=[(0.0, None)] * len(probas)).x
 
 
-def fit_blend(oof_model, oof_votes, y, pool="arithmetic"):
+def fit_blend(oof_model, oof_votes, y, pooling="arithmetic"):
     """How to blend a model's probabilities with its neighbours' votes, from out-of-fold rows of both.
 
-    ``pool="arithmetic"``: ``{"weights", "temperatures", "temperature"}`` of :func:`fit_weights`;
+    ``pooling="arithmetic"``: ``{"weights", "temperatures", "temperature"}`` of :func:`fit_weights`;
     ``"geometric"``: ``{"pool": "geometric", "weights"}`` of :func:`fit_geometric_weights`.
     ``None`` when the votes get weight 0 (they add nothing). :func:`blend` applies it.
     """
-    if pool == "geometric":
+    if pooling == "geometric":
         weights = fit_geometric_weights([oof_model, oof_votes], y)
         if weights[1] <= 1e-6:
             return None
         return {"pool": "geometric", "weights": [float(w) for w in weights]}
-    if pool != "arithmetic":
-        raise ValueError(f"unknown pool {pool!r}; choose 'arithmetic' or 'geometric'")
+    if pooling != "arithmetic":
+        raise ValueError(f"unknown pooling {pooling!r}; choose 'arithmetic' or 'geometric'")
     weights, temperature, member_t, _ = fit_weights([oof_model, oof_votes], y)
     if weights[1] == 0:
         return None

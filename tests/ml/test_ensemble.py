@@ -58,7 +58,7 @@ def test_the_geometric_pool_lets_the_votes_veto_a_class():
     votes[np.arange(800), y] = 0.5  # the votes always include the true class ...
     votes[np.arange(800), (y + 3) % 5] = 0.5  # ... and one that is never the model's mistake
     votes /= votes.sum(axis=1, keepdims=True)
-    how = fit_blend(model, votes, y, pool="geometric")
+    how = fit_blend(model, votes, y, pooling="geometric")
     assert how["pool"] == "geometric" and how["weights"][1] > 0.1
     pooled = blend(model, votes, how)
     np.testing.assert_allclose(pooled, geometric_pool([model, votes], how["weights"]))
@@ -67,9 +67,9 @@ def test_the_geometric_pool_lets_the_votes_veto_a_class():
     assert np.mean(pooled.argmax(1) == y) == 1.0  # the votes veto the model's mistakes, the model breaks their ties
 
     uniform = np.full((800, 5), 0.2)  # votes that tell nothing get no weight
-    assert fit_blend(model, uniform, y, pool="geometric") is None
-    with pytest.raises(ValueError, match="unknown pool"):
-        fit_blend(model, votes, y, pool="median")
+    assert fit_blend(model, uniform, y, pooling="geometric") is None
+    with pytest.raises(ValueError, match="unknown pooling"):
+        fit_blend(model, votes, y, pooling="median")
 
 
 def test_oof_rows_come_from_models_that_never_saw_them(banking_slice, monkeypatch):
