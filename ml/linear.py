@@ -156,6 +156,8 @@ class LinearClassifier(TextClassifier):
     static_refine : float
         Ridge of the sentence-level correction of the adapted vectors
         (:func:`ml.static_vectors.sentence_fit`); 0: none.
+    static_quantize : bool
+        On a CPU, the encoder reads the training texts with int8 weights (faster, as accurate).
     neighbours : int
         With static vectors and the SVM head: also vote with the ``neighbours`` class prototypes
         most similar to a text's static vector (cosine; :func:`ml.stacking.neighbour_proba`).
@@ -196,6 +198,7 @@ class LinearClassifier(TextClassifier):
         static_weight=1.5,
         static_adapt=10000,
         static_refine=1.0,
+        static_quantize=True,
         neighbours=10,
         neighbour_temperature=0.02,
         neighbour_pool="geometric",
@@ -217,6 +220,7 @@ class LinearClassifier(TextClassifier):
         self.static_weight = static_weight
         self.static_adapt = static_adapt
         self.static_refine = static_refine
+        self.static_quantize = static_quantize
         self.neighbours = neighbours
         self.neighbour_temperature = neighbour_temperature
         self.neighbour_pool = neighbour_pool
@@ -248,7 +252,8 @@ class LinearClassifier(TextClassifier):
         if use:
             union.transformer_list.append(
                 ("static", StaticVectors(checkpoint, dims=int(self.static_dims), weight=float(self.static_weight),
-                                         adapt=int(self.static_adapt), refine=float(self.static_refine))))
+                                         adapt=int(self.static_adapt), refine=float(self.static_refine),
+                                         quantize=bool(self.static_quantize))))
         return union
 
     def _head(self, C):
@@ -370,9 +375,10 @@ class LinearClassifier(TextClassifier):
     def _from_files(cls, directory, manifest, **options):
         # before "loss", every head was logistic; before "static_vectors", none had static vectors;
         # before "static_adapt", none were adapted; before "static_refine", none refined; before "neighbours", no votes;
-        # before "neighbour_pool", votes were averaged
+        # before "neighbour_pool", votes were averaged; before "static_quantize", texts were read in float32
         model = cls._from_params(manifest, {"loss": "log", "static_vectors": None, "static_adapt": 0,
-                                              "static_refine": 0.0, "neighbours": 0, "neighbour_pool": "arithmetic"})
+                                              "static_refine": 0.0, "neighbours": 0, "neighbour_pool": "arithmetic",
+                                              "static_quantize": False})
         config = read_json(directory / CONFIG)
         model.language_ = config["language"]
         model.C_ = config["C"]

@@ -18,10 +18,9 @@ points more in the same cross-validation; predicting is unchanged. Last, a ridge
 corrects the seen tokens' rows so that each sample text's mean row comes nearer its mean
 contextual state (``refine``, round 13: +0.26 points more).
 
-``model2vec`` itself is not used: its ``distill`` extra pins ``transformers<5.4``. Computing the
-table takes ~20 s on 2 CPU cores; it is kept per process and on disk (``ML_CACHE_DIR``, default
-``~/.cache/csplatform-ml``, a ``.npy`` read with ``allow_pickle=False``), keyed by the sha256 of
-the checkpoint's weights.
+``model2vec`` itself is not used (its ``distill`` extra pins ``transformers<5.4``). The table
+(~20 s on 2 CPU cores) is kept per process and on disk (``ML_CACHE_DIR``, default
+``~/.cache/csplatform-ml``, ``.npy`` read with ``allow_pickle=False``), keyed by the weights' sha256.
 """
 
 import functools
@@ -157,19 +156,20 @@ def _grouped_sums(groups, values, n_groups):
     return np.asarray(indicator @ values.astype(np.float64))
 
 
-def contextual_states(checkpoint, texts, batch_size=64):
-    """:class:`Contexts` of ``texts`` (special tokens left out).
+def contextual_states(checkpoint, texts, batch_size=64, quantize=False):
+    """:class:`Contexts` of ``texts`` (special tokens left out); ``quantize``: the encoder in int8 on a CPU.
 
     Kept for the last few samples, so fits on the same texts (a C grid's folds) encode them once.
     """
-    key = (str(checkpoint), hashlib.blake2b("\x00".join(texts).encode(), digest_size=16).hexdigest())
+    from ml.encoder import SentenceEncoder, pick_device
+
+    quantize = bool(quantize) and pick_device().type == "cpu"  # a GPU reads them at full precision
+    key = (str(checkpoint), quantize, hashlib.blake2b("\x00".join(texts).encode(), digest_size=16).hexdigest())
     with _CONTEXTS_LOCK:
         if key in _CONTEXTS:
             _CONTEXTS.move_to_end(key)
             return _CONTEXTS[key]
-    from ml.encoder import SentenceEncoder
-
-    encoder = SentenceEncoder(checkpoint, max_length=CONTEXT_LENGTH)
+    encoder = SentenceEncoder(checkpoint, max_length=CONTEXT_LENGTH, quantize=quantize)
     slot = np.full(len(encoder.tokenizer), -1, dtype=np.int64)  # token id -> its row of ``sums``, once seen
     sums = np.zeros((256, encoder.dim))  # rows for the seen tokens only (grown by doubling), not the vocabulary
     text_sums = np.zeros((len(texts), encoder.dim))
@@ -271,25 +271,29 @@ class StaticVectors(TransformerMixin, BaseEstimator):
         At most this many of the texts the block is fit on, and at most :data:`ADAPT_TOKENS`
         tokens in all (a fixed random sample of larger sets, :func:`adaptation_sample`), adapt
         the table to them (:func:`adapted_table`); 0: the isolated table as it is. The encoder
-        reads them once per fit: BANKING77's 8,002 training texts (113,689 tokens) in 12 s on
-        2 cores, 2,000 texts of ~90 tokens in 20 s. All texts rather than a sample of 2,000
-        gained 0.09-0.14 points in three rounds of 5-fold CV (docs/benchmarks.md, rounds 12,
-        13 and 20); the bounds keep the fit's cost in check on large sets and long texts.
+        reads BANKING77's 8,002 training texts (113,689 tokens) in 12-19 s on 2 cores. All texts
+        rather than a sample of 2,000 gained 0.09-0.14 points in three rounds of 5-fold CV
+        (docs/benchmarks.md, rounds 12, 13 and 20); the bounds cap the cost on large sets.
     refine : float
         Ridge of the sentence-level correction of the seen tokens' rows (:func:`sentence_fit`);
         0: the contextual means as they are. 1.0: chosen by 5-fold CV on BANKING77's training
         fold among 0.003 to 10 (docs/benchmarks.md, round 13).
+    quantize : bool
+        On a CPU, the encoder reads the texts with int8 weights (:func:`ml.encoder.quantize_int8`):
+        a quarter less fit time on 2 cores, the same 5-fold CV accuracy (round 21).
     """
 
     adapt = 0  # blocks saved before ``adapt`` existed were not adapted
     refine = 0.0  # nor refined
+    quantize = False  # nor read in int8
 
-    def __init__(self, checkpoint=None, dims=256, weight=1.5, adapt=10000, refine=1.0):
+    def __init__(self, checkpoint=None, dims=256, weight=1.5, adapt=10000, refine=1.0, quantize=True):
         self.checkpoint = checkpoint
         self.dims = dims
         self.weight = weight
         self.adapt = adapt
         self.refine = refine
+        self.quantize = quantize
 
     def fit(self, texts, y=None):
         from sklearn.decomposition import PCA
@@ -306,7 +310,7 @@ class StaticVectors(TransformerMixin, BaseEstimator):
             sample = adaptation_sample(lengths, int(self.adapt), ADAPT_TOKENS)
             if len(sample) < len(texts):
                 texts = [texts[i] for i in sample]
-            contexts = contextual_states(checkpoint, texts)
+            contexts = contextual_states(checkpoint, texts, quantize=self.quantize)
             adapted = adapted_table(table, contexts.seen, contexts.means)
             if adapted is not table:
                 self.adapted_tokens_ = len(contexts.seen)

@@ -192,6 +192,22 @@ def test_contextual_states_average_each_tokens_states_in_its_contexts():
     assert contexts.averaging[3].nnz == 0
 
 
+def test_contextual_states_read_in_int8_on_a_cpu_are_close_to_float32():
+    checkpoint = static_vectors.default_checkpoint()
+    texts = ["my card is lost", "a lost card", "how do i top up my account", "card"]
+    full = contextual_states(checkpoint, texts)
+    int8 = contextual_states(checkpoint, texts, quantize=True)
+    assert int8 is not full and contextual_states(checkpoint, texts, quantize=True) is int8  # cached apart
+    # the int8 encoder's states (its activations' scales are per batch: the same batches)
+    batches = list(SentenceEncoder(checkpoint, quantize=True).token_states(texts))
+    card = np.concatenate([states[rows == 3] for rows, _, states in batches])
+    np.testing.assert_allclose(int8.text_means[3], card[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(int8.seen, full.seen)
+    assert not np.allclose(int8.means, full.means, atol=1e-4)  # int8 weights give other states ...
+    cosine = np.sum(int8.means * full.means, 1) / np.linalg.norm(int8.means, axis=1) / np.linalg.norm(full.means, axis=1)
+    assert cosine.min() > 0.9  # ... near the float32 ones
+
+
 def test_contextual_means_of_more_tokens_than_the_first_allocation():
     checkpoint = static_vectors.default_checkpoint()
     encoder = SentenceEncoder(checkpoint)
@@ -254,8 +270,8 @@ def test_the_table_is_adapted_to_a_sample_of_the_training_texts(monkeypatch):
     assert unrefined.adapted_tokens_ == adapted.adapted_tokens_
     assert not np.allclose(unrefined.vectors_, adapted.vectors_)
     read = []  # what the encoder is given under a token budget
-    monkeypatch.setattr(static_vectors, "contextual_states",
-                        lambda checkpoint, sample: read.append(sample) or contextual_states(checkpoint, sample))
+    monkeypatch.setattr(static_vectors, "contextual_states", lambda checkpoint, sample, **options:
+                        read.append(sample) or contextual_states(checkpoint, sample))
     monkeypatch.setattr(static_vectors, "ADAPT_TOKENS", 5000)
     bounded = StaticVectors(adapt=1000).fit(texts)
     tokens = sum(len(ids) for ids in bounded._token_ids(read[0]))
