@@ -36,6 +36,7 @@ from ml.static_vectors import StaticVectors
 
 
 _shared = threading.local()
+WORD_MEMO = 50_000  # words whose n-gram ids a char_wb vocabulary keeps (~25 MB at most)
 
 
 @contextlib.contextmanager
@@ -120,6 +121,7 @@ class _SharedVocabulary:
 
     def __init__(self):
         self.ids: dict = {}
+        self.words: dict = {}  # char_wb parts: word -> ids of its n-grams (:meth:`TfidfPart.counted`)
 
     @classmethod
     def for_signature(cls, signature):
@@ -139,7 +141,10 @@ class _SharedVocabulary:
                 if uid is None:
                     uid = ids[gram] = len(ids)
                 uids[column] = uid
+            grew = len(ids) > len(self.ids)
             self.ids = ids
+            if grew:  # n-grams once unknown may be known now (dropped after the new ids are in place)
+                self.words = {}
         return uids
 
     def lookup(self, grams):
@@ -169,29 +174,59 @@ class TfidfPart:
     @classmethod
     def from_vectorizer(cls, vectorizer, offset=0):
         """The part of a fitted ``TfidfVectorizer``."""
-        return cls(
+        part = cls(
             vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_ if vectorizer.use_idf else None,
             sublinear_tf=vectorizer.sublinear_tf, norm=vectorizer.norm, binary=vectorizer.binary, offset=offset,
             signature=_signature(vectorizer),
         )
+        if vectorizer.analyzer == "char_wb" and part.shared is not None:  # n-grams never cross a word
+            preprocess, decode = vectorizer.build_preprocessor(), vectorizer.decode
+            part.split_words = lambda text: preprocess(decode(text)).split()
+        return part
+
+    split_words = None  # char_wb: text -> its words, each analysed on its own (ids kept per word)
+
+    def _word_grams(self, text):
+        """Shared-vocabulary ids of a char_wb text's n-grams: its words' n-grams, looked up once per word.
+
+        A word's n-grams are the same in every text, and a few thousand words make most texts, so
+        each word is analysed and looked up once (up to :data:`WORD_MEMO` words, then no more are
+        kept); the table is dropped when the shared vocabulary grows.
+        """
+        memo = self.shared.words
+        ids = []
+        for word in self.split_words(text):
+            found = memo.get(word)
+            if found is None:
+                found = self.shared.lookup(self.analyze(word))
+                if len(memo) < WORD_MEMO:
+                    memo[word] = found
+            ids.append(found)
+        return np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
 
     def counted(self, text):
         """(n-gram keys, counts, 1 + log(counts)) of ``text``'s distinct n-grams.
 
         The keys are shared-vocabulary ids for a part with a signature (computed once per text
-        inside :func:`shared_tokenization`, however many models read it), else the n-grams.
+        inside :func:`shared_tokenization`, however many models read it, and again after a model
+        compiled since has grown the shared table), else the n-grams.
         """
         memo = shared_grams() if self.shared is not None else None
         if memo is not None:
             hit = memo.get((self.signature, text))
-            if hit is not None:
-                return hit
-        counted = Counter(self.analyze(text))
-        counts = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
-        keys = self.shared.lookup(counted) if self.shared is not None else list(counted)
+            if hit is not None and hit[3] == len(self.shared.ids):  # else the table grew since: look up again
+                return hit[:3]
+            generation = len(self.shared.ids)  # read before the look-up: a table growing during it makes it stale
+        if self.split_words is not None:
+            keys, counts = np.unique(self._word_grams(text), return_counts=True)  # unknown n-grams: all -1
+            counts = counts.astype(np.float64)
+        else:
+            counted = Counter(self.analyze(text))
+            counts = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
+            keys = self.shared.lookup(counted) if self.shared is not None else list(counted)
         hit = (keys, counts, np.log(counts) + 1.0)
         if memo is not None:
-            memo[(self.signature, text)] = hit
+            memo[(self.signature, text)] = hit + (generation,)
         return hit
 
     def _found(self, keys):
