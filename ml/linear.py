@@ -15,8 +15,8 @@ from ml.seed import resolve_seed
 from ml.sparse_linear import compiled_for, shared_tokens
 from ml.sparse_linear import shared_tokenization  # noqa: F401  (re-exported)
 from ml.stacking import (
-    as_stored, blend, class_prototypes, fit_blend, fit_logit_temperature, load_bank, neighbour_proba, save_bank,
-    scores_to_logits, softmax,
+    as_stored, blend, check_pooling, class_prototypes, fit_blend, fit_logit_temperature, load_bank, neighbour_proba,
+    save_bank, scores_to_logits, softmax,
 )
 from ml.static_vectors import StaticVectors, default_available, static_step
 
@@ -269,8 +269,7 @@ class LinearClassifier(TextClassifier):
     def _fit(self, texts, y):
         if self.loss not in DEFAULT_C:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {sorted(DEFAULT_C)}")
-        if self.neighbour_pool not in ("geometric", "arithmetic"):
-            raise ValueError(f"unknown neighbour_pool {self.neighbour_pool!r}; choose 'geometric' or 'arithmetic'")
+        check_pooling(self.neighbour_pool)  # before the encoder's pass, not after it
         self._seed = resolve_seed(self.random_state)
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
         self.static_ = self._static_checkpoint()

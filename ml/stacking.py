@@ -11,6 +11,7 @@ from scipy.special import log_softmax
 
 WEIGHT_STEP = 0.05
 NEIGHBOUR_FLOOR = 1e-4  # weight every class gets, so a class none of the neighbours has is not impossible
+POOLINGS = ("arithmetic", "geometric")  # how fit_blend may pool a model and its neighbours
 PROBA_FLOOR = 1e-12  # probabilities are clipped here before a logarithm
 NEIGHBOUR_BLOCK = 1024  # texts compared with the stored rows at a time (bounds the similarity matrix)
 
@@ -193,6 +194,12 @@ def fit_geometric_weights(probas, y):
     return minimize(loss, start, method="L-BFGS-B", bounds=[(0.0, None)] * len(probas)).x
 
 
+def check_pooling(pooling):
+    """Raise ``ValueError`` unless ``pooling`` is one of :data:`POOLINGS`."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
+
+
 def fit_blend(oof_model, oof_votes, y, pooling="arithmetic"):
     """How to blend a model's probabilities with its neighbours' votes, from out-of-fold rows of both.
 
@@ -205,8 +212,7 @@ def fit_blend(oof_model, oof_votes, y, pooling="arithmetic"):
         if weights[1] <= 1e-6:
             return None
         return {"pool": "geometric", "weights": [float(w) for w in weights]}
-    if pooling != "arithmetic":
-        raise ValueError(f"unknown pooling {pooling!r}; choose 'arithmetic' or 'geometric'")
+    check_pooling(pooling)
     weights, temperature, member_t, _ = fit_weights([oof_model, oof_votes], y)
     if weights[1] == 0:
         return None

@@ -49,7 +49,7 @@ ADAPT_TOKENS = 200_000
 CONTEXT_LENGTH = 128  # the encoder's max_length when it reads them
 _TABLES = weakref.WeakValueDictionary()  # hash of a model's float16 table -> its float32 copy
 _TABLES_LOCK = threading.Lock()
-_CONTEXTS = OrderedDict()  # (checkpoint, hash of texts) -> contextual means: one encoding per sample
+_CONTEXTS = OrderedDict()  # (checkpoint, int8?, hash of texts) -> contextual means: one encoding per sample
 _CONTEXTS_LOCK = threading.Lock()
 
 
