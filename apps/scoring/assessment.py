@@ -16,6 +16,7 @@ from django.db.models import Avg, Case, Count, F, FloatField, Q, Value, When
 from django.utils import timezone
 
 from apps.conversations.models import Conversation
+from apps.core import hooks
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
 from apps.registry.loader import production_models
@@ -151,6 +152,7 @@ def assessment_aggregate(*, job_id: int, task_id: str | None = None) -> dict:
         return job.result or {}
     date = parse_date(job.params["date"])
     with transaction.atomic():
+        hooks.assessment_aggregating.send(sender=Job, date=date, job_id=job_id)
         flagged = conversations_flag(date=date)
         n_agents = agent_daily_aggregate(date=date)
     job_services.job_step(job_id=job_id, step="aggregated", agents=n_agents, flagged=len(flagged))
@@ -162,4 +164,5 @@ def assessment_aggregate(*, job_id: int, task_id: str | None = None) -> dict:
     result = {"date": date.isoformat(), "agents": n_agents, "flagged": len(flagged)}
     Job.objects.filter(pk=job_id).update(total=n_agents, done=n_agents)
     job_services.job_finish(job_id=job_id, result=result)
+    hooks.assessment_finished.send(sender=Job, date=date, job_id=job_id, result=result)
     return result

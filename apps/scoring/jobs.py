@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.conversations.models import Conversation
+from apps.core import hooks
 from apps.jobs import services as job_services
 from apps.jobs.models import Job, JobChunk
 from apps.registry.loader import ModelSet, production_models
@@ -43,6 +44,7 @@ def chunk_score(*, job_id: int, conversation_ids: list[int], chunk_index: int | 
     n_missing = len(set(conversation_ids)) - len(ids)
     with transaction.atomic():
         predictions_upsert(conversation_ids=ids, results=results, models=models, job_id=job_id)
+        hooks.conversations_scored.send(sender=Job, conversation_ids=ids, job_id=job_id)
         if chunk_index is None:
             counted = True
         else:
