@@ -1,6 +1,6 @@
 """Benchmark reply suggestions: precision@3 of retrieved replies and search latency at 100k replies.
 
-Data: the demo generator (``apps/conversations/demo.py``), PII-masked as ingest does. A
+Data: the demo generator (``apps/demo/generator.py``), PII-masked as ingest does. A
 deterministic split (sha256 of the external id, 10 % held out) keeps the query conversations
 out of the index; the index holds the agent replies of the other conversations that are
 resolved with quality >= 4, exactly as ``apps.scoring.retrieval`` selects them, built with the
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
 
-from apps.conversations.demo import generate_demo  # noqa: E402 - pure generator, no database
+from apps.demo.generator import generate_demo  # noqa: E402 - pure generator, no database
 from ml.pii import mask_pii  # noqa: E402
 from ml.retrieval import ReplyIndex, reply_pairs  # noqa: E402
 

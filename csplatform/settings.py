@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.scoring",
     "apps.webhooks",
     "apps.dashboard",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,5 @@
-"""Phrase data for the demo generator (``apps/conversations/demo.py``), read from
-``demo_texts/*.json``: data, not code, kept apart so the generator stays readable.
+"""Phrase data for the demo generator (``apps/demo/generator.py``), read from
+``texts/*.json``: data, not code, kept apart so the generator stays readable.
 
 Per language (``zh.json``, ``en.json``):
 
@@ -9,7 +9,7 @@ Per language (``zh.json``, ``en.json``):
 * ``intents``: per intent, customer openings (``open``), customer follow-ups, good agent
   replies and curt agent replies;
 * ``ambiguous``: phrasings shared by a group of related intents (index into
-  ``demo.AMBIGUOUS_GROUPS``);
+  ``generator.AMBIGUOUS_GROUPS``);
 * ``generic``: greetings, politeness, filler and other generic pieces;
 * ``names``: name parts for customers and agents.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-_DIR = Path(__file__).resolve().parent / "demo_texts"
+_DIR = Path(__file__).resolve().parent / "texts"
 
 
 def _read(name: str):

@@ -1,11 +1,11 @@
 """Text pieces of the demo generator: slot filling, PII snippets and the wording of each
-customer and agent turn (``apps/conversations/demo.py`` draws the conversations)."""
+customer and agent turn (``apps/demo/generator.py`` draws the conversations)."""
 from __future__ import annotations
 
 import random
 import re
 
-from .demo_phrases import _ZH_GENERIC_DISTRICTS, ANSWERS, TEXTS, ZH_DISTRICTS
+from .phrases import _ZH_GENERIC_DISTRICTS, ANSWERS, TEXTS, ZH_DISTRICTS
 
 def luhn_check_digit(digits: str) -> str:
     total = 0

@@ -7,7 +7,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from apps.agents.services import agents_upsert
-from apps.conversations.demo import anchor_datetime, generate_demo
+from apps.demo.generator import anchor_datetime, generate_demo
 from apps.conversations.services import conversations_upsert
 from apps.core.bulk import UpsertResult
 from apps.customers.services import customers_upsert

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 from apps.core.labels import INTENTS_EN, INTENTS_ZH
 
-from .demo_phrases import TEXTS
-from .demo_text import _agent_turn, _customer_turn, _noisy, _opening, _Slots, _with_pii
+from .phrases import TEXTS
+from .text import _agent_turn, _customer_turn, _noisy, _opening, _Slots, _with_pii
 
 LANGUAGES = ("zh", "en")
 SENTIMENTS = ("negative", "neutral", "positive")

@@ -1,4 +1,4 @@
-"""The demo-data generator (apps.conversations.demo) and the ``seed_demo`` command."""
+"""The demo-data generator (apps.demo.generator) and the ``seed_demo`` command."""
 import datetime as dt
 import io
 import re
@@ -9,7 +9,9 @@ from collections import Counter, defaultdict
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.conversations import demo, demo_phrases, demo_text
+from apps.demo import generator as demo
+from apps.demo import phrases as demo_phrases
+from apps.demo import text as demo_text
 from apps.core.labels import INTENT_ZH_TO_EN, INTENTS_EN, INTENTS_ZH
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
