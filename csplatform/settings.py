@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.scoring",
     "apps.webhooks",
+    "apps.qa",
     "apps.dashboard",
     "apps.demo",
 ]

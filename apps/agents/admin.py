@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Agent
+from .models import Agent, TeamLead
 
 
 @admin.register(Agent)
@@ -22,3 +22,11 @@ class AgentAdmin(admin.ModelAdmin):
     def activate(self, request, queryset):
         n = queryset.update(active=True)
         self.message_user(request, ngettext("%d agent activated.", "%d agents activated.", n) % n, messages.SUCCESS)
+
+
+@admin.register(TeamLead)
+class TeamLeadAdmin(admin.ModelAdmin):
+    list_display = ["team", "user"]
+    list_filter = ["team"]
+    search_fields = ["team", "user__username"]
+    raw_id_fields = ["user"]

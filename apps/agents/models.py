@@ -22,3 +22,21 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.external_id})"
+
+
+class TeamLead(models.Model):
+    """A user who leads a team: their console pages and QA work are limited to it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="led_teams", verbose_name=_("user")
+    )
+    team = models.CharField(_("team"), max_length=64, db_index=True)
+
+    class Meta:
+        ordering = ["team", "user_id"]
+        verbose_name = _("team lead")
+        verbose_name_plural = _("team leads")
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="teamlead_user_team_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.team}"
