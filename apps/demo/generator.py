@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from apps.core.labels import INTENTS_EN, INTENTS_ZH
 
 from .phrases import TEXTS
+from .qa import MAX_NORMAL_REPLY_S, SLOW_REPLY_S, QaPlan, qa_apply, qa_plan_draw
 from .text import _agent_turn, _customer_turn, _noisy, _opening, _Slots, _with_pii
 
 LANGUAGES = ("zh", "en")
@@ -48,6 +49,7 @@ AMBIGUOUS_SHARE = 0.10
 LABEL_NOISE_SHARE = 0.015
 MIN_RESOLUTION_S = 30
 MAX_RESOLUTION_S = 1800
+VIOLATION_MAX_QUALITY = 2.5
 
 # Relative contact volume per intent (English code); normalised when drawn.
 INTENT_WEIGHTS = {
@@ -137,12 +139,14 @@ N_MESSAGES_WEIGHTS = {2: 0.12, 3: 0.06, 4: 0.25, 5: 0.08, 6: 0.24, 7: 0.07, 8: 0
 
 @dataclass(frozen=True)
 class DemoData:
-    """Items ready for the ingest services, plus the hidden agent skills (for checks)."""
+    """Items ready for the ingest services, plus hidden truths for checks: each agent's skill and
+    each conversation's QA behaviours (``qa.QaPlan`` by external id)."""
 
     customers: list[dict]
     agents: list[dict]
     conversations: list[dict]
     agent_skill: dict[str, float] = field(default_factory=dict)
+    qa_truth: dict[str, QaPlan] = field(default_factory=dict)
 
 
 def anchor_datetime(anchor_date: dt.date, tz: dt.tzinfo) -> dt.datetime:
@@ -242,63 +246,90 @@ def _intent_weights(customer: dict) -> dict:
 
 
 def _messages(rng, *, language, intent, sentiment, quality, skill, channel, started_at, slots, ambiguous_group,
-              n_messages, pii):
+              n_messages, pii, plan: QaPlan):
     gen = TEXTS[language]["generic"]
-    messages = []
-    t = 0.0
-    # Good replies for high quality, curt ones for low quality, a mix in between (per agent turn).
-    p_good = _clip((quality - 1.6) / 2.2, 0.02, 0.98)
+    turns = []
+    # Good replies for high quality, curt ones for low quality, a mix in between (per agent turn);
+    # only curt ones when the plan says the agent never answers.
+    p_good = _clip((quality - 1.6) / 2.2, 0.02, 0.98) if plan.answered else 0.0
     if ambiguous_group is None and rng.random() < 0.1 and n_messages < 8:
-        messages.append({"speaker": "system", "text": rng.choice(gen["system"]).format_map(slots), "offset": 0.0})
+        turns.append({"speaker": "system", "text": rng.choice(gen["system"]).format_map(slots)})
     pii_turn = rng.randrange((n_messages + 1) // 2) if pii else -1
     if pii and pii_turn == 0 and n_messages >= 3 and rng.random() < 0.6:
         pii_turn = 1  # usually given when the agent asks to verify
     used_c, used_a = set(), set()
     n_customer = 0
-    phone = channel == "phone"
     for k in range(n_messages):
         last = k == n_messages - 1
         if k % 2 == 0:
             if k == 0:
                 text, hint = _opening(rng, language, intent, sentiment, slots, ambiguous_group)
             else:
-                t += rng.triangular(4, 90, 12) if phone else rng.triangular(8, 240, 35)
                 text, hint = _customer_turn(rng, language, intent, sentiment, slots, used_c, last,
                                             ambiguous_group is not None)
             if n_customer == pii_turn:
                 text = _with_pii(rng, language, text, slots)
             n_customer += 1
-            speaker = "customer"
+            turns.append({"speaker": "customer", "text": _noisy(rng, text, language)})
         else:
-            if k == 1:
-                mode = _clip(30 - 22 * skill + (15 if channel == "email" else 0), 6, 110)
-                t += rng.triangular(5, 120, mode)
-            else:
-                t += rng.triangular(3, 60, 10) if phone else rng.triangular(5, 180, 30 - 15 * skill)
             good = rng.random() < p_good
             text = _agent_turn(rng, language, intent, sentiment, slots, used_a, hint=hint, first=k == 1, last=last,
                                good=good)
-            speaker = "agent"
-        messages.append({"speaker": speaker, "text": _noisy(rng, text, language) if speaker == "customer" else text,
-                         "offset": t})
+            turns.append({"speaker": "agent", "text": text})
+    turns, plan = qa_apply(rng, turns=turns, plan=plan, language=language, intent=intent, slots=slots)
+    offsets = _offsets(rng, turns, skill=skill, channel=channel)
     # Keep the whole contact within the resolution-time range: squeeze the later gaps if needed.
     tail = rng.uniform(5, 90)
-    total = messages[-1]["offset"] + tail
-    if total > MAX_RESOLUTION_S and len(messages) > 2:
-        first_agent = next((m["offset"] for m in messages if m["speaker"] == "agent"), 0.0)
+    total = offsets[-1] + tail
+    first_agent = next((o for o, t in zip(offsets, turns) if t["speaker"] == "agent"), 0.0)
+    if total > MAX_RESOLUTION_S and len(turns) > 2:
         budget = MAX_RESOLUTION_S - tail - first_agent
-        span = messages[-1]["offset"] - first_agent
+        span = offsets[-1] - first_agent
         scale = budget / span if span > 0 else 1.0
-        for m in messages:
-            if m["offset"] > first_agent:
-                m["offset"] = first_agent + (m["offset"] - first_agent) * scale
-        total = messages[-1]["offset"] + tail
-    duration = _clip(total, MIN_RESOLUTION_S, MAX_RESOLUTION_S)
+        offsets = [first_agent + (o - first_agent) * scale if o > first_agent else o for o in offsets]
+        total = offsets[-1] + tail
+    # A slow agent reply (the plan's) comes on top: the contact runs that much longer.
+    replies = [i for i in range(1, len(turns))
+               if turns[i]["speaker"] == "agent" and turns[i - 1]["speaker"] == "customer"]
+    delay = rng.uniform(*SLOW_REPLY_S)
+    if plan.slow_reply:
+        i = replies[-1]
+        extra = delay - (offsets[i] - offsets[i - 1])
+        offsets = offsets[:i] + [o + extra for o in offsets[i:]]
+        total += extra
+    else:
+        extra = 0.0
+    duration = _clip(total, MIN_RESOLUTION_S, MAX_RESOLUTION_S + extra)
     out = []
-    for seq, m in enumerate(messages):
-        sent_at = started_at + dt.timedelta(seconds=round(m["offset"]))
-        out.append({"seq": seq, "speaker": m["speaker"], "text": m["text"], "sent_at": sent_at})
-    return out, started_at + dt.timedelta(seconds=round(duration))
+    for seq, (turn, offset) in enumerate(zip(turns, offsets)):
+        sent_at = started_at + dt.timedelta(seconds=round(offset))
+        out.append({"seq": seq, "speaker": turn["speaker"], "text": turn["text"], "sent_at": sent_at})
+    return out, started_at + dt.timedelta(seconds=round(duration)), plan
+
+
+def _offsets(rng, turns, *, skill, channel) -> list[float]:
+    """Seconds from the first message: customers type, agents reply (first reply 5-120 s, later
+    ones within ``MAX_NORMAL_REPLY_S``), an agent's second message in a row follows quickly."""
+    phone = channel == "phone"
+    offsets, t, n_agent_replies = [], 0.0, 0
+    for i, turn in enumerate(turns):
+        previous = turns[i - 1]["speaker"] if i else None
+        if previous is None or previous == "system":
+            gap = 0.0
+        elif turn["speaker"] == "customer":
+            gap = rng.triangular(4, 90, 12) if phone else rng.triangular(8, 240, 35)
+        elif previous == "agent":
+            gap = rng.uniform(3, 25)
+        elif n_agent_replies == 0:
+            mode = _clip(30 - 22 * skill + (15 if channel == "email" else 0), 6, 110)
+            gap = rng.triangular(5, 120, mode)
+        else:
+            gap = rng.triangular(3, 60, 10) if phone else rng.triangular(5, MAX_NORMAL_REPLY_S, 30 - 15 * skill)
+        if turn["speaker"] == "agent" and previous == "customer":
+            n_agent_replies += 1
+        t += gap
+        offsets.append(t)
+    return offsets
 
 
 def generate_demo(
@@ -341,7 +372,7 @@ def generate_demo(
     start_times = _start_times(rng, n_conversations, days, anchor)
     channels = CHANNEL_WEIGHTS[language]
 
-    conversations = []
+    conversations, qa_truth = [], {}
     for n, started_at in enumerate(start_times):
         customer = rng.choices(customers, weights=customer_weights)[0]
         intent = _weighted(rng, _intent_weights(customer))
@@ -363,6 +394,9 @@ def generate_demo(
         low, high = QUALITY_RANGE[sentiment]
         quality = rng.uniform(low, high) + 0.45 * skill + (0.15 if resolved else -0.5)
         quality = round(_clip(quality, 1.0, 5.0), 1)
+        plan = qa_plan_draw(rng, intent=intent, sentiment=sentiment, quality=quality, resolved=resolved)
+        if plan.violation:  # a compliance breach is a poor conversation, whatever else happened
+            quality = min(quality, VIOLATION_MAX_QUALITY)
         csat = None
         if rng.random() < CSAT_SHARE:
             csat = int(_clip(round(quality + rng.gauss(0, 0.6)), 1, 5))
@@ -373,12 +407,14 @@ def generate_demo(
             n_messages += 2
         slots = _Slots(rng, language, {
             "agent_no": agents[a]["external_id"][-3:], "city": customer["city"],
+            "agent_nick": "小" + agents[a]["name"][0] if language == "zh" else agents[a]["name"].split()[0],
         })
-        messages, ended_at = _messages(
+        messages, ended_at, plan = _messages(
             rng, language=language, intent=intent, sentiment=sentiment, quality=quality, skill=skill,
             channel=channel, started_at=started_at, slots=slots, ambiguous_group=ambiguous_group,
-            n_messages=n_messages, pii=rng.random() < PII_SHARE,
+            n_messages=n_messages, pii=rng.random() < PII_SHARE, plan=plan,
         )
+        qa_truth[f"DEMO-{lang_tag}-V{n + 1:06d}"] = plan
         conversations.append({
             "external_id": f"DEMO-{lang_tag}-V{n + 1:06d}",
             "customer": customer["external_id"],
@@ -395,4 +431,5 @@ def generate_demo(
             "messages": messages,
         })
     skill_by_agent = {agent["external_id"]: skill for agent, skill in zip(agents, skills)}
-    return DemoData(customers=customers, agents=agents, conversations=conversations, agent_skill=skill_by_agent)
+    return DemoData(customers=customers, agents=agents, conversations=conversations, agent_skill=skill_by_agent,
+                    qa_truth=qa_truth)

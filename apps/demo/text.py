@@ -54,8 +54,10 @@ class _Slots(dict):
             return rng.choice(self.pool[key])
         if key == "product2":
             return rng.choice([p for p in self.pool["product"] if p != self["product"]])
-        if key == "last4":
+        if key in ("last4", "phone4"):
             return f"{rng.randrange(10000):04d}"
+        if key == "id4":  # the last four characters of a resident ID: a check character may be X
+            return f"{rng.randrange(1000):03d}" + rng.choice("0123456789X")
         if key == "amount":
             return self._money(*rng.choice([(100, 2000, 50), (1000, 20000, 100), (10000, 200001, 10000)]))
         if key == "amount_small":
@@ -222,11 +224,8 @@ def _agent_turn(rng, language, intent, sentiment, slots, used, *, hint, first, l
         i = rng.choice(unused)
     used.add((kind, i))
     text = pool[i].format_map(slots)
-    if good and first:
-        opener = rng.choice(gen["agent_open"]).format_map(slots)
-        apology = rng.choice(gen["agent_apology"]) if sentiment == "negative" and rng.random() < 0.8 else ""
-        text = opener + apology + text
-    elif good and last and rng.random() < 0.5:
+    # The greeting, empathy and closing question are the QA layer's (``qa.qa_apply``).
+    if good and last and not first and rng.random() < 0.5:
         text = text + (" " if language == "en" else "") + rng.choice(gen["agent_close"])
     return text
 

@@ -1,4 +1,4 @@
-"""The demo-data generator (apps.demo.generator) and the ``seed_demo`` command."""
+"""The demo-data generator (apps.demo.generator): a pure function, no database."""
 import datetime as dt
 import io
 import re
@@ -7,7 +7,6 @@ import zoneinfo
 from collections import Counter, defaultdict
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from apps.demo import generator as demo
 from apps.demo import phrases as demo_phrases
@@ -155,24 +154,27 @@ def test_messages_alternate_and_timestamps_are_realistic(zh):
         msgs = c["messages"]
         assert [m["seq"] for m in msgs] == list(range(len(msgs)))
         talk = [m for m in msgs if m["speaker"] != "system"]
-        assert 2 <= len(talk) <= 8 and len(msgs) <= 8
-        assert [m["speaker"] for m in talk] == ["customer", "agent"] * (len(talk) // 2) + ["customer"] * (len(talk) % 2)
+        # The customer opens; turns alternate, except that an agent may follow up on their own
+        # message (asking to verify identity after disclosing account details).
+        assert 2 <= len(talk) <= 12 and talk[0]["speaker"] == "customer" and talk[1]["speaker"] == "agent"
+        assert all(a["speaker"] != b["speaker"] or a["speaker"] == "agent" for a, b in zip(talk, talk[1:]))
         assert all(m["text"].strip() for m in msgs)
-        customer_turns = [m["text"] for m in talk[2::2]]
+        customer_turns = [m["text"] for m in talk[1:] if m["speaker"] == "customer"]
         assert len(set(customer_turns)) == len(customer_turns)
         times = [m["sent_at"] for m in msgs]
         assert times == sorted(times) and times[0] == c["started_at"]
         assert start <= c["started_at"] < ANCHOR
-        assert 30 <= (c["ended_at"] - c["started_at"]).total_seconds() <= 1800
+        slow = zh.qa_truth[c["external_id"]].slow_reply
+        assert 30 <= (c["ended_at"] - c["started_at"]).total_seconds() <= 1800 + (900 if slow else 0)
         assert c["ended_at"] >= times[-1]
         gap = (talk[1]["sent_at"] - talk[0]["sent_at"]).total_seconds()
-        assert 5 <= gap <= 120
+        assert 5 <= gap <= (900 if slow else 120)
         first_response.append(gap)
         local = c["started_at"].astimezone(TZ)
         hours[local.hour] += 1
         weekdays[local.weekday()] += 1
         n_messages[len(talk)] += 1
-    assert set(n_messages) == set(range(2, 9))
+    assert set(range(2, 11)) <= set(n_messages)
     business = sum(hours[h] for h in range(9, 18))
     night = sum(hours[h] for h in range(0, 7))
     assert business > 0.6 * len(zh.conversations) and night < 0.05 * len(zh.conversations)
@@ -269,77 +271,6 @@ def test_generator_rejects_bad_arguments():
         generate(anchor=dt.datetime(2025, 6, 1))
     with pytest.raises(ValueError):
         generate(days=0)
-
-
-# --- the command (writes through the ingest services) ------------------------------------------
-
-SMALL = ["--conversations", "120", "--customers", "40", "--agents", "8", "--anchor-date", "2025-06-02", "--batch", "50"]
-
-
-def run_seed(*args):
-    out = io.StringIO()
-    call_command("seed_demo", *args, stdout=out, stderr=io.StringIO())
-    return out.getvalue()
-
-
-def counts():
-    from apps.agents.models import Agent
-    from apps.conversations.models import Conversation, Message
-    from apps.customers.models import Customer
-
-    return Customer.objects.count(), Agent.objects.count(), Conversation.objects.count(), Message.objects.count()
-
-
-@pytest.mark.django_db
-def test_seed_demo_writes_rows_and_is_idempotent():
-    from apps.conversations.models import Conversation, Message
-
-    first = run_seed(*SMALL)
-    assert "customers 40 created" in first and "agents 8 created" in first and "conversations 120 created" in first
-    after_first = counts()
-    assert after_first[:3] == (40, 8, 120) and after_first[3] >= 240
-    stored = dict(Conversation.objects.values_list("external_id", "label_intent"))
-
-    second = run_seed(*SMALL)
-    assert "0 created" in second and "conversations 0 created / 0 updated / 120 unchanged" in second
-    assert counts() == after_first
-    assert dict(Conversation.objects.values_list("external_id", "label_intent")) == stored
-
-    from django.utils import timezone
-
-    anchor = demo.anchor_datetime(dt.date(2025, 6, 2), timezone.get_default_timezone())
-    expected = generate(n_conversations=120, n_customers=40, n_agents=8, anchor=anchor)
-    conv = Conversation.objects.get(external_id=expected.conversations[0]["external_id"])
-    assert conv.started_at == expected.conversations[0]["started_at"]
-    assert conv.n_messages == len(expected.conversations[0]["messages"])
-    assert conv.customer_text
-    # PII in customer turns is masked on ingest, never stored raw.
-    texts = list(Message.objects.values_list("text", flat=True))
-    assert not any(re.search(r"(?<!\d)1[35789]\d{9}(?!\d)|@example\.", t) for t in texts)
-
-
-@pytest.mark.django_db
-def test_seed_demo_english_and_other_seed_update_in_place():
-    from apps.conversations.models import Conversation
-
-    out = run_seed(*SMALL, "--language", "en")
-    assert "conversations 120 created" in out
-    assert set(Conversation.objects.values_list("language", flat=True)) == {"en"}
-    assert set(Conversation.objects.values_list("label_intent", flat=True)) <= set(INTENTS_EN)
-    # Another seed reuses the same external ids: the demo is replaced, not duplicated.
-    out = run_seed(*SMALL, "--language", "en", "--seed", "5")
-    assert "conversations 0 created" in out and Conversation.objects.count() == 120
-
-
-@pytest.mark.django_db
-def test_seed_demo_rejects_bad_options():
-    with pytest.raises(CommandError):
-        run_seed("--language", "fr")
-    with pytest.raises(CommandError):
-        run_seed("--days", "0")
-    with pytest.raises(CommandError):
-        run_seed("--anchor-date", "2025-02-30")
-    assert counts() == (0, 0, 0, 0)
 
 
 def test_intent_maps_are_consistent():
