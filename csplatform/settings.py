@@ -5,6 +5,7 @@ The defaults are development values for one machine (SQLite under ``var/``,
 kombu's filesystem broker, local-memory cache); production sets
 ``DEBUG=false`` and must then provide ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
+import datetime
 from pathlib import Path
 
 import environ
@@ -140,6 +141,11 @@ STORAGES = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=1000)
+# JSON bodies nesting deeper than this are refused with 400 (apps/core/parsers.py).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# Conversation dates accepted on the way in: from this day to this many days after now (apps/core/dates.py).
+CONVERSATION_DATE_MIN = datetime.date.fromisoformat(env("CONVERSATION_DATE_MIN", default="2000-01-01"))
+CONVERSATION_DATE_MAX_FUTURE_DAYS = env.int("CONVERSATION_DATE_MAX_FUTURE_DAYS", default=2)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.core.auth.APIKeyAuthentication",

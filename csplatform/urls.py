@@ -29,5 +29,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"
+
 admin.site.site_header = "客服智能平台 · Customer-service intelligence"
 admin.site.site_title = "CS platform"

@@ -1,12 +1,21 @@
-"""One error type for services, one DRF handler that maps it to HTTP."""
+"""One error type for services, one DRF handler that maps every API error to HTTP.
+
+Every error the API answers has one shape: ``{"message": str, "extra": {...}}``. Validation
+errors put the field messages under ``extra.fields``; other DRF errors (401, 403, 404, 405,
+406, 415, 429, JSON parse errors) put their machine code under ``extra.code``; 429 adds
+``extra.retry_after`` (seconds, also sent as ``Retry-After``).
+"""
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from .responses import error_body
 
 
 class ApplicationError(Exception):
@@ -34,7 +43,7 @@ class ServiceUnavailable(ApplicationError):
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+        return Response(error_body(exc.message, exc.extra), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
@@ -42,6 +51,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.ValidationError):
-        response.data = {"message": "Validation error", "extra": {"fields": response.data}}
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = error_body(_("Validation error"), {"fields": fields})
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        message = str(detail) if not isinstance(detail, (dict, list)) else str(exc.default_detail)
+        extra: dict[str, Any] = {"code": exc.get_codes() if not isinstance(detail, (dict, list)) else exc.default_code}
+        if isinstance(detail, (dict, list)):
+            extra["detail"] = detail
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            extra["retry_after"] = int(exc.wait)
+        response.data = error_body(message, extra)
     return response

@@ -1,14 +1,29 @@
-import datetime as dt
-
+"""Serializer fields shared by the API apps."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+
+from .dates import check_conversation_datetime, check_query_datetime
 
 
 class UtcDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with any offset Python accepts, stored as UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+    """ISO 8601 with any offset, stored as UTC, inside the window ``check`` enforces.
+
+    The default window is the conversation one (``CONVERSATION_DATE_MIN`` to
+    ``CONVERSATION_DATE_MAX_FUTURE_DAYS`` ahead); ``check=check_query_datetime`` gives the wider
+    query window.
+    """
+
+    def __init__(self, *, check=check_conversation_datetime, **kwargs):
+        self.check = check
+        super().__init__(**kwargs)
 
     def to_internal_value(self, value):
-        parsed = super().to_internal_value(value)
         try:
-            return parsed.astimezone(dt.timezone.utc)
-        except OverflowError as exc:
-            raise serializers.ValidationError("Date out of range.") from exc
+            parsed = super().to_internal_value(value)
+        except OverflowError as exc:  # DRF's time-zone check converts to UTC
+            raise serializers.ValidationError(_("Date out of range."), code="date_range") from exc
+        try:
+            return self.check(parsed)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="date_range") from exc

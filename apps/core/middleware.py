@@ -3,7 +3,9 @@ import uuid
 
 from django.conf import settings
 from django.contrib.messages import middleware as messages_middleware
-from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from .responses import error_response
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -38,11 +40,14 @@ class BodySizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"message": "Invalid Content-Length header."}, status=400)
+            return error_response(_("Invalid Content-Length header."), 400, {"code": "invalid_content_length"})
         limit = settings.API_MAX_BODY_BYTES
         if length > limit:
-            return JsonResponse(
-                {"message": f"Request body of {length} bytes exceeds the limit of {limit} bytes."}, status=413
+            return error_response(
+                _("Request body of %(length)d bytes exceeds the limit of %(limit)d bytes.")
+                % {"length": length, "limit": limit},
+                413,
+                {"code": "request_too_large", "limit": limit},
             )
         return self.get_response(request)
 

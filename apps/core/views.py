@@ -1,9 +1,13 @@
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from csplatform.celery import app as celery_app
+
+from .responses import error_response
 
 
 def _database_ok() -> tuple[bool, str]:
@@ -36,3 +40,21 @@ def health(request):
         "broker": {"ok": broker_ok, "detail": broker_info},
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """404 in the API's error shape under ``/api/``, Django's page elsewhere."""
+    if _is_api(request):
+        return error_response(_("Not found."), 404, {"code": "not_found"})
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500 in the API's error shape under ``/api/``, Django's page elsewhere."""
+    if _is_api(request):
+        return error_response(_("Internal server error."), 500, {"code": "server_error"})
+    return defaults.server_error(request)

@@ -2,6 +2,7 @@ import django_filters
 from rest_framework import serializers
 
 from apps.core.api import BulkUpsertApi, ExternalIdViewSet, bulk_schema, upsert_schema
+from apps.core.filters import UtcIsoDateTimeFilter
 
 from . import services
 from .models import Customer
@@ -25,7 +26,7 @@ class CustomerOutSerializer(serializers.ModelSerializer):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Customer

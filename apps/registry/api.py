@@ -1,12 +1,12 @@
 import django_filters
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.exceptions import ApplicationError
+from apps.core.dates import check_query_datetime
+from apps.core.fields import UtcDateTimeField
 from apps.core.pagination import CreatedCursorPagination
 
 from . import selectors
@@ -37,19 +37,21 @@ class ModelVersionListApi(generics.ListAPIView):
         return selectors.model_version_list()
 
 
+class ProductionAtQuerySerializer(serializers.Serializer):
+    at = UtcDateTimeField(check=check_query_datetime, required=False,
+                          help_text="ISO 8601 datetime (naive: the server's time zone); default now.")
+
+
 class ProductionAtApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("at", str, description="ISO datetime; default now")],
+    @extend_schema(parameters=[ProductionAtQuerySerializer],
                    responses={200: ModelVersionOutputSerializer(many=True)},
                    summary="Which version of each task was in production at a moment")
     def get(self, request):
-        raw = request.query_params.get("at")
-        at = parse_datetime(raw) if raw else timezone.now()
-        if at is None:
-            raise ApplicationError("'at' must be an ISO datetime, e.g. 2024-05-01T12:00:00+08:00.")
-        if timezone.is_naive(at):
-            at = timezone.make_aware(at)
+        query = ProductionAtQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data.get("at") or timezone.now()
         versions = selectors.production_versions_at(at=at)
         return Response({
-            "at": at.isoformat(),
+            "at": serializers.DateTimeField().to_representation(at),
             "versions": {task: ModelVersionOutputSerializer(mv).data if mv else None for task, mv in versions.items()},
         })

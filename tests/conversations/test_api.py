@@ -218,4 +218,4 @@ def test_lone_surrogates_and_extreme_offsets_are_400_not_500(api_client):
     assert resp.status_code in (200, 400)
     body = json.dumps({"items": make_items(1)}, ensure_ascii=False).replace("你好", "\\udbc1")
     resp = api_client.post("/api/v1/conversations/bulk", body, content_type="application/json")
-    assert resp.status_code == 400 and "surrogate" in resp.json()["detail"]
+    assert resp.status_code == 400 and "surrogate" in resp.json()["message"]
