@@ -72,7 +72,7 @@ else
   "$PY" - <<'PYEOF'
 import django; django.setup()
 import shutil
-from apps.scoring.retrieval import reply_index_path
+from apps.scoring.services.retrieval import reply_index_path
 shutil.rmtree(reply_index_path(), ignore_errors=True)
 PYEOF
 fi

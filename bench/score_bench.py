@@ -108,7 +108,7 @@ def train_models() -> None:
 
 def _load_texts():
     from apps.conversations.models import Conversation
-    from apps.scoring.services import SCORE_FIELDS, conversation_features
+    from apps.scoring.services.predict import SCORE_FIELDS, conversation_features
 
     rows = list(Conversation.objects.filter(external_id__startswith="BENCH-").order_by("pk").values(*SCORE_FIELDS))
     return [r["customer_text"] for r in rows], [conversation_features(r) for r in rows]
@@ -152,7 +152,7 @@ def through_queue(n: int, workers: int, chunk_size: int, log_dir: Path) -> tuple
     from django.conf import settings
 
     from apps.jobs.models import Job
-    from apps.scoring.jobs import score_job_submit
+    from apps.scoring.services.batch import score_job_submit
 
     env = {**os.environ, "MODEL_STORE": str(settings.MODEL_STORE), "LOG_LEVEL": "WARNING"}
     procs = []

@@ -3,7 +3,7 @@
 Data: the demo generator (``apps/demo/generator.py``), PII-masked as ingest does. A
 deterministic split (sha256 of the external id, 10 % held out) keeps the query conversations
 out of the index; the index holds the agent replies of the other conversations that are
-resolved with quality >= 4, exactly as ``apps.scoring.retrieval`` selects them, built with the
+resolved with quality >= 4, exactly as ``apps.scoring.services.retrieval`` selects them, built with the
 same ``ml.retrieval.ReplyIndex``. Enough conversations are generated for ``--replies`` rows.
 
 Each held-out conversation's first answered customer message is a query. precision@3 is the

@@ -1,10 +1,12 @@
 """The Celery app: queues, routes and defaults.
 
 Queue ``gpu`` carries inference and training (run one worker process per GPU),
-queue ``default`` carries orchestration, aggregation and webhooks. Settings with
-the ``CELERY_`` prefix in ``csplatform/settings.py`` configure the rest; the
-nightly schedule lives in the database (django-celery-beat) so managers can
-edit it in the admin.
+queue ``default`` carries orchestration, aggregation, webhooks and housekeeping. Each task
+declares its queue; ``task_routes`` routes the same names for callers that send a task by
+name without importing it (``apps/`` dispatches with ``send_task``), and a test keeps the
+two equal. Settings with the ``CELERY_`` prefix in ``csplatform/settings.py`` configure the
+rest; the beat entries are defined in ``settings.BEAT_SCHEDULE`` and live in the database
+(django-celery-beat) so managers can edit them in the admin.
 """
 import os
 import pkgutil

@@ -224,15 +224,42 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The default beat entries, created in the database (in TIME_ZONE) by the jobs migrations and
+# ``manage.py setup_schedules`` when missing; managers edit them in the admin afterwards.
+# "crontab" is "minute hour day_of_week".
+BEAT_SCHEDULE = {
+    "nightly quality assessment": {"task": "scoring.nightly_assessment", "crontab": "0 2 *"},
+    "clean up old task results": {"task": "jobs.cleanup_results", "crontab": "30 3 *"},
+    "reply index, incremental": {"task": "scoring.rebuild_reply_index", "crontab": "0 4 *",
+                                 "kwargs": {"full": False}},
+    "reply index, full rebuild": {"task": "scoring.rebuild_reply_index", "crontab": "30 4 0",
+                                  "kwargs": {"full": True}},
+    "jobs watchdog": {"task": "jobs.watchdog", "every_seconds": env.int("JOB_WATCHDOG_SECONDS", default=120)},
+}
 
 # --- Models and scoring ---------------------------------------------------
 MODEL_STORE = Path(env("MODEL_STORE", default=str(VAR_DIR / "models")))
 SCORE_CHUNK_SIZE = env.int("SCORE_CHUNK_SIZE", default=1000)
-# A scoring job with no progress for this long has its pending chunks sent again (a lost message).
-JOB_STALL_SECONDS = env.int("JOB_STALL_SECONDS", default=1800)
+# The jobs watchdog (``jobs.watchdog``, every JOB_WATCHDOG_SECONDS): a queued job sent but not started
+# for JOB_STALL_SECONDS is sent again; a pending chunk neither sent nor started for
+# JOB_CHUNK_STALL_SECONDS is sent again; a chunk tried more than JOB_CHUNK_MAX_ATTEMPTS times is failed.
+JOB_WATCHDOG_SECONDS = env.int("JOB_WATCHDOG_SECONDS", default=120)
+JOB_STALL_SECONDS = env.int("JOB_STALL_SECONDS", default=300)
+JOB_CHUNK_STALL_SECONDS = env.int("JOB_CHUNK_STALL_SECONDS", default=300)
+JOB_CHUNK_MAX_ATTEMPTS = env.int("JOB_CHUNK_MAX_ATTEMPTS", default=3)
+# Tasks retry transient database errors with exponential backoff and full jitter, capped at
+# TASK_RETRY_BACKOFF_MAX seconds, TASK_MAX_RETRIES times (an outage of several minutes is survived).
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=10)
+TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=300)
 CONFIDENCE_THRESHOLD = env.float("CONFIDENCE_THRESHOLD", default=0.5)
 CONFIDENCE_MIN_GAP = env.float("CONFIDENCE_MIN_GAP", default=0.1)
 RETRAIN_MIN_NEW_LABELS = env.int("RETRAIN_MIN_NEW_LABELS", default=200)
+# The backend a retraining job trains when its parameters name none (quality always uses "quality").
+RETRAIN_BACKEND = env("RETRAIN_BACKEND", default="linear")
+# Seconds a process keeps the active suggestion rules before reading them again.
+SUGGESTION_RULES_TTL = env.float("SUGGESTION_RULES_TTL", default=60.0)
+# Rows at most in one console XLSX export.
+DASHBOARD_XLSX_MAX_ROWS = env.int("DASHBOARD_XLSX_MAX_ROWS", default=100_000)
 PROMOTION_MARGIN = env.float("PROMOTION_MARGIN", default=0.005)
 FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
 

@@ -98,7 +98,7 @@ def when_ready(server):
         samples = ["您好，我想查询一下账户余额", "I want to reset my online banking password."]
         results = services.predict_texts(texts=samples)
         try:  # the suggestion rules and reply index are part of the predict answer too
-            from apps.scoring.suggestions import suggest
+            from apps.scoring.services.suggestions import suggest
 
             for text, result in zip(samples, results):
                 suggest(intent=result["intent"], sentiment=result["sentiment"], quality=result["quality_score"],

@@ -1,19 +1,18 @@
-"""Webhook delivery: one task per delivery, retried with backoff on the ``default`` queue."""
+"""Webhook delivery: one task per delivery, retried with the delivery's own backoff on ``default``."""
+from __future__ import annotations
+
 from celery import shared_task
 
-from apps.webhooks import services as webhook_services
+from workers.base import PlatformTask
 
 
-@shared_task(
-    name="webhooks.deliver", bind=True, acks_late=True, reject_on_worker_lost=True,
-    max_retries=8, soft_time_limit=30, time_limit=60, ignore_result=True,
-)
+@shared_task(bind=True, base=PlatformTask, name="webhooks.deliver", queue="default", max_retries=8,
+             soft_time_limit=30, time_limit=60)
 def deliver(self, delivery_id: int) -> None:
-    """Attempt the delivery; retry only ``DeliveryTransientError``; after the last retry record the failure."""
-    try:
-        webhook_services.delivery_attempt(delivery_id=delivery_id)
-    except webhook_services.DeliveryTransientError as exc:
-        if self.request.retries >= self.max_retries:
-            webhook_services.delivery_fail(delivery_id=delivery_id, error=str(exc))
-            return
-        raise self.retry(exc=exc, countdown=webhook_services.delivery_backoff(retries=self.request.retries))
+    """Attempt the delivery; retry a refused one with backoff; after the last retry record the failure."""
+    from apps.webhooks.services import delivery_deliver
+
+    retry_in = delivery_deliver(delivery_id=delivery_id, retries=self.request.retries,
+                                max_retries=self.max_retries)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)

@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .imports import FORMATS, ImportFileError, conversations_import
@@ -43,34 +42,18 @@ class ConversationAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = [
         "customer_text", "n_messages", "features", "prediction", "predicted_intent", "predicted_sentiment",
-        "predicted_quality", "uncertain", "created_at", "updated_at", "suggestions",
+        "predicted_quality", "uncertain", "created_at", "updated_at",
     ]
     fieldsets = [
         (None, {"fields": ["external_id", "customer", "agent", "channel", "language", "started_at", "ended_at",
                            "resolved", "csat"]}),
         (_("CRM labels"), {"fields": ["label_intent", "label_sentiment", "label_quality"]}),
         (_("Model output"), {"fields": ["prediction", "predicted_intent", "predicted_sentiment", "predicted_quality",
-                                        "uncertain", "suggestions"]}),
+                                        "uncertain"]}),
         (_("Derived"), {"fields": ["customer_text", "n_messages", "features", "created_at", "updated_at"],
                         "classes": ["collapse"]}),
     ]
     change_list_template = "admin/conversations/conversation/change_list.html"
-
-    @admin.display(description=_("Suggestions for the agent"))
-    def suggestions(self, obj):
-        from apps.scoring.suggestions import suggest
-
-        if not obj.pk or not obj.predicted_intent:
-            return _("(scored conversations only)")
-        last_customer = obj.messages.filter(speaker="customer").order_by("-seq").values_list("text", flat=True).first()
-        found = suggest(intent=obj.predicted_intent, sentiment=obj.predicted_sentiment, quality=obj.predicted_quality,
-                        text=last_customer or obj.customer_text, language=obj.language)
-        rules = format_html_join("", "<li>{}</li>", ((text,) for text in found["suggestions"]))
-        replies = format_html_join(
-            "", "<li>{} <small>({} · {:.1f})</small></li>",
-            ((r["text"], r["conversation_external_id"], r["quality"] or 0) for r in found["replies"]),
-        )
-        return format_html("<ul>{}</ul><p>{}</p><ul>{}</ul>", rules, _("Best past replies:"), replies)
 
     def get_urls(self):
         return [

@@ -15,6 +15,7 @@ from ml.features import conversation_features, customer_text
 from ml.pii import mask_pii
 
 from .models import Conversation, Message
+from .signals import conversations_changed
 
 CONVERSATION_FIELDS = (
     "customer_id", "agent_id", "channel", "language", "started_at", "ended_at", "resolved", "csat",
@@ -121,9 +122,7 @@ def conversations_upsert(*, items: list[dict], batch_size: int = 1000) -> Upsert
             )
             changed_ids = [c.pk for c in objs.values()]
             Message.objects.filter(conversation_id__in=changed_ids).delete()
-            from apps.scoring.models import Prediction
-
-            Prediction.objects.filter(conversation_id__in=changed_ids).delete()
+            conversations_changed.send(sender=Conversation, conversation_ids=changed_ids)
             result.updated = len(changed_rows)
     except IntegrityError as exc:  # a concurrent request created the same external ids first
         raise Conflict("A concurrent request changed the same conversations; retry the batch.") from exc

@@ -87,10 +87,10 @@ def worker_queues(timeout: float | None = None) -> dict[str, list[str]]:
 
 
 def running_jobs(limit: int = MAX_JOBS_EXPORTED) -> tuple[list[tuple[str, str, float]], dict[str, int]]:
+    from django.apps import apps
     from django.db.models import Count
 
-    from apps.jobs.models import Job
-
+    Job = apps.get_model("jobs", "Job")  # core sits below every app: the model is looked up, not imported
     rows = (
         Job.objects.filter(status=Job.Status.RUNNING)
         .order_by("-id")

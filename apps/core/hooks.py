@@ -10,6 +10,11 @@ receiver's writes commit or roll back with the sender's.
 ``assessment_aggregating``
     Sent by the nightly assessment of one date inside its aggregation transaction, before the
     day's review flags are collected. kwargs: ``date`` (datetime.date), ``job_id`` (int).
+``event_published``
+    Sent by an app that has news for outside systems (``conversation.flagged``); the webhooks
+    app delivers it to the subscribers. kwargs: ``event`` (str), ``payload`` (dict of ids,
+    counts and labels, never texts). Senders use ``send_robust``: an outage of a receiver
+    never fails the sender.
 ``assessment_finished``
     Sent after the nightly assessment of one date has committed. kwargs: ``date``, ``job_id``,
     ``result`` (dict).
@@ -19,3 +24,4 @@ from django.dispatch import Signal
 conversations_scored = Signal()
 assessment_aggregating = Signal()
 assessment_finished = Signal()
+event_published = Signal()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An XLSX is built in memory; past this many rows use the streamed CSV.
-XLSX_MAX_ROWS = getattr(settings, "DASHBOARD_XLSX_MAX_ROWS", 100_000)
+XLSX_MAX_ROWS = settings.DASHBOARD_XLSX_MAX_ROWS
 
 
 def _cell(value):

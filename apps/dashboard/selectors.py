@@ -6,7 +6,7 @@ Python only folds the grouped rows (a few hundred at most) into chart series.
 Reviewed labels win over model output: the effective label of a conversation is
 ``Coalesce(NullIf(review.<field>, ''), conversation.predicted_<field>)`` over the
 LEFT JOIN to its ``ReviewItem`` (the fields there are only filled by
-``apps.scoring.review.review_submit``).
+``apps.scoring.services.review.review_submit``).
 
 This module holds the filters, the base queryset and the overview; the reads for the
 conversation list/export/detail, agent report, review queue and models/jobs pages are

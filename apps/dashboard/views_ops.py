@@ -137,13 +137,13 @@ def _job_start(*, form: JobStartForm, user):
     """Call the owning app's submit service for the chosen kind of job."""
     kind = form.cleaned_data["kind"]
     if kind == "score":
-        from apps.scoring.jobs import score_job_submit
+        from apps.scoring.services.batch import score_job_submit
 
         params = {"unscored": True} if form.cleaned_data.get("only_unscored") else {"all": True}
         job, _created = score_job_submit(params=params, created_by=user)
         return job
     if kind == "assess":
-        from apps.scoring.assessment import assessment_start
+        from apps.scoring.services.assessment import assessment_start
 
         date = form.cleaned_data.get("date") or (timezone.localdate() - dt.timedelta(days=1))
         job = assessment_start(date=date, created_by=user)

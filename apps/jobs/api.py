@@ -30,14 +30,12 @@ class JobScoreApi(APIView):
     @extend_schema(request=ScoreJobInputSerializer, responses={201: JobOutputSerializer, 200: JobOutputSerializer},
                    parameters=[IDEMPOTENCY_HEADER], summary="Submit a batch scoring job")
     def post(self, request):
-        from apps.scoring.jobs import score_job_submit
-
         data = ScoreJobInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         params = dict(data.validated_data)
         key = _idempotency_key(request, params)
         params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items() if v not in (None, False, [], "")}
-        job, created = score_job_submit(params=params, created_by=_actor(request), idempotency_key=key)
+        job, created = services.job_submit(kind="score", params=params, created_by=_actor(request), idempotency_key=key)
         return Response(JobOutputSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -47,13 +45,11 @@ class JobRetrainApi(APIView):
     @extend_schema(request=RetrainJobInputSerializer, responses={201: JobOutputSerializer, 200: JobOutputSerializer},
                    parameters=[IDEMPOTENCY_HEADER], summary="Train candidates now (promoted only when better)")
     def post(self, request):
-        from apps.registry.training import retrain_submit
-
         data = RetrainJobInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         params = dict(data.validated_data)
         key = _idempotency_key(request, params)
-        job, created = retrain_submit(params=params, created_by=_actor(request), idempotency_key=key)
+        job, created = services.job_submit(kind="retrain", params=params, created_by=_actor(request), idempotency_key=key)
         return Response(JobOutputSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -89,6 +85,17 @@ class JobCancelApi(APIView):
     def post(self, request, job_id: int):
         try:
             services.job_cancel(job_id=job_id, user=_actor(request))
+        except ObjectDoesNotExist:
+            raise NotFound(f"Job {job_id} does not exist.")
+        return Response(JobOutputSerializer(selectors.job_get(job_id=job_id)).data)
+
+
+class JobResumeApi(APIView):
+    @extend_schema(request=None, responses={200: JobOutputSerializer},
+                   summary="Resume a job: re-send what is pending, re-run what failed (never what succeeded)")
+    def post(self, request, job_id: int):
+        try:
+            services.job_resume(job_id=job_id, user=_actor(request))
         except ObjectDoesNotExist:
             raise NotFound(f"Job {job_id} does not exist.")
         return Response(JobOutputSerializer(selectors.job_get(job_id=job_id)).data)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import JobCancelApi, JobDetailApi, JobListApi, JobRetrainApi, JobScoreApi
+from .api import JobCancelApi, JobDetailApi, JobListApi, JobResumeApi, JobRetrainApi, JobScoreApi
 
 urlpatterns = [
     path("jobs/", JobListApi.as_view(), name="job-list"),
@@ -8,4 +8,5 @@ urlpatterns = [
     path("jobs/retrain", JobRetrainApi.as_view(), name="job-retrain"),
     path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="job-detail"),
     path("jobs/<int:job_id>/cancel", JobCancelApi.as_view(), name="job-cancel"),
+    path("jobs/<int:job_id>/resume", JobResumeApi.as_view(), name="job-resume"),
 ]

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "apps.registry"
     label = "registry"
+
+    def ready(self) -> None:
+        # Imported here: services import models, which exist only once the app registry is ready.
+        from apps.jobs.kinds import job_kind_register
+
+        from .training import retrain_submit
+
+        job_kind_register(name="retrain", task="registry.train_candidate", submit=retrain_submit)

@@ -9,7 +9,6 @@ promote/rollback) moved. A corrupted artifact is refused and reported, never use
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -112,7 +111,7 @@ def _limit_threads() -> None:
     if _threads_limited:
         return
     _threads_limited = True
-    limit = getattr(settings, "ML_NUM_THREADS", None) or int(os.environ.get("ML_NUM_THREADS", "1"))
+    limit = settings.ML_NUM_THREADS
     try:
         from threadpoolctl import threadpool_limits
 
@@ -167,7 +166,7 @@ def production_models(*, required: bool = True) -> ModelSet:
     """The production estimators, loaded once per process and reloaded when they change."""
     global _production, _production_ids, _checked_at, _generation
     now = time.monotonic()
-    interval = getattr(settings, "REGISTRY_CHECK_SECONDS", 5.0)
+    interval = settings.REGISTRY_CHECK_SECONDS
     if _production is not None and now - _checked_at < interval:
         if _production or not required:
             return _production

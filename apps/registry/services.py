@@ -25,11 +25,16 @@ from django.utils import timezone
 from apps.core.exceptions import ApplicationError, Conflict, NotFound
 from apps.core.services import audit_record
 
+from . import loader
 from .models import ModelVersion, Promotion, Task
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+
+
+class ProductionChanged(Conflict):
+    """Another version became production after the candidate was compared with the old one."""
 
 
 class ArtifactRefused(ApplicationError):
@@ -129,15 +134,19 @@ def model_version_register(
         shutil.rmtree(staged.parent, ignore_errors=True)
 
 
-def _bump_generation() -> None:
-    from . import loader
-
-    loader.bump_generation()
+_NOT_GIVEN = object()
 
 
 def model_version_promote(*, version: ModelVersion, user=None, reason: str = "",
-                          action: str = Promotion.Action.PROMOTE) -> ModelVersion:
-    """Make ``version`` the production model of its task (atomically)."""
+                          action: str = Promotion.Action.PROMOTE, expected_production: Any = _NOT_GIVEN,
+                          ) -> ModelVersion:
+    """Make ``version`` the production model of its task (atomically).
+
+    ``expected_production``: the id of the version the candidate was compared with (None: there
+    was none). Under the task's row lock the promotion checks it is still the production version
+    and raises ``ProductionChanged`` otherwise, so two retrains at once cannot replace a better
+    model promoted in between.
+    """
     with transaction.atomic():
         # Lock the task's rows so two promotions of one task serialise.
         rows = list(ModelVersion.objects.select_for_update().filter(task=version.task).order_by("id"))
@@ -147,6 +156,10 @@ def model_version_promote(*, version: ModelVersion, user=None, reason: str = "",
         if version.status == ModelVersion.Status.PRODUCTION:
             raise Conflict(f"{version} is already in production.")
         previous = next((mv for mv in rows if mv.status == ModelVersion.Status.PRODUCTION), None)
+        if expected_production is not _NOT_GIVEN and (previous.pk if previous else None) != expected_production:
+            raise ProductionChanged(
+                f"The production version of {version.task} changed after the candidate was compared with it; "
+                "not promoted (retrain to compare with the new one).")
         now = timezone.now()
         if previous is not None:
             previous.status = ModelVersion.Status.RETIRED
@@ -164,7 +177,7 @@ def model_version_promote(*, version: ModelVersion, user=None, reason: str = "",
             data={"task": version.task, "version": version.version,
                   "previous": previous.version if previous else None, "reason": reason},
         )
-        transaction.on_commit(_bump_generation)
+        transaction.on_commit(loader.bump_generation)
     return version
 
 

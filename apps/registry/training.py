@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.utils import timezone
 
+from apps.conversations.features import conversation_features
 from apps.conversations.models import Conversation
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
-from apps.scoring.models import ReviewItem
 
 from . import services
 from .loader import ModelsUnavailable, models_for
@@ -28,6 +27,9 @@ from .models import ModelVersion, Task
 
 logger = logging.getLogger(__name__)
 
+# A conversation's review (the scoring app's ``ReviewItem``, reached through the ``review``
+# relation) with this status carries labels that win over the imported ones.
+REVIEWED = "reviewed"
 HELDOUT_MOD = 5
 MIN_TRAIN = 10
 SHADOW_SAMPLE = 500
@@ -48,8 +50,6 @@ class Dataset:
 
 def training_data(*, task: str) -> tuple[Dataset, Dataset]:
     """(train, held-out) for ``task`` from labelled conversations; reviewed labels win."""
-    from apps.scoring.services import conversation_features
-
     label_field = {"intent": "label_intent", "sentiment": "label_sentiment", "quality": "label_quality"}[task]
     review_field = {"intent": "review__intent", "sentiment": "review__sentiment", "quality": "review__quality"}[task]
     rows = (
@@ -62,7 +62,7 @@ def training_data(*, task: str) -> tuple[Dataset, Dataset]:
     for row in rows.iterator(chunk_size=5000):
         label, reviewed = row[label_field], False
         review_label = row[review_field]
-        if row["review__status"] == ReviewItem.Status.REVIEWED and review_label not in (None, ""):
+        if row["review__status"] == REVIEWED and review_label not in (None, ""):
             label, reviewed = review_label, True
         if label in (None, ""):
             continue
@@ -165,16 +165,21 @@ def candidate_train(*, job: Job, task: str, backend: str, hyperparams: dict, pro
         metrics={**candidate_metrics, "train_seconds": train_s}, comparison=comparison,
     )
     job_services.job_step(job_id=job.pk, step="registered", task=task, version=mv.version, sha256=mv.sha256)
+    decision = "rejected"
     if better and promote != "never":
-        services.model_version_promote(version=mv, reason=f"retrain job {job.pk}: {reason}")
-        decision = "promoted"
-    else:
+        try:
+            # Compared with ``production`` above: promoted only if that is still the production version.
+            services.model_version_promote(version=mv, reason=f"retrain job {job.pk}: {reason}",
+                                           expected_production=production.pk if production else None)
+            decision = "promoted"
+        except services.ProductionChanged as exc:
+            reason = exc.message
+    if decision == "rejected":
         if job.params.get("shadow") and production is not None:
             comparison["shadow"] = shadow_compare(task=task, candidate=estimator, production=production)
             mv.comparison = comparison
             mv.save(update_fields=["comparison"])
         services.model_version_reject(version=mv, reason=reason)
-        decision = "rejected"
     job_services.job_step(job_id=job.pk, step=decision, task=task, version=mv.version, reason=reason)
     return {"decision": decision, "version": mv.version, "model_version_id": mv.pk, "reason": reason,
             "candidate": candidate_metrics, "production": production_metrics}
@@ -202,7 +207,7 @@ def retrain_run(*, job_id: int, task_id: str | None = None) -> dict:
         return job.result or {}
     params = job.params or {}
     tasks = params.get("tasks") or list(Task.values)
-    backend = params.get("backend") or getattr(settings, "RETRAIN_BACKEND", "linear")
+    backend = params.get("backend") or settings.RETRAIN_BACKEND
     hyper = params.get("hyperparams") or {}
     promote = params.get("promote", "if_better")
     Job.objects.filter(pk=job_id).update(total=len(tasks))
@@ -215,25 +220,6 @@ def retrain_run(*, job_id: int, task_id: str | None = None) -> dict:
     return results
 
 
-def new_labels_since_last_retrain() -> int:
-    last = Job.objects.filter(kind=Job.Kind.RETRAIN).order_by("-created_at").values_list("created_at", flat=True)
-    since = last.first()
-    qs = ReviewItem.objects.filter(status=ReviewItem.Status.REVIEWED)
-    if since is not None:
-        qs = qs.filter(reviewed_at__gt=since)
-    return qs.count()
-
-
-def retrain_if_due(*, created_by=None) -> Job | None:
-    """Start a retraining job when enough new reviewed labels exist (checked nightly)."""
-    n = new_labels_since_last_retrain()
-    if n < settings.RETRAIN_MIN_NEW_LABELS:
-        return None
-    job, _ = retrain_submit(params={"reason": f"{n} new reviewed labels"}, created_by=created_by,
-                            idempotency_key=f"retrain-auto-{timezone.localdate().isoformat()}")
-    return job
-
-
 def retrain_submit(*, params: dict | None = None, created_by=None, idempotency_key: str | None = None):
     params = dict(params or {})
     unknown = set(params.get("tasks") or []) - set(Task.values)
@@ -241,5 +227,5 @@ def retrain_submit(*, params: dict | None = None, created_by=None, idempotency_k
         from apps.core.exceptions import ApplicationError
 
         raise ApplicationError(f"Unknown tasks: {', '.join(sorted(unknown))}.", {"tasks": Task.values})
-    return job_services.job_create(kind=Job.Kind.RETRAIN, params=params, created_by=created_by,
+    return job_services.job_create(kind="retrain", params=params, created_by=created_by,
                                    idempotency_key=idempotency_key)

@@ -30,11 +30,11 @@ _suggest_fn = None
 
 
 def _suggester():
-    """``apps.scoring.suggestions.suggest`` when that module exists (resolved once per process)."""
+    """``apps.scoring.services.suggestions.suggest`` when that module exists (resolved once per process)."""
     global _suggest_fn
     if _suggest_fn is None:
         try:
-            from apps.scoring.suggestions import suggest
+            from apps.scoring.services.suggestions import suggest
         except ImportError:
             suggest = False
         _suggest_fn = suggest

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from apps.core.labels import INTENTS_ZH
 from apps.scoring.models import SuggestionRule
-from apps.scoring.suggestions import suggestion_rules_invalidate
+from apps.scoring.services.suggestions import suggestion_rules_invalidate
 
 
 class IntentInput(forms.TextInput):

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from celery import current_app
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
@@ -35,6 +36,7 @@ SIGNATURE_TOLERANCE_S = 300
 BACKOFF_BASE_S = 30
 BACKOFF_CAP_S = 3600
 USER_AGENT = "csp-webhooks/1"
+DELIVER_TASK = "webhooks.deliver"
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Payloads carry ids, counts and labels. Keys that usually hold customer text or
 # contact details are refused so that PII cannot leak to a CRM by accident.
@@ -169,10 +171,7 @@ def _payload_check(value: Any, path: str = "data") -> None:
 
 
 def _deliver_enqueue(delivery_pk: int) -> None:
-    # Imported here: workers.webhooks imports this module.
-    from workers.webhooks import deliver as deliver_task
-
-    transaction.on_commit(partial(deliver_task.delay, delivery_pk))
+    transaction.on_commit(partial(current_app.send_task, DELIVER_TASK, args=[delivery_pk]))
 
 
 @transaction.atomic
@@ -260,6 +259,29 @@ def delivery_fail(*, delivery_id: int, error: str) -> WebhookDelivery:
     logger.warning("webhook delivery failed", extra={"delivery_id": str(delivery.delivery_id),
                                                      "attempts": delivery.attempts})
     return delivery
+
+
+def delivery_deliver(*, delivery_id: int, retries: int, max_retries: int) -> float | None:
+    """One attempt of the delivery task. Returns the seconds to wait before the next attempt,
+    or None when it is finished (delivered, or failed for good after ``max_retries`` retries)."""
+    try:
+        delivery_attempt(delivery_id=delivery_id)
+    except DeliveryTransientError as exc:
+        if retries >= max_retries:
+            delivery_fail(delivery_id=delivery_id, error=str(exc))
+            return None
+        return delivery_backoff(retries=retries)
+    return None
+
+
+def event_publish_receiver(sender, *, event: str, payload: dict, **kwargs) -> int:
+    """``apps.core.hooks.event_published`` receiver: emit the event to its subscribers."""
+    return event_emit(event=event, payload=payload)
+
+
+def job_finished_receiver(sender, *, payload: dict, **kwargs) -> int:
+    """``apps.jobs.signals.job_finished`` receiver: the ``job.finished`` event."""
+    return event_emit(event="job.finished", payload=payload)
 
 
 def delivery_backoff(*, retries: int) -> float:

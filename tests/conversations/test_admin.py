@@ -50,7 +50,7 @@ def test_anonymous_admin_redirects_to_login(client):
 
 def test_conversation_page_shows_rule_suggestions(admin_user_client):
     from apps.scoring.models import SuggestionRule
-    from apps.scoring.suggestions import suggestion_rules_invalidate
+    from apps.scoring.services.suggestions import suggestion_rules_invalidate
 
     SuggestionRule.objects.create(intent="投诉建议", text_zh="记录投诉并升级处理", text_en="Record and escalate", priority=0)
     suggestion_rules_invalidate()

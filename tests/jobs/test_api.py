@@ -33,7 +33,7 @@ def test_submit_without_models_is_503(api_client, model_store):
 
 
 def test_job_detail_list_and_cancel(api_client, production, labelled):
-    from apps.scoring import jobs as scoring_jobs
+    from apps.scoring.services import batch as scoring_jobs
 
     job, _ = scoring_jobs.score_job_submit(params={"all": True, "chunk_size": 50})
     scoring_jobs.score_job_plan(job_id=job.pk)
@@ -68,7 +68,7 @@ def test_retrain_endpoint_queues_a_job(api_client, model_store):
 
 
 def test_jobs_admin_shows_progress(admin_user_client, production):
-    from apps.scoring import jobs as scoring_jobs
+    from apps.scoring.services import batch as scoring_jobs
 
     scoring_jobs.score_job_submit(params={"all": True})
     response = admin_user_client.get("/admin/jobs/job/")

@@ -89,7 +89,7 @@ def test_quality_can_be_skipped(api_client, production):
     assert batch["results"][0]["quality_score"] is None
 
 
-# --- the lean predict path: input fast path and micro-batching (issue 7 load test) -------------
+# --- the predict path: input validation, scopes and micro-batching -------------
 
 @pytest.mark.parametrize("body, status", [
     ({"text": "  reset the login password  ", "session_id": " s2 "}, 200),
@@ -102,16 +102,36 @@ def test_quality_can_be_skipped(api_client, production):
     ({"text": "hello", "language": "x" * 9}, 400),
 ])
 def test_predict_input_is_validated_as_by_the_serializer(api_client, production, body, status):
-    from apps.scoring.api import PredictInputSerializer, _parse_predict
-
     response = api_client.post("/api/v1/predict", body, format="json")
     assert response.status_code == status, response.content
-    serializer = PredictInputSerializer(data=body)
-    assert serializer.is_valid() == (status == 200)
-    if status == 200:
-        assert _parse_predict(body) == dict(serializer.validated_data)
-    else:
+    if status != 200:
         assert response.json()["message"] == "Validation error"
+
+
+def _key_client(*scopes):
+    from rest_framework.test import APIClient
+
+    from apps.core.services import api_key_create
+
+    _, key = api_key_create(name="-".join(scopes), scopes=list(scopes))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+def test_storing_a_prediction_for_a_conversation_needs_the_write_scope(production, labelled):
+    from apps.conversations.models import Conversation
+
+    conv = Conversation.objects.get(pk=labelled[0])
+    body = {"text": conv.customer_text, "conversation_external_id": conv.external_id}
+    refused = _key_client("predict").post("/api/v1/predict", body, format="json")
+    assert refused.status_code == 403
+    assert "write" in refused.json()["message"]
+    assert not Prediction.objects.exists()
+    assert _key_client("predict").post("/api/v1/predict", {"text": conv.customer_text},
+                                       format="json").status_code == 200
+    stored = _key_client("predict", "write").post("/api/v1/predict", body, format="json")
+    assert stored.status_code == 200 and Prediction.objects.get().pk == stored.json()["prediction_id"]
 
 
 def test_predict_quality_false_skips_the_quality_model(api_client, production):
@@ -120,7 +140,7 @@ def test_predict_quality_false_skips_the_quality_model(api_client, production):
     assert body["quality_score"] is None and body["intent"] == "password_reset"
 
 
-def test_concurrent_predictions_are_batched_and_each_gets_its_own_answer(production, monkeypatch):
+def test_concurrent_predictions_are_batched_and_each_gets_its_own_answer(production):
     import threading
     import time
 
@@ -139,8 +159,7 @@ def test_concurrent_predictions_are_batched_and_each_gets_its_own_answer(product
         gate.wait(5)  # hold the first batch until every thread has queued its text
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "predict_texts", slow_first)
-    batcher = api.MicroBatcher(max_batch=64)
+    batcher = api.MicroBatcher(max_batch=64, predict=slow_first)
     answers = [None] * len(texts)
 
     def one(i):
@@ -167,17 +186,22 @@ def test_concurrent_predictions_are_batched_and_each_gets_its_own_answer(product
         assert got["quality_score"] == pytest.approx(want["quality_score"], abs=1e-3)
 
 
-def test_a_failing_batch_fails_each_of_its_requests_and_the_next_batch_runs(production, monkeypatch):
+def test_a_failing_batch_fails_each_of_its_requests_and_the_next_batch_runs(production):
     from apps.registry.loader import production_models
     from apps.scoring import api, services
 
     models = production_models()
-    batcher = api.MicroBatcher()
-    real = services.predict_texts
-    monkeypatch.setattr(services, "predict_texts", lambda **kw: (_ for _ in ()).throw(ValueError("boom")))
+    calls = []
+
+    def fail_once(**kwargs):
+        calls.append(len(kwargs["texts"]))
+        if len(calls) == 1:
+            raise ValueError("boom")
+        return services.predict_texts(**kwargs)
+
+    batcher = api.MicroBatcher(predict=fail_once)
     with pytest.raises(ValueError, match="boom"):
         batcher.predict(text="hello", language=None, with_quality=False, models=models)
-    monkeypatch.setattr(services, "predict_texts", real)
     assert batcher.predict(text="reset the login password", language=None, with_quality=False,
                            models=models)["intent"] == "password_reset"
 

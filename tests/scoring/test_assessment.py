@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
-from apps.scoring import assessment
-from apps.scoring import jobs as scoring_jobs
+from apps.scoring.services import assessment
+from apps.scoring.services import batch as scoring_jobs
 from apps.scoring.models import AgentDailyQuality, AssessmentRun, ReviewItem
 from tests.factories import AgentFactory
 from tests.scoring.data import make_conversations

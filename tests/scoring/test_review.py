@@ -7,7 +7,7 @@ from django.utils import timezone
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditEvent
 from apps.registry.models import ModelVersion
-from apps.scoring import review
+from apps.scoring.services import review
 from apps.scoring.models import Prediction, ReviewItem
 from tests.factories import ConversationFactory
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from apps.conversations.models import Conversation
 from apps.jobs import services as job_services
 from apps.jobs.models import Job, JobChunk
-from apps.scoring import jobs as scoring_jobs
+from apps.scoring.services import batch as scoring_jobs
 from apps.scoring import services
 from apps.scoring.models import Prediction
 

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from apps.conversations.models import Conversation
 from apps.conversations.services import conversations_upsert
-from apps.scoring import retrieval
+from apps.scoring.services import retrieval
 from apps.scoring.models import ReviewItem
-from apps.scoring.suggestions import suggest
+from apps.scoring.services.suggestions import suggest
 from ml.artifacts import ArtifactError
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import pytest
 
 from apps.core.labels import INTENT_ZH_TO_EN, INTENTS_ZH
 from apps.scoring.models import SuggestionRule
-from apps.scoring.suggestions import MAX_SUGGESTIONS, suggest, suggestion_rules_invalidate, suggestion_texts
+from apps.scoring.services.suggestions import MAX_SUGGESTIONS, suggest, suggestion_rules_invalidate, suggestion_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def test_seeded_rules_cover_the_demo_intents_and_the_original_rules():
 
 
 def test_suggest_without_an_index_returns_rules_and_no_replies(no_rules, settings, tmp_path):
-    from apps.scoring.retrieval import reply_index_clear_cache
+    from apps.scoring.services.retrieval import reply_index_clear_cache
 
     settings.MODEL_STORE = tmp_path / "models"
     reply_index_clear_cache()

@@ -163,7 +163,7 @@ def _assert_one_prediction_each(job, n):
 
 
 def test_scoring_job_completes_with_one_prediction_each(worker_factory, production, labelled):
-    from apps.scoring.jobs import score_job_submit
+    from apps.scoring.services.batch import score_job_submit
 
     w = worker_factory()
     job, _ = score_job_submit(params={"all": True, "chunk_size": 25})
@@ -180,7 +180,7 @@ def test_scoring_job_completes_with_one_prediction_each(worker_factory, producti
 def test_sigkill_mid_job_loses_and_duplicates_nothing(worker_factory, production):
     from tests.scoring.data import make_conversations
 
-    from apps.scoring.jobs import score_job_submit
+    from apps.scoring.services.batch import score_job_submit
 
     make_conversations(1500, seed=7, prefix="K")
     # Redeliver the dead worker's chunk within seconds. kombu sweeps unacknowledged messages back only
@@ -209,7 +209,7 @@ def test_lost_messages_are_sent_again_by_the_watchdog(worker_factory, production
     from tests.scoring.data import make_conversations
 
     from apps.jobs.services import stalled_jobs_resume
-    from apps.scoring.jobs import score_job_submit
+    from apps.scoring.services.batch import score_job_submit
 
     make_conversations(600, seed=11, prefix="L")
     first = worker_factory()

@@ -4,7 +4,7 @@ import pytest
 from csplatform.celery import app
 
 SURVIVES_A_KILL = ["scoring.score_job", "scoring.score_chunk", "scoring.assess_aggregate",
-                   "registry.train_candidate", "webhooks.deliver"]
+                   "registry.train_candidate", "webhooks.deliver", "jobs.watchdog"]
 
 
 @pytest.mark.parametrize("name", SURVIVES_A_KILL)
@@ -27,9 +27,23 @@ def test_visibility_timeout_outlasts_every_hard_time_limit():
 @pytest.mark.parametrize("name, queue", [
     ("scoring.score_chunk", "gpu"), ("registry.train_candidate", "gpu"), ("scoring.score_job", "default"),
     ("scoring.rebuild_reply_index", "default"), ("webhooks.deliver", "default"), ("jobs.cleanup_results", "default"),
+    ("jobs.watchdog", "default"),
 ])
 def test_tasks_are_routed_by_name_to_their_queue(name, queue):
-    """Routing lives in ``task_routes`` alone (a task's own ``queue`` attribute is deprecated in Celery 5)."""
+    """A task sent by name (``send_task``, no import) reaches the queue the task declares."""
     app.loader.import_default_modules()
-    assert getattr(app.tasks[name], "queue", None) is None
+    assert app.tasks[name].queue == queue
     assert app.amqp.router.route({}, name)["queue"].name == queue
+
+
+def test_every_task_declares_its_queue_and_runs_on_the_base_class():
+    from workers.base import PlatformTask
+
+    app.loader.import_default_modules()
+    ours = {n: t for n, t in app.tasks.items() if not n.startswith("celery.")}
+    assert ours
+    for name, task in ours.items():
+        assert task.queue in ("default", "gpu"), name
+        assert app.amqp.router.route({}, name)["queue"].name == task.queue, name
+        assert isinstance(task, PlatformTask), name
+        assert task.retry_jitter and task.retry_backoff and task.acks_late, name

@@ -3,12 +3,6 @@ from django.db import migrations
 
 from apps.jobs.migrations._schedules import create_schedules
 
-SCHEDULES = [
-    # name, task, crontab (minute, hour, day of week), kwargs
-    ("nightly quality assessment", "scoring.nightly_assessment", ("0", "2", "*"), {}),
-    ("clean up old task results", "jobs.cleanup_results", ("30", "3", "*"), {}),
-]
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -16,4 +10,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [create_schedules(SCHEDULES, "0003")]
+    operations = [create_schedules()]

@@ -4,9 +4,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
+from tqdm import tqdm
 
 from apps.core.exceptions import ApplicationError
 from apps.jobs.models import Job
+from apps.jobs.services import job_submit
 
 
 class Command(BaseCommand):
@@ -24,8 +26,6 @@ class Command(BaseCommand):
         parser.add_argument("--idempotency-key")
 
     def handle(self, *args, **options):
-        from apps.scoring.jobs import score_job_submit
-
         params: dict = {}
         if options["all"]:
             params["all"] = True
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         else:
             params["conversations"] = options["conversations"]
         try:
-            job, created = score_job_submit(params=params, idempotency_key=options.get("idempotency_key"))
+            job, created = job_submit(kind="score", params=params, idempotency_key=options.get("idempotency_key"))
         except ApplicationError as exc:
             raise CommandError(exc.message, returncode=1) from exc
         self.stdout.write(f"job {job.pk} {'queued' if created else 'exists'} ({job.status})")
@@ -53,8 +53,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(summary))
 
     def _wait(self, job_id: int, timeout: float, verbosity: int) -> Job:
-        from tqdm import tqdm
-
         bar = tqdm(total=0, unit="conv", file=sys.stderr, disable=verbosity == 0 or not sys.stderr.isatty())
         deadline = time.monotonic() + timeout
         try:

@@ -49,8 +49,6 @@ class Command(BaseCommand):
         if options["no_score"]:
             self.stdout.write(self.style.SUCCESS(f"models ready (job {job.pk})"))
             return
-        from apps.scoring.jobs import score_job_submit
-
-        score, _ = score_job_submit(params={"all": True})
+        score, _ = job_services.job_submit(kind="score", params={"all": True})
         self.stdout.write(self.style.SUCCESS(
             f"models ready (job {job.pk}); scoring job {score.pk} queued - a worker will pick it up"))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.scoring.retrieval import reply_index_rebuild
+from apps.scoring.services.retrieval import reply_index_rebuild
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
-"""Scoring: one prediction path for the real-time API and the batch queue.
+"""The prediction path shared by the real-time API and the batch queue.
 
 ``predict_texts`` turns texts (and optional conversation features) into the answer
 shape; ``predictions_upsert`` stores the rows. The batch jobs that run them over
-chunks of conversations live in ``jobs.py``.
+chunks of conversations live in ``batch.py``.
 """
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.conversations.features import conversation_features
 from apps.conversations.models import Conversation
+from apps.core.metrics import PREDICTIONS
 from apps.registry.loader import ModelSet, production_models
 
-from .models import Prediction
+from ..models import Prediction
 
 logger = logging.getLogger(__name__)
 
@@ -43,21 +45,6 @@ def _classify(loaded, texts: list[str], k: int, scores: bool = False) -> list[tu
         every = {classes[j]: round(float(row[j]), 4) for j in range(len(classes))} if scores else {}
         out.append((classes[top[0]], float(row[top[0]]), top_list, every))
     return out
-
-
-def conversation_features(row: dict) -> dict:
-    """Features for the quality model from a conversation row (``values()`` dict)."""
-    features = dict(row.get("features") or {})
-    features.setdefault("channel", row.get("channel") or "unknown")
-    resolved = row.get("resolved")
-    features.setdefault("resolved", -1 if resolved is None else int(bool(resolved)))
-    if row.get("n_messages") is not None:
-        features.setdefault("n_turns", row.get("n_messages"))
-    if row.get("agent_id") is not None:
-        features.setdefault("agent_id", str(row["agent_id"]))
-    if row.get("customer_id") is not None:
-        features.setdefault("customer_id", str(row["customer_id"]))
-    return features
 
 
 def _quality(loaded, texts: list[str], features: list[dict] | None) -> list[float]:
@@ -149,9 +136,10 @@ PREDICTION_UPDATE_FIELDS = [
 
 def predictions_upsert(
     *, conversation_ids: list[int], results: list[dict], models: ModelSet, job_id: int | None = None,
+    denormalise: bool = True,
 ) -> list[Prediction]:
-    """Upsert one Prediction per conversation (keyed by conversation + version key) and
-    point each conversation's denormalised fields at it. Call inside a transaction."""
+    """Upsert one Prediction per conversation (keyed by conversation + version key) and, with
+    ``denormalise``, point each conversation's denormalised fields at it. Call inside a transaction."""
     now = timezone.now()
     rows = [_prediction_row(cid, r, models, job_id, now) for cid, r in zip(conversation_ids, results)]
     if not rows:
@@ -170,7 +158,8 @@ def predictions_upsert(
         )
         for p in saved:
             p.pk = pk_by_conv[p.conversation_id]
-    _conversations_denormalise(saved, now)
+    if denormalise:
+        _conversations_denormalise(saved, now)
     return saved
 
 
@@ -275,8 +264,6 @@ _prediction_children: dict = {}  # (task, label, path) -> counter child (labels(
 
 def _record_metrics(results: Iterable[dict], path: str) -> None:
     try:
-        from apps.core.metrics import PREDICTIONS
-
         counts: dict[tuple[str, str], int] = {}
         for r in results:
             if r.get("intent") is not None:
@@ -291,6 +278,11 @@ def _record_metrics(results: Iterable[dict], path: str) -> None:
             child.inc(n)
     except Exception:
         logger.debug("metrics update failed", exc_info=True)
+
+
+def predictions_discard(sender=None, *, conversation_ids: list[int], **kwargs) -> int:
+    """``conversations_changed`` receiver: drop the predictions of conversations whose content changed."""
+    return Prediction.objects.filter(conversation_id__in=conversation_ids).delete()[0]
 
 
 def prediction_for_conversation(*, external_id: str, result: dict, models: ModelSet) -> Prediction | None:

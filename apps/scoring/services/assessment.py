@@ -3,7 +3,9 @@
 ``assessment_start`` is guarded by ``AssessmentRun.date`` (unique): however many beat
 processes fire for one date, one run is created and one aggregation happens. Scoring
 of what the production versions have not scored goes through the queue first; the
-scoring job's completion enqueues the aggregation (never a blocking wait).
+scoring job's completion dispatches the aggregation (``assessment_after_scoring``, a
+``job_finished`` receiver; never a blocking wait). The nightly run also starts a
+retraining when enough new reviewed labels exist.
 """
 from __future__ import annotations
 
@@ -11,17 +13,19 @@ import datetime as dt
 import logging
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Case, Count, F, FloatField, Q, Value, When
 from django.utils import timezone
 
 from apps.conversations.models import Conversation
 from apps.core import hooks
+from apps.core.exceptions import Conflict
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
 from apps.registry.loader import production_models
 
-from .models import AgentDailyQuality, AssessmentRun, ReviewItem
+from ..models import AgentDailyQuality, AssessmentRun, ReviewItem
 
 logger = logging.getLogger(__name__)
 
@@ -48,26 +52,77 @@ def day_bounds(date: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def assessment_start(*, date: dt.date, created_by=None) -> Job | None:
-    """Start the assessment of ``date`` once. Returns the assess job, or None when it already ran."""
+    """Start the assessment of ``date`` once. Returns the assess job, or None when it already ran or runs.
+
+    A date whose assessment failed or was cancelled may be started again: the new job replaces
+    the old one on the date's ``AssessmentRun`` (the row lock keeps two callers from both doing it).
+    When production models exist, what they have not scored is scored first: the assess job
+    waits for that scoring job (``params["waits_for_job"]``) and is dispatched when it finishes.
+    """
     with transaction.atomic():
         try:
             with transaction.atomic():
                 run = AssessmentRun.objects.create(date=date)
         except IntegrityError:
-            logger.info("assessment of %s already started; skipping", date)
-            return None
-        job, _ = job_services.job_create(
-            kind=Job.Kind.ASSESS, params={"date": date.isoformat()}, created_by=created_by, enqueue=False,
-        )
+            run = AssessmentRun.objects.select_for_update().select_related("job").get(date=date)
+            if run.job is not None and run.job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
+                logger.info("assessment of %s already started; skipping", date)
+                return None
+        params: dict = {"date": date.isoformat()}
+        scoring = None
+        if production_models(required=False):
+            scoring, _ = job_services.job_create(kind="score", params={"unscored": True}, created_by=created_by)
+            params["waits_for_job"] = scoring.pk
+        job, _ = job_services.job_create(kind="assess", params=params, created_by=created_by, enqueue=False)
         run.job = job
         run.save(update_fields=["job"])
-        if production_models(required=False):
-            job_services.job_create(
-                kind=Job.Kind.SCORE, params={"unscored": True, "then_assess_job": job.pk}, created_by=created_by,
-            )
-            job_services.job_step(job_id=job.pk, step="scoring unscored conversations")
+        if scoring is not None:
+            job_services.job_step(job_id=job.pk, step="scoring unscored conversations", job=scoring.pk)
         else:
-            transaction.on_commit(partial(job_services.job_enqueue, job_id=job.pk))
+            transaction.on_commit(partial(job_services.job_dispatch, job_id=job.pk))
+    return job
+
+
+def assessment_rerun(*, date: dt.date, created_by=None) -> Job:
+    """Run the assessment of a date again after it failed; ``Conflict`` when it succeeded or still runs."""
+    job = assessment_start(date=date, created_by=created_by)
+    if job is None:
+        raise Conflict(f"The assessment of {date.isoformat()} succeeded or is still running.")
+    return job
+
+
+def assessment_nightly(*, date: str | None = None) -> int | None:
+    """The nightly run: assess ``date`` (default yesterday) and start a retraining when it is due."""
+    job = assessment_start(date=parse_date(date))
+    retrain_if_due()
+    return job.pk if job else None
+
+
+def assessment_after_scoring(sender, *, job: Job, **kwargs) -> None:
+    """``job_finished`` receiver: dispatch the assessments that waited for this scoring job."""
+    if job.kind != "score":
+        return
+    for waiting in Job.objects.filter(status=Job.Status.QUEUED, params__waits_for_job=job.pk).only("pk"):
+        job_services.job_dispatch(job_id=waiting.pk)
+
+
+def new_labels_since_last_retrain() -> int:
+    """Reviewed labels since the last retraining job was created."""
+    since = Job.objects.filter(kind="retrain").order_by("-created_at").values_list("created_at", flat=True).first()
+    qs = ReviewItem.objects.filter(status=ReviewItem.Status.REVIEWED)
+    if since is not None:
+        qs = qs.filter(reviewed_at__gt=since)
+    return qs.count()
+
+
+def retrain_if_due(*, created_by=None) -> Job | None:
+    """Start a retraining job when ``RETRAIN_MIN_NEW_LABELS`` new reviewed labels exist (checked nightly)."""
+    n = new_labels_since_last_retrain()
+    if n < settings.RETRAIN_MIN_NEW_LABELS:
+        return None
+    job, _ = job_services.job_submit(kind="retrain", params={"reason": f"{n} new reviewed labels"},
+                                     created_by=created_by,
+                                     idempotency_key=f"retrain-auto-{timezone.localdate().isoformat()}")
     return job
 
 
@@ -157,8 +212,8 @@ def assessment_aggregate(*, job_id: int, task_id: str | None = None) -> dict:
         n_agents = agent_daily_aggregate(date=date)
     job_services.job_step(job_id=job_id, step="aggregated", agents=n_agents, flagged=len(flagged))
     for start in range(0, len(flagged), FLAG_EVENT_BATCH):
-        job_services.webhook_emit(
-            event="conversation.flagged",
+        hooks.event_published.send_robust(
+            sender=Job, event="conversation.flagged",
             payload={"date": date.isoformat(), "conversations": flagged[start:start + FLAG_EVENT_BATCH]},
         )
     result = {"date": date.isoformat(), "agents": n_agents, "flagged": len(flagged)}

@@ -1,78 +1,60 @@
 """Batch scoring jobs: submit a job, plan it into chunks, score each chunk.
 
-``chunk_score`` runs the prediction path in ``services.py`` over one chunk of a batch
-job and upserts the rows.
-A chunk is one transaction: predictions, denormalised conversation fields and the
-chunk's progress commit together, so a worker killed mid-chunk leaves nothing behind
-and the redelivered chunk counts its conversations exactly once.
+A chunk is one transaction: predictions, denormalised conversation fields and the chunk's
+progress commit together, so a worker killed mid-chunk leaves nothing behind and the
+redelivered chunk counts its conversations exactly once. A chunk checks between batches
+whether its job was cancelled. A job keeps the versions it started with; the conversations'
+denormalised prediction moves to its rows only while those versions are still in production.
 """
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from apps.conversations.models import Conversation
 from apps.core import hooks
+from apps.core.exceptions import ApplicationError
 from apps.jobs import services as job_services
 from apps.jobs.models import Job, JobChunk
-from apps.registry.loader import ModelSet, production_models
+from apps.registry.loader import ModelSet, models_for, production_models
 
-from .services import _record_metrics, conversations_predict, predictions_upsert
+from .predict import PREDICT_BATCH, _record_metrics, conversations_predict, predictions_upsert
 
 
 def job_models(job: Job) -> ModelSet:
     """The versions a job scores with: pinned in its params when it started."""
-    from apps.registry.loader import models_for
-
     pinned = (job.params or {}).get("versions")
     return models_for(pinned) if pinned else production_models()
 
 
-def chunk_score(*, job_id: int, conversation_ids: list[int], chunk_index: int | None = None) -> dict:
+def chunk_score(*, job_id: int, chunk_index: int, conversation_ids: list[int], retries: int = 0) -> dict:
     """Score one chunk of a job. Idempotent: a replay upserts the same rows and counts nothing twice."""
-    job = Job.objects.only("pk", "status", "params", "kind").get(pk=job_id)
-    pending = JobChunk.objects.filter(job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING)
-    if job.status == Job.Status.CANCELLED:
-        if chunk_index is not None:
-            pending.update(state=JobChunk.State.SKIPPED, finished_at=timezone.now())
+    if not job_services.chunk_begin(job_id=job_id, chunk_index=chunk_index, retries=retries):
+        # A copy of a finished chunk: the job may still need the finish its last chunk could not do.
+        job_services.job_finish(job_id=job_id, only_when_complete=True)
         return {"skipped": True}
-    if chunk_index is not None and not pending.exists():
-        return {"skipped": True}  # a redelivered or re-sent copy of a chunk that already finished
+    job = Job.objects.only("pk", "params").get(pk=job_id)
     models = job_models(job)
-    ids, results = conversations_predict(conversation_ids=conversation_ids, models=models)
+    ids: list[int] = []
+    results: list[dict] = []
+    for start in range(0, len(conversation_ids), PREDICT_BATCH):
+        if start and job_services.job_is_cancelled(job_id=job_id):
+            job_services.chunk_begin(job_id=job_id, chunk_index=chunk_index)  # skips it: the job is cancelled
+            return {"cancelled": True}
+        batch_ids, batch_results = conversations_predict(
+            conversation_ids=conversation_ids[start:start + PREDICT_BATCH], models=models)
+        ids += batch_ids
+        results += batch_results
     n_missing = len(set(conversation_ids)) - len(ids)
+    follows_production = production_models(required=False).version_key == models.version_key
     with transaction.atomic():
-        predictions_upsert(conversation_ids=ids, results=results, models=models, job_id=job_id)
+        predictions_upsert(conversation_ids=ids, results=results, models=models, job_id=job_id,
+                           denormalise=follows_production)
         hooks.conversations_scored.send(sender=Job, conversation_ids=ids, job_id=job_id)
-        if chunk_index is None:
-            counted = True
-        else:
-            # The guard: only the first completion of this chunk moves it out of "pending".
-            counted = bool(pending.update(
-                state=JobChunk.State.DONE, done=len(ids), failed=n_missing, finished_at=timezone.now()))
-        if counted:
-            job_services.job_progress(job_id=job_id, done=len(ids), failed=n_missing)
+        counted = job_services.chunk_done(job_id=job_id, chunk_index=chunk_index, done=len(ids), failed=n_missing)
     _record_metrics(results, path="batch")
     job_services.job_finish(job_id=job_id, only_when_complete=True)
     return {"done": len(ids), "failed": n_missing, "counted": counted}
-
-
-def chunk_fail(*, job_id: int, chunk_index: int, error: str) -> None:
-    """Record a chunk that failed for good (retries exhausted or a non-transient error)."""
-    with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().filter(
-            job_id=job_id, index=chunk_index, state=JobChunk.State.PENDING).first()
-        if chunk is None:
-            return
-        chunk.state = JobChunk.State.FAILED
-        chunk.failed = chunk.n
-        chunk.error = error[:5000]
-        chunk.finished_at = timezone.now()
-        chunk.save(update_fields=["state", "failed", "error", "finished_at"])
-        job_services.job_progress(job_id=job_id, failed=chunk.n)
-        Job.objects.filter(pk=job_id, error="").update(error=f"chunk {chunk_index}: {error}"[:10000])
-    job_services.job_finish(job_id=job_id, only_when_complete=True)
 
 
 # --- orchestration -------------------------------------------------------------
@@ -144,14 +126,14 @@ def score_job_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
     ]
 
 
+def score_job_run(*, job_id: int) -> int:
+    """The orchestrator: plan the job (once) and send its pending chunks. Returns how many were sent."""
+    pending = score_job_plan(job_id=job_id)
+    return job_services.chunks_dispatch(job_id=job_id, chunks=pending) if pending else 0
+
+
 def score_job_submit(*, params: dict, created_by=None, idempotency_key: str | None = None) -> tuple[Job, bool]:
-    """Validate scoring parameters and create (and enqueue) a scoring job.
-
-    ``then_assess_job`` (the assessment to run when the scoring finishes) is not a caller's
-    parameter: only the nightly assessment sets it, on the scoring job it creates itself.
-    """
-    from apps.core.exceptions import ApplicationError
-
+    """Validate scoring parameters and create (and dispatch) a scoring job."""
     allowed = {"since", "until", "agent", "conversations", "conversation_ids", "all", "unscored", "chunk_size"}
     unknown = set(params) - allowed
     if unknown:

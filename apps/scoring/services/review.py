@@ -12,13 +12,15 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
+from sklearn.metrics import cohen_kappa_score
 
 from apps.conversations.models import Conversation
 from apps.core.exceptions import ApplicationError
 from apps.core.labels import Sentiment
 from apps.core.services import audit_record
+from apps.registry.models import ModelVersion
 
-from .models import ReviewItem
+from ..models import ReviewItem
 
 
 class ReviewError(ApplicationError):
@@ -137,7 +139,6 @@ def review_next(*, user, after_id: int | None = None) -> ReviewItem | None:
 
 
 def _kappa(a: list, b: list) -> float | None:
-    from sklearn.metrics import cohen_kappa_score
 
     if not a:
         return None
@@ -175,7 +176,6 @@ def agreement_stats(*, since: dt.datetime | None = None) -> dict:
     latest one) with the reviewer's verdict: accuracy and Cohen's kappa for
     intent and sentiment, mean absolute difference for quality.
     """
-    from apps.registry.models import ModelVersion
 
     items = ReviewItem.objects.filter(status=ReviewItem.Status.REVIEWED)
     if since is not None:

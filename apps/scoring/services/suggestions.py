@@ -18,7 +18,7 @@ from django.core.cache import cache
 
 from apps.core.labels import SENTIMENT_ALIASES
 from apps.scoring.models import SuggestionRule
-from apps.scoring.retrieval import canonical_intent, reply_search
+from .retrieval import canonical_intent, reply_search
 from ml.retrieval import normalize_language
 
 MAX_SUGGESTIONS = 5
@@ -38,7 +38,7 @@ class _Rule:
 
 
 def _ttl() -> float:
-    return float(getattr(settings, "SUGGESTION_RULES_TTL", 60))
+    return float(settings.SUGGESTION_RULES_TTL)
 
 
 class _RuleCache:
