@@ -1,6 +1,7 @@
 """Scopes: safe methods need ``read``, others ``write``; a view may name its own ``required_scope``.
 
-Staff users signed in to the admin/console have every scope; API keys have theirs.
+API keys have the scopes they were created with. Staff users signed in to the admin/console
+have every scope.
 """
 from rest_framework import permissions
 
@@ -14,11 +15,16 @@ def required_scope(request, view) -> str:
     return "read" if request.method in permissions.SAFE_METHODS else "write"
 
 
+def request_has_scope(request, scope: str) -> bool:
+    """Whether the caller (an API key or a signed-in staff user) holds ``scope``."""
+    user = request.user
+    if isinstance(user, APIKeyUser):
+        return user.api_key.has_scope(scope)
+    return bool(user and user.is_authenticated and user.is_staff)
+
+
 class HasScope(permissions.BasePermission):
     message = "This API key lacks the scope this endpoint needs."
 
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        if isinstance(user, APIKeyUser):
-            return user.api_key.has_scope(required_scope(request, view))
-        return bool(user and user.is_authenticated and user.is_staff)
+        return request_has_scope(request, required_scope(request, view))

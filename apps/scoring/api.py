@@ -2,7 +2,9 @@
 
 The hot path is lean: the production models are cached in the process (one cheap
 check every few seconds), nothing touches the database unless the caller asks to
-persist the prediction for a conversation.
+persist the prediction for a conversation. Input goes through DRF serializers. Storing a
+prediction as a conversation's current one (``conversation_external_id``) changes what the
+nightly assessment reads, so it needs the ``write`` scope besides ``predict``.
 """
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ import threading
 import time
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.permissions import request_has_scope
 from apps.registry.loader import production_models
 
 from . import services
@@ -56,7 +61,9 @@ def _suggest(*, intent, sentiment, quality, text, language):
 class PredictInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
     session_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
-    conversation_external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    conversation_external_id = serializers.CharField(
+        max_length=64, required=False, allow_blank=True,
+        help_text="Also store this prediction as the conversation's current one (needs the 'write' scope).")
     language = serializers.CharField(max_length=8, required=False, allow_blank=True)
     quality = serializers.BooleanField(
         required=False, default=True,
@@ -170,8 +177,9 @@ class MicroBatcher:
     only happens when requests overlap. Sync workers see batches of one (same as before).
     """
 
-    def __init__(self, max_batch: int = 64):
+    def __init__(self, max_batch: int = 64, predict=None):
         self.max_batch = max_batch
+        self._predict = predict  # ``services.predict_texts`` unless given
         self._lock = threading.Lock()
         self._pending: list[_Pending] = []
         self._running = False
@@ -204,8 +212,9 @@ class MicroBatcher:
             for items in groups.values():
                 first = items[0]
                 try:
-                    results = services.predict_texts(texts=[it.text for it in items], language=first.language,
-                                                     models=first.models, with_quality=first.with_quality)
+                    predict = self._predict or services.predict_texts
+                    results = predict(texts=[it.text for it in items], language=first.language,
+                                      models=first.models, with_quality=first.with_quality)
                 except BaseException as exc:  # every request of the group gets the error
                     for it in items:
                         it.error = exc
@@ -232,54 +241,6 @@ class MicroBatcher:
 _batcher = MicroBatcher()
 
 
-def _plain(value: str) -> bool:
-    """No NUL and no lone surrogate (what DRF's CharField validators refuse)."""
-    if "\x00" in value:
-        return False
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _parse_predict(data) -> dict:
-    """``PredictInputSerializer`` without its per-request cost for the common, valid body.
-
-    Only a JSON object of known fields with string values (``quality`` a real boolean) that
-    the serializer would accept unchanged takes the fast path; anything else goes through
-    the serializer, so every error answer (and every coercion) stays exactly its own.
-    """
-    if type(data) is dict and data.keys() <= _PREDICT_FIELDS:
-        text = data.get("text")
-        ok = isinstance(text, str) and _plain(text)
-        if ok:
-            text = text.strip()
-            ok = 0 < len(text) <= 20000
-        body = {}
-        for name, limit in _OPTIONAL_LIMITS:
-            if name in data:
-                value = data[name]
-                if not (isinstance(value, str) and len(value) <= limit and _plain(value)):
-                    ok = False
-                    break
-                body[name] = value.strip()
-        quality = data.get("quality", True)
-        if ok and isinstance(quality, bool):
-            body["text"] = text
-            body["quality"] = quality
-            return body
-    serializer = PredictInputSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-_PREDICT_FIELDS = {"text", "session_id", "conversation_external_id", "language", "quality"}
-_OPTIONAL_LIMITS = (("session_id", 128), ("conversation_external_id", 64), ("language", 8))
-
-
 class PredictApi(APIView):
     required_scope = "predict"
     throttle_scope = "predict"
@@ -288,7 +249,12 @@ class PredictApi(APIView):
                    summary="Predict intent, sentiment and quality of one text")
     def post(self, request):
         started = time.perf_counter()
-        body = _parse_predict(request.data)
+        data = PredictInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = data.validated_data
+        if body.get("conversation_external_id") and not request_has_scope(request, "write"):
+            raise PermissionDenied(_("Storing a prediction for a conversation (conversation_external_id) needs "
+                                     "the 'write' scope as well as 'predict'."))
         models = production_models()
         language = body.get("language") or None
         result = _batcher.predict(text=body["text"], language=language, with_quality=body["quality"], models=models)
