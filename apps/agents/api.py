@@ -2,13 +2,14 @@ import django_filters
 from rest_framework import serializers
 
 from apps.core.api import BulkUpsertApi, ExternalIdViewSet, bulk_schema, upsert_schema
+from apps.core.fields import IdentifierField
 
 from . import services
 from .models import Agent
 
 
 class AgentInSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=64)
+    external_id = IdentifierField()
     name = serializers.CharField(max_length=128)
     team = serializers.CharField(max_length=64, required=False, allow_blank=True)
     hired_at = serializers.DateField(required=False, allow_null=True)

@@ -1,12 +1,12 @@
 """Input serializers validate what a CRM sends; output serializers render what we store."""
 from rest_framework import serializers
 
-from apps.core.fields import UtcDateTimeField
+from apps.core.fields import IdentifierField, UtcDateTimeField
 from apps.core.labels import CHANNEL_ALIASES, SENTIMENT_ALIASES, Channel, Sentiment
 
 from .models import Conversation, Message
 
-EXTERNAL_ID = {"max_length": 64, "allow_blank": False, "trim_whitespace": True}
+EXTERNAL_ID = {"allow_blank": False, "trim_whitespace": True}
 
 
 class AliasChoiceField(serializers.ChoiceField):
@@ -30,11 +30,11 @@ class MessageInSerializer(serializers.Serializer):
 
 
 class ConversationInSerializer(serializers.Serializer):
-    external_id = serializers.CharField(**EXTERNAL_ID)
-    customer = serializers.CharField(help_text="The customer's external id (created if unknown).", **EXTERNAL_ID)
-    agent = serializers.CharField(
+    external_id = IdentifierField(**EXTERNAL_ID)
+    customer = IdentifierField(help_text="The customer's external id (created if unknown).", **EXTERNAL_ID)
+    agent = IdentifierField(
         required=False, allow_null=True, help_text="The agent's external id (created if unknown).",
-        max_length=64, allow_blank=True,
+        allow_blank=True,
     )
     channel = AliasChoiceField(choices=Channel.choices, aliases=CHANNEL_ALIASES, required=False, default=Channel.WEB)
     language = serializers.CharField(max_length=8, required=False, default="zh")

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .dates import check_conversation_datetime, check_query_datetime
+from .validators import reject_control_characters
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -27,3 +28,12 @@ class UtcDateTimeField(serializers.DateTimeField):
             return self.check(parsed)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages, code="date_range") from exc
+
+
+class IdentifierField(serializers.CharField):
+    """A CRM identifier: at most 64 characters, trimmed, no control characters."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+        self.validators.append(reject_control_characters)

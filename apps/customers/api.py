@@ -2,6 +2,7 @@ import django_filters
 from rest_framework import serializers
 
 from apps.core.api import BulkUpsertApi, ExternalIdViewSet, bulk_schema, upsert_schema
+from apps.core.fields import IdentifierField
 from apps.core.filters import UtcIsoDateTimeFilter
 
 from . import services
@@ -9,7 +10,7 @@ from .models import Customer
 
 
 class CustomerInSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=64)
+    external_id = IdentifierField()
     display_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
     age = serializers.IntegerField(min_value=0, max_value=130, required=False, allow_null=True)
     gender = serializers.ChoiceField(choices=Customer.Gender.choices, required=False, allow_blank=True)

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from apps.core.http import attachment_header
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An XLSX is built in memory; past this many rows use the streamed CSV.
 XLSX_MAX_ROWS = settings.DASHBOARD_XLSX_MAX_ROWS
@@ -57,7 +59,7 @@ def csv_stream(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = attachment_header(filename)
     return response
 
 
@@ -74,5 +76,5 @@ def xlsx_response(filename: str, header: list[str], rows: Iterable[Iterable], *,
     buf = io.BytesIO()
     wb.save(buf)
     response = HttpResponse(buf.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = attachment_header(filename)
     return response

@@ -1,14 +1,19 @@
 from rest_framework import serializers
 
+from apps.core.dates import check_query_datetime
+from apps.core.fields import IdentifierField, UtcDateTimeField
+
 from .models import Job
 
 
 class ScoreJobInputSerializer(serializers.Serializer):
-    since = serializers.DateTimeField(required=False, help_text="Conversations started at or after this time.")
-    until = serializers.DateTimeField(required=False, help_text="Conversations started before this time.")
-    agent = serializers.CharField(required=False, max_length=64, help_text="Agent external id.")
+    since = UtcDateTimeField(check=check_query_datetime, required=False,
+                             help_text="Conversations started at or after this time.")
+    until = UtcDateTimeField(check=check_query_datetime, required=False,
+                             help_text="Conversations started before this time.")
+    agent = IdentifierField(required=False, help_text="Agent external id.")
     conversations = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=100000,
+        child=IdentifierField(), required=False, max_length=100000,
         help_text="Conversation external ids.",
     )
     all = serializers.BooleanField(required=False, default=False, help_text="Score every conversation.")

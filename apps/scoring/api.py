@@ -20,6 +20,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.fields import IdentifierField
 from apps.core.permissions import request_has_scope
 from apps.registry.loader import production_models
 
@@ -61,8 +62,8 @@ def _suggest(*, intent, sentiment, quality, text, language):
 class PredictInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
     session_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
-    conversation_external_id = serializers.CharField(
-        max_length=64, required=False, allow_blank=True,
+    conversation_external_id = IdentifierField(
+        required=False, allow_blank=True,
         help_text="Also store this prediction as the conversation's current one (needs the 'write' scope).")
     language = serializers.CharField(max_length=8, required=False, allow_blank=True)
     quality = serializers.BooleanField(
