@@ -11,6 +11,7 @@ Conversation-level columns may be repeated on every row of a conversation or giv
 first row only; conflicting values are reported. Every bad row is reported with its row
 number (the spreadsheet row: the header is row 1) and nothing is written.
 """
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +62,85 @@ class ImportReport:
         return not self.errors
 
 
+CHINESE_ENCODINGS = {"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp936"}
+
+
+class _FormulaWithoutValue(str):
+    """A spreadsheet cell holding a formula whose result was never computed and saved."""
+
+
+FORMULA_WITHOUT_VALUE = _FormulaWithoutValue("")
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without BOM), or a Chinese legacy encoding (GBK/GB18030, Big5) detected."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        encoding = best.encoding.lower() if best is not None else None
+        if encoding in CHINESE_ENCODINGS:
+            # GB18030 is a superset of GBK and GB2312, so it decodes any of them.
+            codec = "gb18030" if encoding in {"gbk", "gb2312", "cp936", "gb18030", "hz"} else "big5hkscs"
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                pass
+        looks = f" (it looks like {encoding})" if encoding else ""
+        raise ImportFileError(
+            f"{path.name} is not UTF-8{looks} at byte {exc.start}; save it as UTF-8 "
+            "(Excel: \"CSV UTF-8\"; WPS/Notepad: encoding UTF-8) and import it again."
+        ) from exc
+
+
+def _xlsx_formulas_without_values(path: Path) -> list[tuple[int, int]]:
+    """(spreadsheet row, column index) of formula cells with no saved result in the first sheet."""
+    from openpyxl import load_workbook
+
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    values = load_workbook(path, read_only=True, data_only=True)
+    try:
+        missing = []
+        rows = zip(formulas.worksheets[0].iter_rows(), values.worksheets[0].iter_rows(values_only=True))
+        for row_no, (formula_row, value_row) in enumerate(rows, start=1):
+            for index, (cell, value) in enumerate(zip(formula_row, value_row)):
+                if getattr(cell, "data_type", None) == "f" and value is None:
+                    missing.append((row_no, index))
+        return missing
+    finally:
+        formulas.close()
+        values.close()
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    import zipfile
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+        missing = _xlsx_formulas_without_values(path)
+    except (zipfile.BadZipFile, KeyError, InvalidFileException, OSError, EOFError) as exc:
+        raise ImportFileError(
+            f"{path.name} is not a valid XLSX workbook ({type(exc).__name__}: {exc}); open it in Excel or WPS "
+            "and save it as .xlsx, or export it as UTF-8 CSV."
+        ) from exc
+    for row_no, index in missing:  # row 1 is the header
+        if row_no >= 2 and row_no - 2 < len(frame) and index < len(frame.columns):
+            frame.iat[row_no - 2, index] = FORMULA_WITHOUT_VALUE
+    return frame
+
+
 def read_table(path: str | Path) -> tuple[pd.DataFrame, int]:
-    """Read CSV/JSON/JSONL/XLSX as strings. Returns the frame and the row number of its first row."""
+    """Read CSV/JSON/JSONL/XLSX as strings. Returns the frame and the row number of its first row.
+
+    Text files are read as UTF-8, or as GBK/GB18030/Big5 when the bytes are detected as such;
+    anything else is refused with a message to save the file as UTF-8. XLSX formula cells with no
+    saved result are marked ``FORMULA_WITHOUT_VALUE`` (reported as bad rows by the import).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -70,14 +148,16 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, int]:
     if not path.is_file():
         raise ImportFileError(f"No such file: {path}")
     try:
-        if suffix == ".csv":
-            frame, first_row = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"), 2
-        elif suffix == ".xlsx":
-            frame, first_row = pd.read_excel(path, dtype=str, keep_default_na=False), 2
-        elif suffix == ".jsonl":
-            frame, first_row = pd.read_json(path, lines=True, dtype=False), 1
+        if suffix == ".xlsx":
+            frame, first_row = _read_xlsx(path), 2
         else:
-            frame, first_row = pd.read_json(path, dtype=False), 1
+            text = io.StringIO(_read_text(path))
+            if suffix == ".csv":
+                frame, first_row = pd.read_csv(text, dtype=str, keep_default_na=False), 2
+            elif suffix == ".jsonl":
+                frame, first_row = pd.read_json(text, lines=True, dtype=False), 1
+            else:
+                frame, first_row = pd.read_json(text, dtype=False), 1
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"Cannot read {path.name}: {exc}") from exc
     frame.columns = [str(c).strip().lower() for c in frame.columns]
@@ -99,6 +179,11 @@ def _group(frame: pd.DataFrame, first_row: int, report: ImportReport) -> dict[st
     conversations: dict[str, dict] = {}
     for offset, record in enumerate(frame.to_dict("records")):
         row_no = first_row + offset
+        for column, value in record.items():
+            if value is FORMULA_WITHOUT_VALUE:
+                report.errors.append({"row": row_no, "field": column, "message": (
+                    "A formula with no saved result; open the file in Excel or WPS, let it calculate and save it "
+                    "(or paste the values).")})
         conv_id = str(record.get("conversation_id", "")).strip()
         if not conv_id:
             report.errors.append({"row": row_no, "field": "conversation_id", "message": "This field is required."})

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.conversations.imports import conversations_import
 from apps.conversations.models import Conversation, Message
 from apps.customers.models import Customer
 
@@ -114,3 +115,60 @@ def test_duplicate_or_partly_missing_seqs_are_reported_on_the_conversation_row(t
     assert info.value.returncode == 1
     assert "rows 4, 6" in str(info.value)
     assert Conversation.objects.count() == Message.objects.count() == 0
+
+
+def test_a_zip_renamed_xlsx_is_a_clear_usage_error(tmp_path):
+    import zipfile
+
+    path = tmp_path / "conversations.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("readme.txt", "not a workbook")
+    with pytest.raises(CommandError) as info:
+        run(path)
+    assert info.value.returncode == 2 and "not a valid XLSX" in str(info.value)
+    garbage = tmp_path / "garbage.xlsx"
+    garbage.write_bytes(b"\x00\x01not a zip at all" * 10)
+    with pytest.raises(CommandError) as info:
+        run(garbage)
+    assert info.value.returncode == 2 and "garbage.xlsx" in str(info.value)
+
+
+def test_xlsx_formulas_without_saved_values_are_bad_rows(tmp_path):
+    from openpyxl import Workbook
+
+    data = rows(2)
+    columns = list(data[0])
+    wb = Workbook()
+    ws = wb.active
+    ws.append(columns)
+    for record in data:
+        ws.append([record[c] for c in columns])
+    ws.cell(row=3, column=columns.index("text") + 1, value="=CONCAT(\"a\",\"b\")")  # never calculated
+    path = tmp_path / "formulas.xlsx"
+    wb.save(path)
+    with pytest.raises(CommandError) as info:
+        run(path)
+    assert info.value.returncode == 1
+    assert not Conversation.objects.exists()
+    report = conversations_import(path=path)
+    assert [(e["row"], e["field"]) for e in report.errors if "formula" in e["message"]] == [(3, "text")]
+
+
+def test_a_gbk_csv_is_detected_and_imported(tmp_path):
+    data = rows(4)
+    for record in data:
+        record["text"] = "您好，我想查询一下我的账户余额，谢谢您的帮助"
+    path = tmp_path / "gbk.csv"
+    pd.DataFrame(data).to_csv(path, index=False, encoding="gbk")
+    out, _ = run(path)
+    assert "created" in out
+    assert Message.objects.filter(text__contains="账户余额").exists()
+
+
+def test_a_file_in_another_encoding_gets_a_save_as_utf8_message(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("conversation_id,customer_id,started_at,speaker,text\n".encode()
+                     + b"c1,u1,2026-11-01T10:00:00+08:00,customer,\xff\xfe\x00\x81\x7f\xff\n")
+    with pytest.raises(CommandError) as info:
+        run(path)
+    assert info.value.returncode == 2 and "UTF-8" in str(info.value)
