@@ -10,13 +10,12 @@ Pure Python (never imports Django). Use :func:`build` to create an estimator and
 """
 
 import importlib
+from pathlib import Path
 
-from ml import evaluate, features
-from ml.artifacts import ArtifactError, read_manifest
+from ml.artifacts import FORMAT_VERSION, ArtifactError, read_manifest
 from ml.base import CLASSIFICATION_TASKS, REGRESSION_TASKS, TASKS
-from ml.sparse_linear import shared_tokenization
 
-__all__ = ["ArtifactError", "BACKENDS", "TASKS", "build", "evaluate", "features", "load", "shared_tokenization"]
+__all__ = ["ArtifactError", "BACKENDS", "FORMAT_VERSION", "TASKS", "build", "load", "read_manifest"]
 
 # backend name -> (module, class name)
 _REGISTRY = {
@@ -28,8 +27,6 @@ _REGISTRY = {
 }
 BACKENDS = tuple(_REGISTRY)
 CLASSIFICATION_BACKENDS = ("linear", "embedding", "transformer", "ensemble")
-# backends the quality (regression) task accepts; "linear" is an alias of "quality"
-QUALITY_BACKENDS = ("quality", "linear")
 
 
 def backend_class(backend):
@@ -47,51 +44,31 @@ def build(task, backend, **params):
     ----------
     task : {"intent", "sentiment", "quality"}
     backend : {"linear", "embedding", "transformer", "ensemble", "quality"}
-        For ``task="quality"`` use ``"quality"`` or its alias ``"linear"``.
+        ``"quality"`` is the only backend of the quality task.
     **params
         Hyperparameters of the backend.
-
-    Returns
-    -------
-    estimator
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if task in REGRESSION_TASKS:
-        if backend not in QUALITY_BACKENDS:
-            raise ValueError(f"task {task!r} supports backends {QUALITY_BACKENDS}, not {backend!r}")
+        if backend != "quality":
+            raise ValueError(f"task {task!r} supports backend 'quality', not {backend!r}")
         return backend_class("quality")(**params)
     if backend not in CLASSIFICATION_BACKENDS:
-        raise ValueError(
-            f"task {task!r} supports backends {', '.join(CLASSIFICATION_BACKENDS)}, not {backend!r}"
-        )
+        raise ValueError(f"task {task!r} supports backends {', '.join(CLASSIFICATION_BACKENDS)}, not {backend!r}")
     return backend_class(backend)(task=task, **params)
 
 
-def load(path, **options):
-    """Load a saved estimator after verifying every file's sha256.
-
-    Parameters
-    ----------
-    path : str or Path
-        Artifact directory written by ``estimator.save``.
-    **options
-        Load-time options of the backend (e.g. ``quantize=True`` for ``transformer``,
-        ``inference_dtype="float32"`` for ``transformer`` and ``embedding``).
-
-    Returns
-    -------
-    estimator
+def load(path):
+    """Load a saved estimator after verifying its format version and every file's sha256.
 
     Raises
     ------
     ArtifactError
-        Missing directory or manifest, missing/modified/unlisted file, unknown backend or
-        task, or an untrusted type inside a scikit-learn file.
+        Missing directory or manifest, another format version, a missing, modified or
+        unlisted file, an unknown backend or task, or an untrusted type in a skops file.
     """
-    from pathlib import Path
-
     manifest = read_manifest(path, known_backends=BACKENDS)
     if manifest["task"] not in TASKS:
         raise ArtifactError(f"{path}: unknown task {manifest['task']!r}")
-    return backend_class(manifest["backend"])._from_files(Path(path), manifest, **options)
+    return backend_class(manifest["backend"])._load_files(Path(path), manifest)

@@ -13,11 +13,10 @@ import os
 import platform
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LIBRARY_NAME = "ml"
 LIBRARY_VERSION = "0.1.0"
 
@@ -180,10 +179,10 @@ def read_manifest(path, known_backends=None):
     for key in ("task", "backend"):
         if not isinstance(manifest.get(key), str):
             raise ArtifactError(f"{manifest_path} has no '{key}'")
-    if manifest.get("format_version", 0) > FORMAT_VERSION:
+    if manifest.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(
-            f"{path} was written in artifact format {manifest['format_version']}; "
-            f"this library reads format {FORMAT_VERSION} and older"
+            f"{path} is in artifact format {manifest.get('format_version')!r}; this library reads only "
+            f"format {FORMAT_VERSION}: retrain the model"
         )
     if known_backends is not None and manifest["backend"] not in known_backends:
         raise ArtifactError(f"{path}: unknown backend {manifest['backend']!r}")
@@ -197,21 +196,7 @@ def read_manifest(path, known_backends=None):
     extra = sorted(present - set(expected))
     if extra:
         raise ArtifactError(f"{path}: unknown file(s) not listed in the manifest: {', '.join(extra)}")
-    writer = (manifest.get("library_versions") or {}).get(LIBRARY_NAME)
-    if writer and _version_tuple(writer) > _version_tuple(LIBRARY_VERSION):
-        warnings.warn(
-            f"{path} was written by {LIBRARY_NAME} {writer}, newer than this {LIBRARY_VERSION}",
-            stacklevel=2,
-        )
     return manifest
-
-
-def _version_tuple(version):
-    parts = []
-    for part in str(version).split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
 
 
 def skops_dump(obj, path):

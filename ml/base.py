@@ -1,16 +1,20 @@
 """The estimator interface shared by every backend.
 
 Every model follows scikit-learn's habits (``__init__`` only stores hyperparameters,
-``fit`` returns ``self``, fitted attributes end in ``_``, unfitted use raises
-``NotFittedError``) and Hugging Face's save/load habits (``save(dir)`` writes a
-self-describing directory, ``load(dir)`` reads it back).
+``fit`` returns ``self``, fitted attributes end in ``_``, use before ``fit`` raises
+``NotFittedError``, ``predict`` changes nothing on the object) and Hugging Face's
+save/load habits (``save(dir)`` writes a self-describing directory, ``load(dir)`` reads it).
+
+A backend subclass defines ``backend``, ``_fit(texts, y)`` (``y`` holds labels),
+``_predict_proba(texts)``, ``_save_files(directory)`` and the classmethod
+``_load_files(directory, manifest)`` returning a fitted instance.
 """
 
 import json
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ml import artifacts
 
@@ -18,11 +22,15 @@ CLASSIFICATION_TASKS = ("intent", "sentiment")
 REGRESSION_TASKS = ("quality",)
 TASKS = CLASSIFICATION_TASKS + REGRESSION_TASKS
 
-CONFIG = "config.json"
-
 
 def as_texts(texts):
-    """Validate and return ``texts`` as a list of str."""
+    """Return ``texts`` as a list of str (None and NaN become ``""``).
+
+    Raises
+    ------
+    ValueError
+        When ``texts`` is a single string rather than a sequence of them.
+    """
     if isinstance(texts, str):
         raise ValueError("texts must be a sequence of strings, not a single string")
     out = []
@@ -35,19 +43,9 @@ def as_texts(texts):
 
 
 class TextModel(BaseEstimator):
-    """Common behaviour of every model: fitted checks, metrics and artifacts.
-
-    Subclasses define ``backend``, ``_save_files(directory)`` and
-    ``_from_files(directory, manifest, **options)`` (a classmethod).
-    """
+    """Fitted checks, manifest and artifact I/O common to every model."""
 
     backend = None
-
-    def _check_fitted(self):
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call 'fit' first."
-            )
 
     def _start_fit(self, texts, y):
         texts = as_texts(texts)
@@ -57,39 +55,34 @@ class TextModel(BaseEstimator):
             raise ValueError(f"texts and y differ in length: {len(texts)} != {len(y)}")
         self.fingerprint_ = artifacts.data_fingerprint(texts, list(y))
         self.n_train_ = len(texts)
-        if not hasattr(self, "metrics_"):
-            self.metrics_ = {}
         return texts
 
     def _manifest(self):
+        classes = getattr(self, "classes_", None)
         return {
             "task": self.task,
             "backend": self.backend,
-            "classes": self._classes_list(),
-            "params": _jsonable(self.get_params()),
-            "metrics": _jsonable(getattr(self, "metrics_", {})),
+            "classes": None if classes is None else jsonable(list(classes)),
+            "params": jsonable(self.get_params(deep=False)),
+            "metrics": jsonable(getattr(self, "metrics_", {})),
             "training_data": {"sha256": self.fingerprint_, "n": self.n_train_},
         }
 
-    def _classes_list(self):
-        classes = getattr(self, "classes_", None)
-        return None if classes is None else [_jsonable(c) for c in classes]
-
     def save(self, path, extra_files=None):
-        """Write the fitted model to the artifact directory ``path`` (atomically).
+        """Write the fitted model to the artifact directory ``path`` (atomic replace).
 
         Parameters
         ----------
         path : str or Path
         extra_files : dict, optional
-            ``{relative name under "reports/": bytes}``: reports (e.g. a confusion matrix
-            PNG) stored and hashed with the model; never read by ``load``.
+            ``{name: bytes}`` reports stored under ``reports/`` and hashed with the model;
+            never read by ``load``.
 
         Returns
         -------
         pathlib.Path
         """
-        self._check_fitted()
+        check_is_fitted(self)
 
         def write(directory):
             self._save_files(directory)
@@ -103,58 +96,39 @@ class TextModel(BaseEstimator):
         return artifacts.write_artifact(path, write, self._manifest())
 
     @classmethod
-    def _from_params(cls, manifest, older=None, **options):
-        """An unfitted estimator with the saved parameters.
-
-        ``older``: values of parameters that artifacts saved before them lack; ``options``: load
-        options that replace saved parameters (those given as None are left as saved).
-        """
-        given = {key: value for key, value in options.items() if value is not None}
-        return cls(**{**(older or {}), **manifest["params"], **given})
-
-    def _restore_common(self, manifest):
-        self.fingerprint_ = manifest["training_data"]["sha256"]
-        self.n_train_ = manifest["training_data"]["n"]
-        self.metrics_ = dict(manifest.get("metrics") or {})
+    def _unfitted(cls, manifest):
+        """An instance with the saved hyperparameters and the manifest's common fitted state."""
+        model = cls(**manifest["params"])
+        model.fingerprint_ = manifest["training_data"]["sha256"]
+        model.n_train_ = manifest["training_data"]["n"]
+        model.metrics_ = dict(manifest.get("metrics") or {})
         if manifest.get("classes") is not None:
-            self.classes_ = np.asarray(manifest["classes"])
-        self.fitted_ = True
+            model.classes_ = np.asarray(manifest["classes"])
+        return model
 
     @classmethod
-    def load(cls, path, **options):
-        """Load a model saved by :meth:`save` (hashes verified first).
-
-        Parameters
-        ----------
-        path : str or Path
-        **options
-            Load-time options of the backend (e.g. ``quantize=True``).
-        """
+    def load(cls, path):
+        """Load a model saved by :meth:`save` (hashes and format version checked first)."""
         from ml import load
 
-        model = load(path, **options)
+        model = load(path)
         if not isinstance(model, cls):
-            raise artifacts.ArtifactError(
-                f"{path} holds a {type(model).__name__}, not a {cls.__name__}"
-            )
+            raise artifacts.ArtifactError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
 
 
-class TextClassifier(TextModel):
-    """Base class of the classification backends.
-
-    Subclasses implement ``_fit(texts, y_index)`` and ``_predict_proba(texts)``.
-    """
+class TextClassifier(ClassifierMixin, TextModel):
+    """Base class of the classification backends."""
 
     def fit(self, texts, y, features=None):
-        """Fit the classifier.
+        """Fit the classifier on texts and their labels.
 
         Parameters
         ----------
         texts : sequence of str
-        y : sequence of labels
+        y : sequence of labels (at least two distinct)
         features : ignored
-            Accepted for interface compatibility with the quality model.
+            Accepted so that every model has the quality model's signature.
 
         Returns
         -------
@@ -164,94 +138,37 @@ class TextClassifier(TextModel):
             raise ValueError(f"task must be one of {CLASSIFICATION_TASKS}, not {self.task!r}")
         y = np.asarray(list(y))
         texts = self._start_fit(texts, y)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        classes = np.unique(y)
+        if len(classes) < 2:
             raise ValueError("need at least two classes to fit a classifier")
-        self._fit(texts, y_index)
-        self.fitted_ = True
+        self._fit(texts, y)
+        self.classes_ = classes
+        self.metrics_ = {}
         return self
 
     def predict_proba(self, texts):
-        """Class probabilities, columns in ``classes_`` order.
-
-        Parameters
-        ----------
-        texts : sequence of str
+        """Class probabilities of each text, columns in ``classes_`` order.
 
         Returns
         -------
         ndarray of shape (n_texts, n_classes)
         """
-        self._check_fitted()
+        check_is_fitted(self)
         texts = as_texts(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)))
         return self._predict_proba(texts)
 
-    def fit_oof(self, texts, y, cv=5, random_state=0):
-        """Fit on all of ``texts`` and return out-of-fold probabilities of the training texts.
-
-        Row ``i`` comes from a model that never saw text ``i`` (stratified ``cv``-fold
-        cross-validation inside the given training data); rows a backend cannot provide
-        are NaN. Ensembles fit their member weights on these rows, so nothing outside
-        the training data is used.
-
-        Parameters
-        ----------
-        texts : sequence of str
-        y : sequence of labels
-        cv : int
-            Number of folds.
-        random_state : int
-
-        Returns
-        -------
-        ndarray of shape (n_texts, n_classes), columns in ``classes_`` order
-        """
-        texts = as_texts(texts)
-        y = np.asarray(list(y))
-        self.fit(texts, y)
-        y_index = np.searchsorted(self.classes_, y)
-        return self._oof_proba(texts, y_index, cv_folds(y_index, cv, random_state))
-
-    def _oof_proba(self, texts, y, folds):
-        """Out-of-fold probabilities by refitting a clone on each fold (overridable)."""
-        from sklearn.base import clone
-
-        oof = np.full((len(texts), len(self.classes_)), np.nan)
-        for train, test in folds:
-            model = clone(self).fit([texts[i] for i in train], self.classes_[y[train]])
-            oof[test] = expand_proba(model, self.classes_, model.predict_proba([texts[i] for i in test]))
-        return oof
-
     def predict(self, texts):
-        """Most probable class of each text."""
+        """The most probable class of each text."""
         proba = self.predict_proba(texts)
         return self.classes_[np.argmax(proba, axis=1)] if len(proba) else self.classes_[:0]
 
 
-def cv_folds(y_index, cv=5, random_state=0):
-    """Stratified ``(train, test)`` index pairs; empty when a class has fewer than 2 texts."""
-    from sklearn.model_selection import StratifiedKFold
-
-    n_splits = int(min(cv, np.bincount(y_index).min()))
-    if n_splits < 2:
-        return []
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    return list(folds.split(np.zeros(len(y_index)), y_index))
-
-
-def expand_proba(model, classes, proba):
-    """Place ``proba`` (columns ``model.classes_``) into columns of ``classes`` (zeros elsewhere)."""
-    out = np.zeros((len(proba), len(classes)))
-    out[:, np.searchsorted(classes, model.classes_)] = proba
-    return out
-
-
 def write_json(path, data):
-    """Write ``data`` as indented JSON."""
+    """Write ``data`` as indented JSON (NumPy values converted)."""
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(_jsonable(data), handle, indent=2, sort_keys=True, ensure_ascii=False)
+        json.dump(jsonable(data), handle, indent=2, sort_keys=True, ensure_ascii=False)
         handle.write("\n")
 
 
@@ -261,19 +178,14 @@ def read_json(path):
         return json.load(handle)
 
 
-def _jsonable(value):
+def jsonable(value):
+    """``value`` with tuples, NumPy scalars and arrays turned into JSON types."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)

@@ -1,5 +1,9 @@
 """Command line: ``python -m ml train|evaluate|predict``.
 
+``train`` measures the model on a held-out fraction of the file, then refits it on every
+row and saves that model with the held-out metrics (``--no-refit`` saves the model fitted
+without the held-out rows). Progress goes to stderr (tqdm), results to stdout.
+
 Exit codes: 0 done, 1 unexpected failure, 2 bad input (usage, missing column, empty file,
 unknown label, missing or tampered model).
 """
@@ -47,7 +51,10 @@ def build_parser():
     train.add_argument("--feature-cols", default=None,
                        help="quality: comma-separated feature columns (default: all other columns)")
     train.add_argument("--out", required=True, help="artifact directory to write")
-    train.add_argument("--val-fraction", type=float, default=0.2)
+    train.add_argument("--val-fraction", type=float, default=0.2,
+                       help="held-out fraction the reported metrics are measured on")
+    train.add_argument("--no-refit", dest="refit", action="store_false",
+                       help="save the model fitted without the held-out rows instead of refitting on every row")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--param", action="append", type=param_pair, default=[], metavar="KEY=VALUE",
                        help="backend hyperparameter (value parsed as JSON when possible)")
@@ -75,7 +82,7 @@ def build_parser():
 def _progress(total, desc):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=None, leave=False)
 
 
 def _features(frame, text_col, label_col, feature_cols):
@@ -125,22 +132,24 @@ def cmd_train(args, out):
         raise UsageError(f"column {args.label_col!r} needs at least two distinct labels")
     train_idx, val_idx = _split(len(texts), labels, args.val_fraction, args.seed, stratify=not quality)
     params = dict(args.param)
-    if args.backend in ("embedding", "transformer") and sys.stderr.isatty():
+    if args.backend == "embedding" and sys.stderr.isatty():
         params.setdefault("progress", True)
-    model = ml.build(args.task, args.backend, random_state=args.seed, **params)
-    pick = lambda seq, idx: [seq[i] for i in idx]  # noqa: E731
-    bar = _progress(3, "train")
+
+    def fit(idx):
+        model = ml.build(args.task, args.backend, random_state=args.seed, **params)
+        return model.fit([texts[i] for i in idx], [labels[i] for i in idx],
+                         features.iloc[idx].reset_index(drop=True) if quality else None)
+
+    refit = args.refit and len(val_idx) > 0
+    bar = _progress(4 if refit else 3, "train")
     bar.set_postfix_str("fit")
-    model.fit(pick(texts, train_idx), pick(labels, train_idx),
-              features.iloc[train_idx] if quality else None)
+    model = fit(train_idx)
     bar.update(1)
     extra, report = {}, None
     if len(val_idx):
         bar.set_postfix_str("evaluate")
-        report = evaluate(model, pick(texts, val_idx), pick(labels, val_idx),
-                          features.iloc[val_idx] if quality else None)
-        model.metrics_ = {k: v for k, v in report.items() if k not in ("per_class", "confusion_matrix", "classes")}
-        model.metrics_["split"] = {"val_fraction": args.val_fraction, "seed": args.seed, "n_train": len(train_idx)}
+        report = evaluate(model, [texts[i] for i in val_idx], [labels[i] for i in val_idx],
+                          features.iloc[val_idx].reset_index(drop=True) if quality else None)
         if not quality:
             extra["confusion_matrix.json"] = json.dumps(
                 {"classes": report["classes"], "matrix": report["confusion_matrix"],
@@ -150,16 +159,25 @@ def cmd_train(args, out):
                 plot_confusion(report["confusion_matrix"], report["classes"], png)
                 extra["confusion_matrix.png"] = png.read_bytes()
     bar.update(1)
+    if refit:
+        bar.set_postfix_str("refit on every row")
+        model = fit(np.arange(len(texts)))
+        bar.update(1)
+    if report is not None:
+        model.metrics_ = {k: v for k, v in report.items() if k not in ("per_class", "confusion_matrix", "classes")}
+        model.metrics_["split"] = {"val_fraction": args.val_fraction, "seed": args.seed, "n_train": len(train_idx),
+                                   "n_validation": len(val_idx), "refit_on_all_rows": refit}
     bar.set_postfix_str("save")
     path = model.save(args.out, extra_files=extra)
     bar.update(1)
     bar.close()
-    summary = f"trained {args.task}/{args.backend} on {len(train_idx)} rows -> {path}"
+    summary = f"trained {args.task}/{args.backend} on {model.n_train_} rows -> {path}"
     if report is not None:
+        where = f"held-out {len(val_idx)} rows" + (", then refit on every row" if refit else "")
         if quality:
-            summary += f"; validation n={report['n']} mae={report['mae']:.3f} spearman={report['spearman']}"
+            summary += f"; {where}: mae={report['mae']:.3f} spearman={report['spearman']}"
         else:
-            summary += (f"; validation n={report['n']} accuracy={report['accuracy']:.4f} "
+            summary += (f"; {where}: accuracy={report['accuracy']:.4f} "
                         f"macro_f1={report['macro_f1']:.4f} ece={report['ece']:.4f}")
     print(summary, file=out)
     return EXIT_OK

@@ -17,7 +17,6 @@ NUMERIC_FEATURES = (
     "resolved",
 )
 CATEGORICAL_FEATURES = ("channel",)
-GROUP_KEYS = ("agent_id", "customer_id")
 
 
 def _speaker(message):

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ml import artifacts
 from ml.pii import mask_pii
 from ml.reply_text import CJK_LANGUAGES, _SAFE, _dedupe_key, default_ngram_range, normalize_language, reply_pairs
-from ml.tfidf import Vectorizer
 
 __all__ = [
     "ANY_INTENT", "BACKEND", "CJK_LANGUAGES", "TASK", "ReplyIndex", "default_ngram_range", "normalize_language",
@@ -56,6 +56,25 @@ def _cosine_scores(XT, columns, values):
     positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
     weights = XT.data[positions] * np.repeat(values, lengths)
     return np.bincount(XT.indices[positions], weights=weights, minlength=XT.shape[1])
+
+
+def vectorizer_state(vectorizer):
+    """The JSON-ready state (parameters, vocabulary, IDF) of a fitted ``TfidfVectorizer``."""
+    return {
+        "analyzer": vectorizer.analyzer,
+        "ngram_range": list(vectorizer.ngram_range),
+        "sublinear_tf": vectorizer.sublinear_tf,
+        "vocabulary": {term: int(index) for term, index in vectorizer.vocabulary_.items()},
+        "idf": vectorizer.idf_.tolist(),
+    }
+
+
+def vectorizer_from_state(state):
+    """A fitted ``TfidfVectorizer`` rebuilt from :func:`vectorizer_state` (nothing unpickled)."""
+    vectorizer = TfidfVectorizer(analyzer=state["analyzer"], ngram_range=tuple(state["ngram_range"]),
+                                 sublinear_tf=state["sublinear_tf"], vocabulary=state["vocabulary"])
+    vectorizer.idf_ = np.asarray(state["idf"], dtype=np.float64)
+    return vectorizer
 
 
 class ReplyIndex:
@@ -181,10 +200,11 @@ class ReplyIndex:
         for language, rows in sorted(by_language.items()):
             vectorizer = self.vectorizers_.get(language)
             if vectorizer is None:
-                vectorizer = Vectorizer.fit(
-                    [r["query"] for r in rows], self._ngram_range(language), self.analyzer,
-                    self.min_df if len(rows) >= self.min_df else 1, self.max_features, self.sublinear_tf,
-                )
+                vectorizer = TfidfVectorizer(
+                    analyzer=self.analyzer, ngram_range=self._ngram_range(language),
+                    min_df=self.min_df if len(rows) >= self.min_df else 1, max_features=self.max_features,
+                    sublinear_tf=self.sublinear_tf,
+                ).fit([r["query"] for r in rows])
                 self.vectorizers_[language] = vectorizer
                 self.fitted_on_[language] = len(rows)
             X = vectorizer.transform([r["query"] for r in rows])
@@ -258,7 +278,8 @@ class ReplyIndex:
             keys = [(language, str(intent))] if (language, str(intent)) in self.parts_ else []
         if not keys:
             return []
-        columns, values = vectorizer.query_vector(str(text))
+        row = vectorizer.transform([str(text)])
+        columns, values = row.indices, row.data
         if not len(columns):
             return []
         candidates = []
@@ -311,12 +332,12 @@ class ReplyIndex:
             for language in languages:
                 keys = sorted(key for key in self.parts_ if key[0] == language)
                 blocks = [self.parts_[key]["XT"].T for key in keys]
-                n_features = len(self.vectorizers_[language].idf)
+                n_features = len(self.vectorizers_[language].idf_)
                 X = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, n_features))
                 entries = [dict(e, intent=key[1]) for key in keys for e in self.parts_[key]["entries"]]
                 sp.save_npz(directory / f"vectors_{language}.npz", X, compressed=True)
                 _write_json(directory / f"entries_{language}.json", entries)
-                _write_json(directory / f"vocab_{language}.json", self.vectorizers_[language].to_json())
+                _write_json(directory / f"vocab_{language}.json", vectorizer_state(self.vectorizers_[language]))
             _write_json(directory / "groups.json", self.group_tags_)
 
         full = {
@@ -366,10 +387,10 @@ class ReplyIndex:
             for language in manifest.get("languages") or []:
                 if not _SAFE.sub("", language) == language:
                     raise artifacts.ArtifactError(f"{path}: bad language code {language!r}")
-                vectorizer = Vectorizer.from_json(_read_json(path / f"vocab_{language}.json"))
+                vectorizer = vectorizer_from_state(_read_json(path / f"vocab_{language}.json"))
                 X = sp.load_npz(path / f"vectors_{language}.npz").tocsr()
                 entries = _read_json(path / f"entries_{language}.json")
-                if X.shape[0] != len(entries) or X.shape[1] != len(vectorizer.idf):
+                if X.shape[0] != len(entries) or X.shape[1] != len(vectorizer.idf_):
                     raise artifacts.ArtifactError(f"{path}: vectors and entries of {language!r} do not match")
                 index.vectorizers_[language] = vectorizer
                 by_intent = {}

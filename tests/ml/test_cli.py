@@ -43,10 +43,22 @@ def test_train_writes_metrics_and_confusion_matrix(model_dir):
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["metrics"]["n"] == 50
     assert manifest["metrics"]["accuracy"] > 0.6
-    assert manifest["metrics"]["split"] == {"val_fraction": 0.25, "seed": 0, "n_train": 150}
+    assert manifest["metrics"]["split"] == {"val_fraction": 0.25, "seed": 0, "n_train": 150, "n_validation": 50,
+                                            "refit_on_all_rows": True}
+    assert manifest["training_data"]["n"] == 200  # refit on every row after the held-out measurement
     assert (model_dir / "reports" / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     matrix = json.loads((model_dir / "reports" / "confusion_matrix.json").read_text())
     assert sum(map(sum, matrix["matrix"])) == 50
+
+
+def test_no_refit_keeps_the_model_fitted_without_the_held_out_rows(data, tmp_path):
+    out = tmp_path / "split-model"
+    code = main(["train", "--task", "intent", "--backend", "linear", "--data", str(data / "train.csv"),
+                 "--label-col", "category", "--out", str(out), "--val-fraction", "0.25", "--no-refit"])
+    assert code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["training_data"]["n"] == 150
+    assert manifest["metrics"]["split"]["refit_on_all_rows"] is False
 
 
 def test_evaluate_prints_one_json_object(model_dir, data):
@@ -125,8 +137,7 @@ def test_quality_train_and_evaluate(tmp_path, capsys):
     frame["text"], frame["score"] = texts, y
     frame.to_csv(tmp_path / "q.csv", index=False)
     assert main(["train", "--task", "quality", "--backend", "quality", "--data", str(tmp_path / "q.csv"),
-                 "--label-col", "score", "--out", str(tmp_path / "q"), "--param", "max_iter=50",
-                 "--param", "n_folds=3"]) == 0
+                 "--label-col", "score", "--out", str(tmp_path / "q"), "--param", "use_text=true"]) == 0
     capsys.readouterr()
     assert main(["evaluate", "--model", str(tmp_path / "q"), "--data", str(tmp_path / "q.csv"),
                  "--label-col", "score", "--json"]) == 0

@@ -1,4 +1,4 @@
-"""Quality regression and the no-leakage rule for aggregate features."""
+"""Quality regression: what it learns from, what it must never learn from, and no label leakage."""
 
 import datetime
 import random
@@ -7,17 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import KFold, cross_val_predict
 
 import ml
+from ml.evaluate import regression_report
 from ml.features import conversation_features
-from ml.quality import out_of_fold_encode, target_encode
+from ml.quality import OutOfFoldText
 
 GOOD = ["thanks, solved quickly", "great help, card works now", "perfect, thank you"]
 BAD = ["still broken, nobody answers", "terrible, waited for hours", "useless, cancel my account"]
 
 
 def make_conversations(n, seed=0):
-    """Generated conversations whose quality depends on text, response time and agent."""
+    """Generated conversations whose quality depends on text, response time and (deliberately) the agent."""
     rng = random.Random(seed)
     start = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
     agent_skill = {"a0": 1.0, "a1": 0.5, "a2": 0.0, "a3": -0.5, "a4": -1.0}
@@ -34,6 +36,7 @@ def make_conversations(n, seed=0):
         ]
         row = conversation_features(messages, channel=rng.choice(["chat", "email"]), resolved=good)
         row["agent_id"] = agent
+        row["customer_id"] = f"c{rng.randrange(20)}"
         score = 3 + (1.2 if good else -1.2) - min(wait, 1800) / 1800 + agent_skill[agent] + rng.gauss(0, 0.2)
         texts.append(text)
         features.append(row)
@@ -41,22 +44,57 @@ def make_conversations(n, seed=0):
     return texts, features, np.array(y)
 
 
-def test_quality_learns_and_clips(tmp_path):
-    texts, features, y = make_conversations(400)
-    model = ml.build("quality", "quality", random_state=0)
-    assert model.fit(texts[:300], y[:300], features[:300]) is model
-    predicted = model.predict(texts[300:], features[300:])
-    assert predicted.min() >= 1.0 and predicted.max() <= 5.0
-    report = ml.evaluate.regression_report(y[300:], predicted)
-    assert report["spearman"] > 0.8
-    assert report["mae"] < 0.5
-    assert "channel=chat" in model.feature_names_ and "agent_id_mean" in model.feature_names_
+@pytest.fixture(scope="module")
+def conversations():
+    return make_conversations(400)
 
-    frame = pd.DataFrame(features[300:])  # a DataFrame works as well as a list of dicts
-    np.testing.assert_allclose(model.predict(texts[300:], frame), predicted)
-    loaded = ml.load(model.save(tmp_path / "quality"))
+
+@pytest.fixture(scope="module")
+def fitted(conversations):
+    texts, features, y = conversations
+    return ml.build("quality", "quality", random_state=0).fit(texts[:300], y[:300], features[:300])
+
+
+def test_quality_learns_from_text_and_features_and_clips(fitted, conversations, tmp_path):
+    texts, features, y = conversations
+    predicted = fitted.predict(texts[300:], features[300:])
+    assert predicted.min() >= 1.0 and predicted.max() <= 5.0
+    report = regression_report(y[300:], predicted)
+    assert report["spearman"] > 0.7
+    names = fitted.feature_names_
+    assert "channel__channel_chat" in names and "text__text_score" in names
+    np.testing.assert_allclose(fitted.predict(texts[300:], pd.DataFrame(features[300:])), predicted)
+    loaded = ml.load(fitted.save(tmp_path / "quality"))
     np.testing.assert_allclose(loaded.predict(texts[300:], features[300:]), predicted)
-    assert ml.build("quality", "linear").backend == "quality"
+
+
+def test_identity_of_agent_or_customer_is_never_an_input(fitted, conversations):
+    """The same conversation gets the same score whoever handled it, even though agents differ in the data."""
+    texts, features, y = conversations
+    assert not any("agent_id" in name or "customer_id" in name for name in fitted.feature_names_)
+    new_texts, new_features = texts[300:], features[300:]
+    base = fitted.predict(new_texts, new_features)
+    for agent in ("a0", "a4", "never-seen"):
+        swapped = [dict(row, agent_id=agent, customer_id="someone-else") for row in new_features]
+        np.testing.assert_array_equal(fitted.predict(new_texts, swapped), base)
+    # training on scrambled identities gives the very same model
+    shuffled = [dict(row, agent_id=f"x{i}", customer_id=f"y{i}") for i, row in enumerate(features[:300])]
+    other = ml.build("quality", "quality", random_state=0).fit(texts[:300], y[:300], shuffled)
+    np.testing.assert_array_equal(other.predict(new_texts, new_features), base)
+
+
+def test_text_feature_of_training_rows_is_out_of_fold():
+    """Leakage: the stacked text feature of a training row comes from a model that never saw that row."""
+    rng = np.random.default_rng(0)
+    texts = [f"ticket {i} word{i % 7} other{i % 3}" for i in range(60)]
+    y = rng.normal(3, 1, size=60)
+    step = OutOfFoldText(random_state=0)
+    oof = step.fit_transform(np.array(texts, dtype=object).reshape(-1, 1), y).ravel()
+    expected = cross_val_predict(step._model(), texts, y, cv=KFold(5, shuffle=True, random_state=0))
+    np.testing.assert_allclose(oof, expected)
+    in_sample = step.transform(np.array(texts, dtype=object).reshape(-1, 1)).ravel()
+    # an in-sample fit memorises the unique texts; the out-of-fold values cannot
+    assert np.abs(in_sample - y).mean() < 0.5 * np.abs(oof - y).mean()
 
 
 def test_quality_unfitted_and_extreme_inputs():
@@ -68,69 +106,9 @@ def test_quality_unfitted_and_extreme_inputs():
     assert model.predict(texts[:5], features[:5]).max() == 5.0
 
 
-def test_target_encoding_uses_the_training_fold_only():
-    texts, features, y = make_conversations(300, seed=1)
-    train, test = slice(0, 200), slice(200, 300)
-    # the test fold's labels of agent a0 are made extreme: they must not move the encoding
-    y_test_changed = y.copy()
-    y_test_changed[test] = np.where([f["agent_id"] == "a0" for f in features[test]], 1.0, 5.0)
-    for labels in (y, y_test_changed):
-        model = ml.build("quality", "quality", random_state=0, smoothing=10.0).fit(
-            texts[train], labels[train], features[train])
-        train_agents = [f["agent_id"] for f in features[train]]
-        expected = target_encode(train_agents, labels[train], 10.0, float(labels[train].mean()))
-        assert model.group_encodings_["agent_id"] == pytest.approx(expected)
-        assert model.global_mean_ == pytest.approx(labels[train].mean())
-        a0 = [v for a, v in zip(train_agents, labels[train]) if a == "a0"]
-        manual = (sum(a0) + 10.0 * labels[train].mean()) / (len(a0) + 10.0)
-        encoded = model.group_features([{"agent_id": "a0"}, {"agent_id": "new-agent"}])["agent_id"]
-        assert encoded == pytest.approx([manual, labels[train].mean()])
-    # a model trained on all rows (the original system's leak) would differ
-    leaky = target_encode([f["agent_id"] for f in features], y_test_changed, 10.0, float(y_test_changed.mean()))
-    assert leaky["a0"] != pytest.approx(model.group_encodings_["agent_id"]["a0"])
-
-
-def test_training_rows_never_see_their_own_label():
-    keys = ["a", "b", "c", "d"]
-    y = np.array([1.0, 2.0, 3.0, 4.0])
-    folds = [(np.array([1, 2, 3]), np.array([0])), (np.array([0, 2, 3]), np.array([1])),
-             (np.array([0, 1, 3]), np.array([2])), (np.array([0, 1, 2]), np.array([3]))]
-    # every key is unique, so each row can only get the mean of the other rows
-    np.testing.assert_allclose(out_of_fold_encode(keys, y, folds, smoothing=1.0), [3.0, 8 / 3, 7 / 3, 2.0])
-
-
 def test_quality_without_features_uses_text():
     texts, _, y = make_conversations(200, seed=2)
     model = ml.build("quality", "quality", random_state=0).fit(texts[:150], y[:150])
-    report = ml.evaluate.regression_report(y[150:], model.predict(texts[150:]))
-    assert report["spearman"] > 0.5
-
-
-def test_quality_without_features_matches_empty_feature_rows():
-    """The no-DataFrame path (no features at all) equals rows whose features are all missing."""
-    texts, features, y = make_conversations(200, seed=3)
-    model = ml.build("quality", "quality", random_state=0).fit(texts[:150], y[:150], features[:150])
-    new = texts[150:]
-    without = model.predict(new)
-    np.testing.assert_allclose(without, model.predict(new, [{} for _ in new]))
-    assert without.std() > 0  # the text still moves the score
-
-
-def test_text_only_curve_equals_the_trees_at_and_between_every_threshold():
-    """The tabulated no-feature prediction is exact: on each split threshold, beside it, and far out."""
-    texts, features, y = make_conversations(300, seed=4)
-    model = ml.build("quality", "quality", random_state=0).fit(texts, y, features)
-    thresholds, _ = model._text_only_curve()
-    assert len(thresholds) > 10  # the trees split on the text score
-    eps = np.abs(thresholds) * 1e-9 + 1e-12
-    points = np.concatenate([thresholds, thresholds - eps, thresholds + eps, [-100.0, 100.0],
-                             np.random.default_rng(0).uniform(thresholds[0] - 1, thresholds[-1] + 1, 500)])
-    groups = {key: np.full(len(points), model.global_mean_) for key in model.group_keys_}
-    trees = np.clip(model.gbm_.predict(model._matrix(None, points, groups, len(points))), 1, 5)
-    model._text_scores = lambda texts: points  # the text model's output, fixed to the probe points
-    np.testing.assert_array_equal(model.predict(["x"] * len(points)), trees)
-    del model._text_scores
-
-    curve = model._text_only_curve()[0]
-    model.fit(texts[:200], y[:200], features[:200])  # a refit tabulates the new trees
-    assert model._text_only_curve()[0] is not curve
+    without = model.predict(texts[150:])
+    np.testing.assert_allclose(without, model.predict(texts[150:], [{} for _ in texts[150:]]))
+    assert regression_report(y[150:], without)["spearman"] > 0.5

@@ -86,10 +86,10 @@ def test_unfitted_index_raises():
 
 def test_update_removes_groups_and_adds_rows_without_refitting():
     index = ReplyIndex().fit(RECORDS[:3])
-    vocabulary = dict(index.vectorizers_["zh"].vocabulary)
+    vocabulary = dict(index.vectorizers_["zh"].vocabulary_)
     index.update([rec("贷款利率是多少", "当前利率请以官网为准。", intent="贷款咨询", group="6")], remove_groups=["1"])
     assert index.n_encoded_ == 1 and index.n_removed_ == 1
-    assert index.vectorizers_["zh"].vocabulary == vocabulary
+    assert index.vectorizers_["zh"].vocabulary_ == vocabulary
     assert index.counts()["zh"] == {"余额查询": 1, "转账汇款": 1, "贷款咨询": 1}
     assert "EXT-1" not in {h["source"] for h in index.search("账户余额", language="zh", k=5)}
     # replacing a group = removing it and adding its new rows
@@ -132,21 +132,30 @@ def test_empty_index_saves_and_loads(tmp_path):
     assert ReplyIndex.load(path).search("余额", language="zh") == []
 
 
-def test_fast_query_encoding_matches_the_vectorizer():
+def test_saved_vectorizer_encodes_like_the_fitted_one(tmp_path):
     index = ReplyIndex().fit(RECORDS)
+    loaded = ReplyIndex.load(index.save(tmp_path / "index"))
     for language, text in (("zh", "我想查询余额，谢谢！"), ("en", "How do I CHECK my balance??"), ("zh", "完全没见过的字")):
-        vectorizer = index.vectorizers_[language]
-        fast, slow = vectorizer.transform_one(text), vectorizer.transform([text])
-        assert abs(fast - slow).max() < 1e-12 if slow.nnz else fast.nnz == 0
+        fitted, restored = index.vectorizers_[language], loaded.vectorizers_[language]
+        assert abs(fitted.transform([text]) - restored.transform([text])).max() < 1e-12 if fitted.transform([text]).nnz \
+            else restored.transform([text]).nnz == 0
 
 
-def test_an_index_saved_under_older_masking_rules_is_masked_on_load(tmp_path, monkeypatch):
-    import ml.retrieval
+def test_an_index_holding_unmasked_replies_is_masked_on_load(tmp_path):
+    """An index written under older masking rules holds raw PII; loading masks it with today's rules."""
+    import json
 
-    monkeypatch.setattr(ml.retrieval, "mask_pii", lambda text: text)  # an index built before a rule existed
-    ReplyIndex().fit([rec("余额不对", "请拨打13912345678联系专员")]).save(tmp_path / "index")
-    monkeypatch.undo()
-    hit = ReplyIndex.load(tmp_path / "index").search("余额不对", language="zh", k=1)[0]
+    from ml.artifacts import MANIFEST, sha256_file
+
+    path = ReplyIndex().fit([rec("余额不对", "请拨打专员")]).save(tmp_path / "index")
+    entries_file = path / "entries_zh.json"
+    entries = json.loads(entries_file.read_text(encoding="utf-8"))
+    entries[0]["reply"] = "请拨打13912345678联系专员"
+    entries_file.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"]["entries_zh.json"] = sha256_file(entries_file)
+    (path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    hit = ReplyIndex.load(path).search("余额不对", language="zh", k=1)[0]
     assert "13912345678" not in hit["text"] and "[PHONE]" in hit["text"]
 
 
