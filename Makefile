@@ -38,8 +38,8 @@ run:
 	@source var/demo-credentials.env; trap 'kill 0' EXIT; \
 	$(PY) -m celery -A csplatform worker -Q default,gpu -c 2 --loglevel INFO > var/log/worker.log 2>&1 & \
 	$(PY) -m celery -A csplatform beat --loglevel INFO > var/log/beat.log 2>&1 & \
-	$(PY) -m celery -A csplatform flower --port=$(FLOWER_PORT) --address=127.0.0.1 \
-	    --basic-auth="$$FLOWER_BASIC_AUTH" > var/log/flower.log 2>&1 & \
+	export FLOWER_BASIC_AUTH; $(PY) -m celery -A csplatform flower --port=$(FLOWER_PORT) --address=127.0.0.1 \
+	    > var/log/flower.log 2>&1 & \
 	echo "Console: http://127.0.0.1:$(PORT)/dashboard/  Admin: http://127.0.0.1:$(PORT)/admin/  API docs: http://127.0.0.1:$(PORT)/api/docs/"; \
 	echo "Flower:  http://127.0.0.1:$(FLOWER_PORT)/ (login $$FLOWER_BASIC_AUTH)   logs: var/log/"; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
