@@ -254,6 +254,12 @@ TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=300)
 CONFIDENCE_THRESHOLD = env.float("CONFIDENCE_THRESHOLD", default=0.5)
 CONFIDENCE_MIN_GAP = env.float("CONFIDENCE_MIN_GAP", default=0.1)
 RETRAIN_MIN_NEW_LABELS = env.int("RETRAIN_MIN_NEW_LABELS", default=200)
+# QA scorecards: conversations per qa_score chunk; a rule "try" over at most QA_TRY_SYNC_MAX
+# conversations answers at once, a larger range runs as a job; a criterion's learned model
+# can be trained once reviewers answered it QA_LEARNED_MIN_ANSWERS times.
+QA_SCORE_CHUNK_SIZE = env.int("QA_SCORE_CHUNK_SIZE", default=2000)
+QA_TRY_SYNC_MAX = env.int("QA_TRY_SYNC_MAX", default=5000)
+QA_LEARNED_MIN_ANSWERS = env.int("QA_LEARNED_MIN_ANSWERS", default=200)
 # The backend a retraining job trains when its parameters name none (quality always uses "quality").
 RETRAIN_BACKEND = env("RETRAIN_BACKEND", default="linear")
 # Seconds a process keeps the active suggestion rules before reading them again.

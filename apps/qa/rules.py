@@ -52,7 +52,7 @@ from apps.core.exceptions import ApplicationError
 
 REGEX_TIMEOUT_S = 0.05
 REGEX_VALIDATE_TIMEOUT_S = 0.2
-MAX_PATTERN_LENGTH = 500
+MAX_PATTERN_LENGTH = 2000
 MAX_CONDITIONS = 20
 SPEAKERS = ("agent", "customer", "any")
 ANSWERS_YES_NO = ("yes", "no", "na")
@@ -558,8 +558,11 @@ class CompiledRule:
     conditions: dict[str, Condition]
     order: list[str]  # anchors before the conditions anchored to them
 
-    def evaluate(self, transcript: Transcript) -> tuple[str, list[dict]]:
-        """The answer (``yes``/``no``/``na``) and the evidence of every condition that matched."""
+    def match(self, transcript: Transcript) -> tuple[bool, bool, list[dict]]:
+        """Whether the rule applies, whether its expression is true, and the evidence.
+
+        The evidence is every hit of the expression's conditions that matched, in condition order.
+        """
         values: dict[str, bool] = {}
         hits: dict[str, list[Hit]] = {}
         for number in self.order:
@@ -568,15 +571,20 @@ class CompiledRule:
             values[number] = matched
             hits[number] = found
         if self.applies is not None and not expression_eval(self.applies, values):
-            return "na", []
+            return False, False, []
         truth = expression_eval(self.expression, values)
-        if self.answer_when_true == "yes":
-            answer = "yes" if truth else "no"
-        else:
-            answer = "no" if truth else "yes"
         used = expression_conditions(self.expression)
         evidence = [h.evidence() for number in self.order if number in used and values[number] for h in hits[number]]
-        return answer, evidence
+        return True, truth, evidence
+
+    def evaluate(self, transcript: Transcript) -> tuple[str, list[dict]]:
+        """The answer (``yes``/``no``/``na``) and the evidence of every condition that matched."""
+        applies, truth, evidence = self.match(transcript)
+        if not applies:
+            return "na", []
+        if self.answer_when_true == "yes":
+            return ("yes" if truth else "no"), evidence
+        return ("no" if truth else "yes"), evidence
 
 
 def rule_compile(rule: Any, *, field_name: str = "rule", probe: bool = True) -> CompiledRule:

@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class Event(models.TextChoices):
     JOB_FINISHED = "job.finished", _("Job finished")
     CONVERSATION_FLAGGED = "conversation.flagged", _("Conversation flagged")
+    QA_AUTO_FAIL = "qa.auto_fail", _("QA auto-fail")
+    QA_DISPUTE_OPENED = "qa.dispute.opened", _("QA dispute opened")
+    QA_DISPUTE_RESOLVED = "qa.dispute.resolved", _("QA dispute resolved")
 
 
 class WebhookSubscription(models.Model):
