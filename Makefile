@@ -7,6 +7,7 @@ PORT ?= 8000
 FLOWER_PORT ?= 5555
 DEMO_CONVERSATIONS ?= 3000
 DEMO_LANGUAGE ?= zh
+DEMO_NIGHTS ?= 7
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -22,14 +23,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-## demo: install, migrate, seed a bank contact centre, train + promote models, start web, worker, beat, Flower
+## demo: install, migrate, seed a bank contact centre and its users, train + promote models, assess a week, start web, worker, beat, Flower
 demo: install
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py setup_schedules
-	$(PY) manage.py seed_demo --conversations $(DEMO_CONVERSATIONS) --language $(DEMO_LANGUAGE)
+	$(PY) manage.py seed_demo --conversations $(DEMO_CONVERSATIONS) --language $(DEMO_LANGUAGE) --users
 	$(PY) manage.py demo_credentials
 	$(PY) manage.py bootstrap_models --backend linear
 	$(PY) manage.py rebuild_reply_index
+	$(PY) manage.py demo_nights --nights $(DEMO_NIGHTS)
 	@$(MAKE) --no-print-directory run
 
 ## run: web (runserver), one worker for both queues, beat and Flower; Ctrl-C stops them all

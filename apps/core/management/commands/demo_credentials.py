@@ -37,3 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  admin user:   {values['DEMO_ADMIN_USER']} / {values['DEMO_ADMIN_PASSWORD']}")
         self.stdout.write(f"  API key:      {values['DEMO_API_KEY']}")
         self.stdout.write(f"  Flower login: {values['FLOWER_BASIC_AUTH']}")
+        if values.get("DEMO_USERS"):  # written by seed_demo --users: "login:role,..." sharing one password
+            logins = ", ".join(f"{login} ({role})" for login, _, role in
+                               (item.partition(":") for item in values["DEMO_USERS"].split(",")))
+            self.stdout.write(f"  console users: {logins} / password {values['DEMO_USERS_PASSWORD']}")

@@ -1,13 +1,17 @@
 """``manage.py seed_demo``: a deterministic demo contact centre, written through the ingest services."""
+import argparse
 import datetime as dt
+import secrets
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
 from apps.agents.services import agents_upsert
 from apps.demo.generator import anchor_datetime, generate_demo
+from apps.demo.services import demo_users_ensure
 from apps.conversations.services import conversations_upsert
 from apps.core.bulk import UpsertResult
 from apps.customers.services import customers_upsert
@@ -54,9 +58,14 @@ class Command(BaseCommand):
             help="End of the period (exclusive), YYYY-MM-DD; default today in TIME_ZONE. Fix it for reproducible data.",
         )
         parser.add_argument("--batch", type=_positive, default=1000, help="Items per ingest call (default 1000).")
+        parser.add_argument(
+            "--users", action=argparse.BooleanOptionalAction, default=False,
+            help="Also create console users (manager, reviewer, a team lead per team, agent users) sharing one "
+                 "password, written to var/demo-credentials.env (default: no).",
+        )
 
-    def handle(self, *args, conversations, agents, customers, language, seed, days, anchor_date, batch, verbosity,
-               **options):
+    def handle(self, *args, conversations, agents, customers, language, seed, days, anchor_date, batch, users,
+               verbosity, **options):
         # Midnight in settings.TIME_ZONE: the same data all day, whenever the command runs.
         anchor = anchor_datetime(anchor_date or timezone.localdate(), timezone.get_default_timezone())
         try:
@@ -83,6 +92,7 @@ class Command(BaseCommand):
                     totals[name] += upsert(items=chunk)
                     bar.update(len(chunk))
 
+        logins = self._users() if users else []
         if verbosity == 0:
             return
         summary = "; ".join(
@@ -91,3 +101,20 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ({language}, seed {seed}, {days} days to {anchor.date().isoformat()}): {summary}."
         ))
+        if logins:
+            self.stdout.write(f"Console users ({len(logins)}, password in var/demo-credentials.env): "
+                              + ", ".join(f"{u.username} ({u.role})" for u in logins))
+
+    def _users(self):
+        """Create the demo's console users with the password kept in the credentials file (new if none)."""
+        path = settings.VAR_DIR / "demo-credentials.env"
+        values = {}
+        if path.exists():
+            values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+        values.setdefault("DEMO_USERS_PASSWORD", secrets.token_urlsafe(12))
+        logins = demo_users_ensure(password=values["DEMO_USERS_PASSWORD"])
+        values["DEMO_USERS"] = ",".join(f"{u.username}:{u.role}" for u in logins)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        path.chmod(0o600)
+        return logins

@@ -1,0 +1,118 @@
+"""The demo contact centre's people and history, written through the apps' own services.
+
+``demo_users_ensure`` gives the console one login per role: a manager, a reviewer, a team
+lead per team and an agent user linked to the busiest active agent of each team.
+``demo_nights_run`` makes the console look like a contact centre after a few nights: it runs
+the scoring jobs waiting in the queue and the nightly assessment of each of the last nights
+synchronously in this process, through the same services the workers call (the workers are
+not up yet when ``make demo`` seeds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from apps.agents.models import Agent, TeamLead
+from apps.core.roles import Role, roles_setup
+from apps.jobs.models import Job
+from apps.scoring.services.assessment import assessment_aggregate, assessment_start
+from apps.scoring.services.batch import chunk_score, score_job_plan
+
+logger = logging.getLogger(__name__)
+
+MANAGER_USERNAME = "manager"
+REVIEWER_USERNAME = "reviewer"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    scope: str  # the team a lead leads or the agent an agent user is, blank for the others
+
+
+def demo_users_ensure(*, password: str) -> list[DemoUser]:
+    """Create (or reset the password of) the demo's console users; safe to run again.
+
+    Team leads are ``lead-1`` ... in the order of the teams' names; agent users are
+    ``agent-<external id>`` for the active agent with the most conversations in each team.
+    """
+    roles_setup()
+    groups = {g.name: g for g in Group.objects.filter(name__in=[Role.MANAGER, Role.TEAM_LEAD, Role.REVIEWER, Role.AGENT])}
+    hashed = make_password(password)  # one hash for all: the demo's users share one password
+    teams = list(Agent.objects.exclude(team="").order_by("team").values_list("team", flat=True).distinct())
+    busiest = {}
+    for agent in (Agent.objects.filter(active=True).exclude(team="")
+                  .annotate(n=Count("conversations")).order_by("team", "-n", "external_id")):
+        busiest.setdefault(agent.team, agent)
+    users: list[DemoUser] = []
+    with transaction.atomic():
+        users.append(_user(MANAGER_USERNAME, groups[Role.MANAGER], hashed, "Demo manager"))
+        users.append(_user(REVIEWER_USERNAME, groups[Role.REVIEWER], hashed, "Demo reviewer"))
+        for i, team in enumerate(teams, start=1):
+            user = _user(f"lead-{i}", groups[Role.TEAM_LEAD], hashed, team, scope=team)
+            TeamLead.objects.get_or_create(user_id=_user_id(user.username), team=team)
+            users.append(user)
+        for team in teams:
+            agent = busiest.get(team)
+            if agent is None:
+                continue
+            user = _user(f"agent-{agent.external_id.lower()}", groups[Role.AGENT], hashed, agent.name,
+                         scope=agent.external_id)
+            Agent.objects.filter(pk=agent.pk).update(user_id=_user_id(user.username))
+            users.append(user)
+    return users
+
+
+def _user_id(username: str) -> int:
+    return get_user_model().objects.only("pk").get(username=username).pk
+
+
+def _user(username: str, group, hashed: str, first_name: str, *, scope: str = "") -> DemoUser:
+    User = get_user_model()
+    user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first_name[:150]})
+    user.password, user.is_staff, user.is_active = hashed, True, True
+    user.save(update_fields=["password", "is_staff", "is_active"])
+    user.groups.set([group])
+    return DemoUser(username=username, role=group.name, scope=scope)
+
+
+def _score_waiting_jobs() -> int:
+    """Run the scoring jobs still waiting for a worker here, chunk by chunk. Returns conversations scored."""
+    n = 0
+    for job_id in Job.objects.filter(kind=Job.Kind.SCORE, status=Job.Status.QUEUED).order_by("pk").values_list(
+            "pk", flat=True):
+        for index, ids in score_job_plan(job_id=job_id):
+            n += chunk_score(job_id=job_id, chunk_index=index, conversation_ids=ids).get("done", 0)
+    return n
+
+
+def demo_nights_run(*, nights: int, today: dt.date | None = None) -> dict:
+    """Score what is waiting, then assess each of the ``nights`` days before ``today`` (oldest first).
+
+    A night already assessed is skipped, so running it again changes nothing. The assessment's
+    own scoring job and the aggregation run here; the messages the services also sent to the
+    broker find their jobs finished when a worker starts, and do nothing.
+    """
+    today = today or timezone.localdate()
+    scored = _score_waiting_jobs()
+    assessed, flagged = [], 0
+    for back in range(nights, 0, -1):
+        date = today - dt.timedelta(days=back)
+        job = assessment_start(date=date)
+        if job is None:
+            continue
+        scored += _score_waiting_jobs()
+        result = assessment_aggregate(job_id=job.pk)
+        assessed.append(date.isoformat())
+        flagged += result.get("flagged", 0)
+    return {"scored": scored, "assessed": assessed, "flagged": flagged}
+

@@ -1,0 +1,118 @@
+"""The demo's users, nights of assessment and disputes (apps.demo.services), on seeded demo data."""
+import datetime as dt
+import io
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from apps.agents.models import Agent, TeamLead
+from apps.core.roles import Role, scope_queryset, user_role
+from apps.demo.services import demo_nights_run, demo_users_ensure
+
+ANCHOR = dt.date(2025, 6, 2)
+SEED = ["--conversations", "160", "--customers", "40", "--agents", "10", "--days", "4",
+        "--anchor-date", ANCHOR.isoformat()]
+
+
+def seed(*extra):
+    out = io.StringIO()
+    call_command("seed_demo", *SEED, *extra, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def production_models(model_store, trained_artifacts):
+    from apps.registry import services
+
+    for task, path in trained_artifacts.items():
+        backend = "quality" if task == "quality" else "linear"
+        services.model_version_promote(
+            version=services.model_version_register(task=task, backend=backend, estimator_dir=path))
+
+
+@pytest.mark.django_db
+def test_users_one_per_role_team_leads_per_team_agents_linked():
+    from apps.conversations.models import Conversation
+
+    seed()
+    users = demo_users_ensure(password="demo-pass-123")
+    teams = sorted(set(Agent.objects.exclude(team="").values_list("team", flat=True)))
+    by_role = {}
+    for user in users:
+        by_role.setdefault(user.role, []).append(user)
+    assert [u.username for u in by_role[Role.MANAGER]] == ["manager"]
+    assert [u.username for u in by_role[Role.REVIEWER]] == ["reviewer"]
+    assert sorted(u.scope for u in by_role[Role.TEAM_LEAD]) == teams
+    assert len(by_role[Role.AGENT]) == len(teams)
+    User = get_user_model()
+    for user in users:
+        account = authenticate(username=user.username, password="demo-pass-123")
+        assert account is not None and user_role(account) == user.role
+    for lead in by_role[Role.TEAM_LEAD]:
+        assert list(TeamLead.objects.filter(user__username=lead.username).values_list("team", flat=True)) == [lead.scope]
+    for agent_user in by_role[Role.AGENT]:
+        account = User.objects.get(username=agent_user.username)
+        agent = Agent.objects.get(user=account)
+        assert agent.external_id == agent_user.scope and agent.active
+        # The busiest agent of the team, and they see their own conversations only.
+        mine = scope_queryset(account, Conversation.objects.all(), agent_path="agent")
+        assert mine.count() == Conversation.objects.filter(agent=agent).count() > 0
+        others = Agent.objects.filter(team=agent.team, active=True).exclude(pk=agent.pk)
+        assert all(Conversation.objects.filter(agent=o).count() <= mine.count() for o in others)
+
+    # Again (a second make demo): same users, new password, nothing duplicated.
+    n_users, n_leads = User.objects.count(), TeamLead.objects.count()
+    assert demo_users_ensure(password="other-pass-456") == users
+    assert (User.objects.count(), TeamLead.objects.count()) == (n_users, n_leads)
+    assert authenticate(username="manager", password="other-pass-456") is not None
+
+
+@pytest.mark.django_db
+def test_seed_demo_users_option_writes_the_logins_for_demo_credentials(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    out = seed("--users")
+    assert "manager (manager)" in out and "lead-1 (team_lead)" in out
+    values = dict(line.split("=", 1) for line in (tmp_path / "demo-credentials.env").read_text().splitlines())
+    assert values["DEMO_USERS"].startswith("manager:manager,reviewer:reviewer,lead-1:team_lead")
+    password = values["DEMO_USERS_PASSWORD"]
+    assert authenticate(username="reviewer", password=password) is not None
+
+    printed = io.StringIO()
+    call_command("demo_credentials", stdout=printed)
+    assert f"/ password {password}" in printed.getvalue() and "reviewer (reviewer)" in printed.getvalue()
+    seed("--users")  # the password is kept across runs
+    assert authenticate(username="reviewer", password=password) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nights_are_scored_assessed_and_flagged_once(production_models):
+    from apps.conversations.models import Conversation
+    from apps.jobs.models import Job
+    from apps.scoring.models import AgentDailyQuality, AssessmentRun, Prediction, ReviewItem
+
+    seed()
+    history = demo_nights_run(nights=3, today=ANCHOR)
+    assert history["assessed"] == [(ANCHOR - dt.timedelta(days=d)).isoformat() for d in (3, 2, 1)]
+    # Every conversation was scored by the production models, in this process.
+    assert Prediction.objects.values("conversation").distinct().count() == Conversation.objects.count()
+    assert history["scored"] == Conversation.objects.count()
+    assert set(AssessmentRun.objects.values_list("date", flat=True)) == {
+        ANCHOR - dt.timedelta(days=d) for d in (1, 2, 3)}
+    assert set(Job.objects.filter(kind=Job.Kind.ASSESS).values_list("status", flat=True)) == {Job.Status.SUCCEEDED}
+    assert history["flagged"] == ReviewItem.objects.count() > 0
+    days = set(AgentDailyQuality.objects.values_list("date", flat=True))
+    assert days == {ANCHOR - dt.timedelta(days=d) for d in (1, 2, 3)}
+
+    again = demo_nights_run(nights=3, today=ANCHOR)
+    assert again == {"scored": 0, "assessed": [], "flagged": 0}
+    assert AssessmentRun.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_demo_nights_needs_production_models(model_store):
+    seed()
+    with pytest.raises(CommandError, match="bootstrap_models"):
+        call_command("demo_nights", "--nights", "2", stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("demo_nights", "--nights", "0", stdout=io.StringIO())
