@@ -44,7 +44,7 @@ run:
 	    > var/log/flower.log 2>&1 & \
 	echo "Console: http://127.0.0.1:$(PORT)/dashboard/  Admin: http://127.0.0.1:$(PORT)/admin/  API docs: http://127.0.0.1:$(PORT)/api/docs/"; \
 	echo "Flower:  http://127.0.0.1:$(FLOWER_PORT)/ (login $$FLOWER_BASIC_AUTH)   logs: var/log/"; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+	FLOWER_URL="$${FLOWER_URL:-http://127.0.0.1:$(FLOWER_PORT)/}" $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
 
 ## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL point to them)
 test: install
