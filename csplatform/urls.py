@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -32,5 +33,6 @@ urlpatterns = [
 handler404 = "apps.core.views.page_not_found"
 handler500 = "apps.core.views.server_error"
 
-admin.site.site_header = "客服智能平台 · Customer-service intelligence"
-admin.site.site_title = "CS platform"
+admin.site.site_header = gettext_lazy("Customer-service intelligence")
+admin.site.site_title = gettext_lazy("Customer-service intelligence")
+admin.site.index_title = gettext_lazy("Administration")

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.labels import Channel, Sentiment
 from apps.scoring.models import ReviewItem
 
-from .selectors import ConversationFilters
+from .selectors import ConversationFilters, period_range
+
+PERIOD_CHOICES = [
+    ("today", _("Today")), ("this_week", _("This week")), ("last_week", _("Last week")),
+    ("this_month", _("This month")), ("last_30_days", _("Last 30 days")),
+]
+GROUP_CHOICES = [("day", _("Daily")), ("week", _("Weekly")), ("month", _("Monthly"))]
 
 
 class DateInput(forms.DateInput):
@@ -14,10 +21,16 @@ class DateInput(forms.DateInput):
 
 
 class OverviewFilterForm(forms.Form):
-    """GET filters shared by the overview, the conversation list and the exports."""
+    """GET filters shared by the overview, the conversation list and the exports.
 
+    A preset ``period`` (today, this week, ...) replaces the explicit dates; ``group``
+    picks the bucket of the trend charts.
+    """
+
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=[("", _("Custom range")), *PERIOD_CHOICES])
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    group = forms.ChoiceField(label=_("Group by"), required=False, choices=GROUP_CHOICES)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     team = forms.ChoiceField(label=_("Team"), required=False)
     intent = forms.CharField(label=_("Intent"), required=False, max_length=64,
@@ -30,15 +43,25 @@ class OverviewFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("period"):
+            data["date_from"], data["date_to"] = period_range(data["period"], today=timezone.localdate())
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError(_("The start date is after the end date."))
         return data
 
+    def _valid_data(self) -> dict:
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return self.cleaned_data
+
     def to_filters(self, **extra) -> ConversationFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        """The filters of the valid fields (a view answers 400 before using an invalid form)."""
+        data = self._valid_data()
         return ConversationFilters(
             date_from=data.get("date_from"), date_to=data.get("date_to"), channel=data.get("channel") or "",
-            team=data.get("team") or "", intent=(data.get("intent") or "").strip(), **extra,
+            team=data.get("team") or "", intent=(data.get("intent") or "").strip(),
+            group=data.get("group") or "day", **extra,
         )
 
 
@@ -63,7 +86,7 @@ class ConversationFilterForm(OverviewFilterForm):
         ]
 
     def to_filters(self, **extra) -> ConversationFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        data = self._valid_data()
         base = super().to_filters()
         date_from, date_to = base.date_from, base.date_to
         if data.get("date"):
@@ -84,7 +107,7 @@ class ReviewForm(forms.Form):
                              widget=forms.TextInput(attrs={"list": "intent-options", "autocomplete": "off"}))
     sentiment = forms.ChoiceField(label=_("Sentiment"), choices=Sentiment.choices, widget=forms.RadioSelect)
     quality = forms.FloatField(label=_("Quality (1–5)"), min_value=1, max_value=5,
-                               widget=forms.NumberInput(attrs={"step": "0.5", "min": "1", "max": "5"}))
+                               widget=forms.NumberInput(attrs={"step": "any", "min": "1", "max": "5"}))
 
 
 class PickForm(forms.Form):

@@ -19,14 +19,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Count, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count, DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Max, OuterRef, Q, QuerySet,
+    Subquery, Sum, Value,
+)
 from django.db.models.functions import (
     Cast, Coalesce, ExtractHour, ExtractIsoWeekDay, Floor, NullIf, TruncDate, TruncHour,
 )
 from django.utils import timezone
 
 from apps.agents.models import Agent
-from apps.conversations.models import Conversation
+from apps.conversations.models import Conversation, Message
 from apps.core.labels import Sentiment
 from apps.scoring.models import ReviewItem
 
@@ -37,6 +40,16 @@ SENTIMENTS = [Sentiment.NEGATIVE.value, Sentiment.NEUTRAL.value, Sentiment.POSIT
 EFFECTIVE_INTENT = Coalesce(NullIf("review__intent", Value("")), "predicted_intent")
 EFFECTIVE_SENTIMENT = Coalesce(NullIf("review__sentiment", Value("")), NullIf("predicted_sentiment", Value("")))
 EFFECTIVE_QUALITY = Coalesce("review__quality", "predicted_quality")
+# Operations metrics from message timestamps. First response: from the conversation's start to
+# the agent's first message; handle time: from start to end. Both are NULL where unknown and so
+# left out of the means.
+FIRST_AGENT_MESSAGE = Subquery(
+    Message.objects.filter(conversation=OuterRef("pk"), speaker=Message.Speaker.AGENT, sent_at__isnull=False)
+    .order_by("sent_at").values("sent_at")[:1],
+    output_field=DateTimeField(),
+)
+FIRST_RESPONSE = ExpressionWrapper(FIRST_AGENT_MESSAGE - F("started_at"), output_field=DurationField())
+HANDLE_TIME = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
 # Scores are floats in [1, 5]; a bin is the nearest whole score, halves up (4.5 -> 5).
 # Floor(x + 0.5) rather than Round(): PostgreSQL rounds doubles half-to-even, SQLite half-up.
 QUALITY_BIN = Cast(Floor(EFFECTIVE_QUALITY + Value(0.5)), IntegerField())
@@ -57,6 +70,7 @@ class ConversationFilters:
     review_status: str = ""  # "", "pending", "reviewed", "skipped", "any", "none"
     uncertain: bool | None = None
     search: str = ""
+    group: str = "day"  # the trend charts' bucket: "day", "week" or "month"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_default_range(self) -> "ConversationFilters":
@@ -66,6 +80,37 @@ class ConversationFilters:
         date_to = self.date_to or latest_conversation_date()
         date_from = self.date_from or (date_to - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1))
         return replace(self, date_from=date_from, date_to=date_to)
+
+
+    def previous_period(self) -> "ConversationFilters":
+        """The same filters over the equally long range just before this one (range required)."""
+        length = self.date_to - self.date_from + dt.timedelta(days=1)
+        return replace(self, date_from=self.date_from - length, date_to=self.date_from - dt.timedelta(days=1))
+
+
+def period_range(period: str, *, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The dates (inclusive) of a preset period; weeks start on Monday."""
+    monday = today - dt.timedelta(days=today.weekday())
+    if period == "today":
+        return today, today
+    if period == "this_week":
+        return monday, today
+    if period == "last_week":
+        return monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
+    if period == "this_month":
+        return today.replace(day=1), today
+    if period == "last_30_days":
+        return today - dt.timedelta(days=29), today
+    raise ValueError(f"unknown period: {period}")
+
+
+def bucket_start(day: dt.date, group: str) -> dt.date:
+    """The first day of the week (Monday) or month holding ``day``; ``day`` itself for "day"."""
+    if group == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if group == "month":
+        return day.replace(day=1)
+    return day
 
 
 def latest_conversation_date() -> dt.date:
@@ -169,6 +214,40 @@ def overview_heatmap(filters: ConversationFilters) -> list[dict]:
     return list(rows)
 
 
+OPERATIONS_AGGREGATES = {
+    "frt_sum": Sum(FIRST_RESPONSE), "frt_n": Count(FIRST_RESPONSE),
+    "aht_sum": Sum(HANDLE_TIME), "aht_n": Count(HANDLE_TIME),
+}
+
+
+def _seconds(total: dt.timedelta | None, n: int) -> float | None:
+    """The mean of a summed duration in seconds (one decimal)."""
+    return round(total.total_seconds() / n, 1) if n and total is not None else None
+
+
+def metrics_fold(rows: list[dict]) -> dict:
+    """The headline figures of grouped rows carrying ``overview_agents``' aggregates."""
+    t: dict[str, Any] = {}
+    for r in rows:
+        for k, v in r.items():
+            if k in ("agent_id", "key") or v is None:
+                continue
+            t[k] = t.get(k, 0) + v if not isinstance(v, dt.timedelta) else t.get(k, dt.timedelta()) + v
+    n = t.get("n", 0)
+    return {
+        "total": n,
+        "mean_quality": _mean(t.get("q_sum"), t.get("q_n", 0)),
+        "negative_share": _share(t.get("neg", 0), t.get("s_n", 0)),
+        "resolution_rate": _share(t.get("n_resolved", 0), t.get("resolved_known", 0)),
+        "mean_csat": _mean(t.get("csat_sum"), t.get("csat_n", 0)),
+        "csat_response_rate": _share(t.get("csat_n", 0), n),
+        "first_response_s": _seconds(t.get("frt_sum"), t.get("frt_n", 0)),
+        "handle_time_s": _seconds(t.get("aht_sum"), t.get("aht_n", 0)),
+        "uncertain": t.get("uncertain_n", 0),
+        "unscored": t.get("unscored", 0),
+    }
+
+
 def overview_agents(filters: ConversationFilters) -> list[dict]:
     """Per agent (None = unassigned): volume, quality, negative share, resolution, CSAT, uncertain."""
     rows = (
@@ -187,6 +266,7 @@ def overview_agents(filters: ConversationFilters) -> list[dict]:
             csat_n=Count("csat"),
             uncertain_n=Count("id", filter=Q(uncertain=True)),
             unscored=Count("id", filter=Q(predicted_intent="")),
+            **OPERATIONS_AGGREGATES,
         )
         .order_by()
     )
@@ -215,33 +295,60 @@ def _mean(total: float | None, n: int) -> float | None:
     return round(total / n, 3) if n and total is not None else None
 
 
+KPI_KEYS = [
+    "total", "mean_quality", "negative_share", "resolution_rate", "mean_csat", "csat_response_rate",
+    "first_response_s", "handle_time_s", "uncertain", "unscored", "pending_review",
+]
+
+
+def _pending_review(filters: ConversationFilters) -> int:
+    return conversation_queryset(filters).filter(review__status=ReviewItem.Status.PENDING).count()
+
+
+def _kpi_changes(current: dict, previous: dict) -> dict:
+    """Per KPI: the previous period's value and the change (absolute; None where either is unknown)."""
+    out = {}
+    for key in KPI_KEYS:
+        a, b = current.get(key), previous.get(key)
+        delta = round(a - b, 4) if a is not None and b is not None else None
+        out[key] = {"previous": b, "delta": delta}
+    return out
+
+
 def overview_data(filters: ConversationFilters, *, ranking_min_volume: int = 5) -> dict:
-    """Everything the overview page draws, from four grouped queries."""
+    """Everything the overview page draws, from grouped queries over this and the previous period."""
     filters = filters.with_default_range()
+    previous = filters.previous_period()
     with _reporting_transaction():
         hourly_rows = overview_hourly(filters)
         mix_rows = overview_mix(filters)
         agent_rows = overview_agents(filters)
+        previous_rows = overview_agents(previous)
+        pending = _pending_review(filters)
+        previous_pending = _pending_review(previous)
 
-    # Daily volume, quality and sentiment over time.
-    days: list[dt.date] = []
+    # Volume, quality and sentiment per bucket (day, week or month).
+    group = filters.group if filters.group in ("day", "week", "month") else "day"
+    buckets: list[dt.date] = []
     d = filters.date_from
     while d <= filters.date_to:
-        days.append(d)
+        b = bucket_start(d, group)
+        if not buckets or buckets[-1] != b:
+            buckets.append(b)
         d += dt.timedelta(days=1)
-    index = {day: i for i, day in enumerate(days)}
-    volume = [0] * len(days)
-    q_sum = [0.0] * len(days)
-    q_n = [0] * len(days)
-    by_sentiment = {s: [0] * len(days) for s in SENTIMENTS}
+    index = {b: i for i, b in enumerate(buckets)}
+    volume = [0] * len(buckets)
+    q_sum = [0.0] * len(buckets)
+    q_n = [0] * len(buckets)
+    by_sentiment = {s: [0] * len(buckets) for s in SENTIMENTS}
     sentiment_totals = {s: 0 for s in SENTIMENTS}
     heatmap = [[0] * 24 for _ in range(7)]
     for r in hourly_rows:
         local = timezone.localtime(r["hr"]) if timezone.is_aware(r["hr"]) else r["hr"]
         heatmap[local.isoweekday() - 1][local.hour] += r["n"]
-        i = index.get(local.date())
-        if i is None:
+        if not filters.date_from <= local.date() <= filters.date_to:
             continue
+        i = index[bucket_start(local.date(), group)]
         volume[i] += r["n"]
         q_sum[i] += r["q_sum"] or 0.0
         q_n[i] += r["q_n"]
@@ -264,42 +371,30 @@ def overview_data(filters: ConversationFilters, *, ranking_min_volume: int = 5) 
         a.id: a for a in Agent.objects.filter(id__in=[r["agent_id"] for r in agent_rows if r["agent_id"]])
     }
     agents = []
-    totals = {k: 0 for k in ("n", "q_n", "neg", "s_n", "n_resolved", "resolved_known", "csat_n", "uncertain_n", "unscored")}
-    totals_f = {"q_sum": 0.0, "csat_sum": 0.0}
     for r in agent_rows:
-        for k in totals:
-            totals[k] += r[k]
-        for k in totals_f:
-            totals_f[k] += r[k] or 0.0
         agent = agent_map.get(r["agent_id"])
         if agent is None:
             continue
+        m = metrics_fold([r])
         agents.append({
             "id": agent.id, "name": agent.name, "team": agent.team, "volume": r["n"],
-            "mean_quality": _mean(r["q_sum"], r["q_n"]),
-            "negative_share": _share(r["neg"], r["s_n"]),
-            "resolution_rate": _share(r["n_resolved"], r["resolved_known"]),
-            "mean_csat": _mean(r["csat_sum"], r["csat_n"]),
+            **{k: m[k] for k in ("mean_quality", "negative_share", "resolution_rate", "mean_csat",
+                                 "csat_response_rate", "first_response_s", "handle_time_s")},
         })
     agents.sort(key=lambda a: (-a["volume"], a["name"]))
     ranked = sorted(
         (a for a in agents if a["mean_quality"] is not None and a["volume"] >= ranking_min_volume),
         key=lambda a: (-a["mean_quality"], -a["volume"], a["name"]),
     )
-    kpis = {
-        "total": totals["n"],
-        "mean_quality": _mean(totals_f["q_sum"], totals["q_n"]),
-        "negative_share": _share(totals["neg"], totals["s_n"]),
-        "resolution_rate": _share(totals["n_resolved"], totals["resolved_known"]),
-        "mean_csat": _mean(totals_f["csat_sum"], totals["csat_n"]),
-        "uncertain": totals["uncertain_n"],
-        "unscored": totals["unscored"],
-        "pending_review": ReviewItem.objects.filter(status=ReviewItem.Status.PENDING).count(),
-    }
+    kpis = {**metrics_fold(agent_rows), "pending_review": pending}
+    previous_kpis = {**metrics_fold(previous_rows), "pending_review": previous_pending}
     return {
         "filters": filters,
+        "previous_filters": previous,
+        "group": group,
         "kpis": kpis,
-        "days": [day.isoformat() for day in days],
+        "kpi_changes": _kpi_changes(kpis, previous_kpis),
+        "days": [b.isoformat() for b in buckets],
         "daily_volume": volume,
         "daily_quality": [round(s / n, 3) if n else None for s, n in zip(q_sum, q_n)],
         "sentiment_daily": by_sentiment,

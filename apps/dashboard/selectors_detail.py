@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.conversations.models import Conversation
@@ -19,8 +20,8 @@ from apps.core.labels import Sentiment
 from apps.scoring.models import ReviewItem
 
 from .selectors import (
-    EFFECTIVE_INTENT, EFFECTIVE_QUALITY, EFFECTIVE_SENTIMENT, ConversationFilters, _share,
-    conversation_queryset,
+    EFFECTIVE_INTENT, EFFECTIVE_QUALITY, EFFECTIVE_SENTIMENT, OPERATIONS_AGGREGATES, ConversationFilters, _seconds,
+    _share, conversation_queryset,
 )
 
 
@@ -99,25 +100,35 @@ def _agent_summary(qs: QuerySet[Conversation]) -> dict:
         s_n=Count("s"),
         n_resolved=Count("id", filter=Q(resolved=True)),
         resolved_known=Count("resolved"),
-        csat=Avg("csat"),
+        csat_n=Count("csat"),
+        csat_mean=Avg("csat"),
         flagged=Count("review"),
+        **OPERATIONS_AGGREGATES,
     )
     return {
+        "csat_response_rate": _share(agg["csat_n"], agg["n"]),
+        "first_response_s": _seconds(agg["frt_sum"], agg["frt_n"]),
+        "handle_time_s": _seconds(agg["aht_sum"], agg["aht_n"]),
         "volume": agg["n"],
         "mean_quality": round(agg["q"], 3) if agg["q"] is not None else None,
         "negative_share": _share(agg["neg"], agg["s_n"]),
         "resolution_rate": _share(agg["n_resolved"], agg["resolved_known"]),
-        "mean_csat": round(agg["csat"], 2) if agg["csat"] is not None else None,
+        "mean_csat": round(agg["csat_mean"], 2) if agg["csat_mean"] is not None else None,
         "flagged": agg["flagged"],
     }
 
 
 def agent_report(*, agent: Agent, filters: ConversationFilters) -> dict:
-    """One agent against their team over a date range, day by day."""
+    """One agent against a team over a date range, day by day.
+
+    The team compared with is ``filters.team`` when given, else the agent's own team.
+    """
+    requested_team = filters.team
+    team_name = requested_team or agent.team
     filters = replace(filters, agent_id=None, team="").with_default_range()
     base = conversation_queryset(filters)
     own = base.filter(agent=agent)
-    team = base.filter(agent__team=agent.team) if agent.team else base.filter(agent=agent)
+    team = base.filter(agent__team=team_name) if team_name else base.filter(agent=agent)
 
     def daily(qs):
         out = {}
@@ -166,8 +177,9 @@ def agent_report(*, agent: Agent, filters: ConversationFilters) -> dict:
         .order_by("status", "-created_at")[:100]
     )
     return {
-        "filters": filters,
+        "filters": replace(filters, team=requested_team),
         "agent": agent,
+        "team": team_name,
         "summary": _agent_summary(own),
         "team_summary": _agent_summary(team),
         "team_size": team.values("agent_id").distinct().count(),
@@ -241,7 +253,10 @@ def model_versions_by_task() -> list[dict]:
 def job_list(*, limit: int = 50):
     from apps.jobs.models import Job
 
-    return Job.objects.select_related("created_by").order_by("-created_at")[:limit]
+    # The scoring step an assessment starts for itself is shown on the assessment; listed alone it is
+    # noise once it has found nothing to score.
+    empty_chained = Q(kind=Job.Kind.SCORE, status=Job.Status.SUCCEEDED, total=0, params__has_key="then_assess_job")
+    return Job.objects.select_related("created_by").exclude(empty_chained).order_by("-created_at")[:limit]
 
 
 def job_status(*, ids: list[int]) -> list[dict]:
@@ -256,7 +271,10 @@ def job_status(*, ids: list[int]) -> list[dict]:
         r["progress"] = round(100.0 * (r["done"] + r["failed"]) / total, 1) if total else 0.0
         r["error"] = (r["error"] or "")[:500]
         r["steps"] = (r["steps"] or [])[-5:]
-        r["started_at"] = r["started_at"].isoformat() if r["started_at"] else None
-        r["finished_at"] = r["finished_at"].isoformat() if r["finished_at"] else None
+        for key in ("started_at", "finished_at"):
+            value = r[key]
+            r[key] = value.isoformat() if value else None
+            # What the page prints: local time (``TIME_ZONE``), as the server-rendered rows do.
+            r[key.replace("_at", "_local")] = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else None
         out.append(r)
     return out

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_ops
+from . import views, views_ops, views_teams
 
 app_name = "dashboard"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("conversations/<int:pk>/review/", views.conversation_pick, name="conversation_pick"),
     path("agents/<int:pk>/", views.agent_report, name="agent"),
     path("agents/<int:pk>/export.<str:fmt>", views.agent_export, name="agent_export"),
+    path("teams/", views_teams.team_list, name="teams"),
+    path("teams/<str:team>/", views_teams.team_detail, name="team"),
     path("review/", views.review_queue, name="review"),
     path("review/start/", views.review_start, name="review_start"),
     path("review/agreement/", views.review_agreement, name="agreement"),

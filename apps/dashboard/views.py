@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,26 @@ from .forms import ConversationFilterForm, OverviewFilterForm, PickForm, ReviewF
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
+def _export_header(keys: list[str]) -> list[str]:
+    """Column headings of an export in the request's language (the order of ``keys``)."""
+    labels = {
+        "external_id": _("Conversation id"), "started_at": _("Started"), "ended_at": _("Ended"),
+        "channel": _("Channel"), "language": _("Language"), "customer_id": _("Customer id"),
+        "customer_segment": _("Customer segment"), "customer_vip_level": _("Customer VIP level"),
+        "agent_id": _("Agent id"), "agent_name": _("Agent"), "agent_team": _("Team"), "resolved": _("Resolved"),
+        "csat": _("CSAT"), "n_messages": _("Messages"), "predicted_intent": _("Predicted intent"),
+        "predicted_sentiment": _("Predicted sentiment"), "predicted_quality": _("Predicted quality"),
+        "uncertain": _("Uncertain"), "intent_confidence": _("Intent confidence"),
+        "sentiment_confidence": _("Sentiment confidence"), "review_status": _("Review status"),
+        "reviewed_intent": _("Reviewed intent"), "reviewed_sentiment": _("Reviewed sentiment"),
+        "reviewed_quality": _("Reviewed quality"), "reviewed_at": _("Reviewed at"), "intent": _("Intent"),
+        "sentiment": _("Sentiment"), "quality": _("Quality"), "date": _("Day"), "volume": _("Volume"),
+        "mean_quality": _("Mean quality"), "negative_share": _("Negative share"),
+        "resolution_rate": _("Resolution rate"), "flagged": _("Flagged"), "team_mean_quality": _("Team mean quality"),
+    }
+    return [str(labels.get(k, k)) for k in keys]
+
+
 def _filter_query(filters: selectors.ConversationFilters) -> str:
     """The overview filters as a query string the drill-down links carry along."""
     params = {}
@@ -41,7 +61,28 @@ def _filter_query(filters: selectors.ConversationFilters) -> str:
     for key in ("channel", "team", "intent"):
         if getattr(filters, key):
             params[key] = getattr(filters, key)
+    if filters.group != "day":
+        params["group"] = filters.group
     return urlencode(params)
+
+
+def _read_filters(request, form_class=None):
+    """The GET filter form, its filters and the status to answer with.
+
+    An invalid filter is never ignored silently: the page answers 400 and shows which
+    field is wrong next to that field; the figures then use the valid fields only.
+    """
+    form_class = form_class or OverviewFilterForm
+    form = form_class(request.GET or None, teams=selectors.team_choices())
+    if not form.is_bound:
+        return form, selectors.ConversationFilters(), 200
+    status = 200 if form.is_valid() else 400
+    return form, form.to_filters(), status
+
+
+def _filter_errors_response(form) -> HttpResponseBadRequest:
+    """A 400 for a download whose filters are invalid: the field-level messages as JSON."""
+    return JsonResponse({"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}}, status=400)
 
 
 def _labels() -> dict:
@@ -57,8 +98,7 @@ def _labels() -> dict:
 @staff_member_required
 @require_GET
 def overview(request):
-    form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
-    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
+    form, filters, status = _read_filters(request)
     data = selectors.overview_data(filters)
     filters = data["filters"]
     labels = _labels()
@@ -86,6 +126,8 @@ def overview(request):
             "click_hint": _("Click a bar to open the matching conversations."),
         },
     }
+    bucket_rows = _bucket_rows(data, filters)
+    chart_data["bucket_queries"] = [r["query"] for r in bucket_rows]
     heat_rows = [
         {"name": weekday_names[i], "wd": i + 1, "cells": [
             {"hour": h, "n": n, "alpha": round(n / data["heatmap_max"], 3) if data["heatmap_max"] else 0}
@@ -106,24 +148,37 @@ def overview(request):
         "sentiment_rows": [(labels["sentiment"][s], data["sentiment"][s]) for s in selectors.SENTIMENTS],
         "channel_rows": [(labels["channel"].get(c, c), n) for c, n in data["channels"]],
         "quality_rows": list(zip(selectors.QUALITY_BINS, data["quality_hist"])),
-        "daily_rows": list(zip(data["days"], data["daily_volume"], data["daily_quality"],
-                               *[data["sentiment_daily"][s] for s in selectors.SENTIMENTS])),
-    })
+        "daily_rows": bucket_rows,
+        "kpi_changes": data["kpi_changes"],
+        "group": data["group"],
+    }, status=status)
+
+
+def _bucket_rows(data: dict, filters: selectors.ConversationFilters) -> list[dict]:
+    """The trend table's rows, each with the conversation-list query of its day, week or month."""
+    rows = []
+    base = {k: v for k, v in (("channel", filters.channel), ("team", filters.team), ("intent", filters.intent)) if v}
+    starts = [dt.date.fromisoformat(d) for d in data["days"]]
+    for i, start in enumerate(starts):
+        end = (starts[i + 1] - dt.timedelta(days=1)) if i + 1 < len(starts) else filters.date_to
+        start = max(start, filters.date_from)
+        rows.append({
+            "label": data["days"][i], "volume": data["daily_volume"][i], "quality": data["daily_quality"][i],
+            "sentiments": [data["sentiment_daily"][s][i] for s in selectors.SENTIMENTS],
+            "query": urlencode({**base, "date_from": start.isoformat(), "date_to": end.isoformat()}),
+        })
+    return rows
 
 
 # --- Conversations ------------------------------------------------------------
 
 
-def _conversation_filters(request) -> tuple[ConversationFilterForm, selectors.ConversationFilters]:
-    form = ConversationFilterForm(request.GET or None, teams=selectors.team_choices())
-    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
-    return form, filters
 
 
 @staff_member_required
 @require_GET
 def conversation_list(request):
-    form, filters = _conversation_filters(request)
+    form, filters, status = _read_filters(request, ConversationFilterForm)
     filters = filters.with_default_range()
     paginator = Paginator(selectors_detail.conversation_list(filters), 50)
     page = paginator.get_page(request.GET.get("page"))
@@ -132,7 +187,7 @@ def conversation_list(request):
     return render(request, "dashboard/conversation_list.html", {
         "form": form, "filters": filters, "page": page, "query": query.urlencode(),
         "intent_options": selectors.intent_choices(),
-    })
+    }, status=status)
 
 
 @staff_member_required
@@ -140,7 +195,9 @@ def conversation_list(request):
 def conversation_export(request, fmt: str):
     if fmt not in EXPORT_FORMATS:
         raise Http404
-    form, filters = _conversation_filters(request)
+    form, filters, status = _read_filters(request, ConversationFilterForm)
+    if status != 200:
+        return _filter_errors_response(form)
     filters = filters.with_default_range()
     audit_record(action="export", actor=request.user, data={
         "what": "conversations", "format": fmt, "filters": request.GET.dict(),
@@ -149,8 +206,9 @@ def conversation_export(request, fmt: str):
     name = f"conversations_{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{fmt}"
     rows = selectors_detail.conversation_export_rows(filters)
     if fmt == "csv":
-        return exports.csv_response(name, selectors_detail.CONVERSATION_EXPORT_HEADER, rows)
-    return exports.xlsx_response(name, selectors_detail.CONVERSATION_EXPORT_HEADER, rows, sheet="conversations")
+        return exports.csv_response(name, _export_header(selectors_detail.CONVERSATION_EXPORT_HEADER), rows)
+    return exports.xlsx_response(name, _export_header(selectors_detail.CONVERSATION_EXPORT_HEADER), rows,
+                                 sheet="conversations")
 
 
 @staff_member_required
@@ -203,8 +261,7 @@ def _suggestions(conversation) -> list[str]:
 @require_GET
 def agent_report(request, pk: int):
     agent = get_object_or_404(Agent, pk=pk)
-    form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
-    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
+    form, filters, status = _read_filters(request)
     report = selectors_detail.agent_report(agent=agent, filters=filters)
     chart = {
         "days": [r["date"].isoformat() for r in report["daily"]],
@@ -222,7 +279,7 @@ def agent_report(request, pk: int):
     return render(request, "dashboard/agent_report.html", {
         "form": form, "report": report, "agent": agent, "chart_data": chart,
         "filter_query": _filter_query(report["filters"]),
-    })
+    }, status=status)
 
 
 @staff_member_required
@@ -231,8 +288,9 @@ def agent_export(request, pk: int, fmt: str):
     if fmt not in EXPORT_FORMATS:
         raise Http404
     agent = get_object_or_404(Agent, pk=pk)
-    form = OverviewFilterForm(request.GET or None, teams=selectors.team_choices())
-    filters = form.to_filters() if form.is_bound else selectors.ConversationFilters()
+    form, filters, status = _read_filters(request)
+    if status != 200:
+        return _filter_errors_response(form)
     report = selectors_detail.agent_report(agent=agent, filters=filters)
     f = report["filters"]
     audit_record(action="export", actor=request.user, target=agent, data={
@@ -241,8 +299,8 @@ def agent_export(request, pk: int, fmt: str):
     rows = ([r[k] for k in selectors_detail.AGENT_EXPORT_HEADER] for r in report["daily"])
     name = f"agent_{agent.external_id}_{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.{fmt}"
     if fmt == "csv":
-        return exports.csv_response(name, selectors_detail.AGENT_EXPORT_HEADER, rows)
-    return exports.xlsx_response(name, selectors_detail.AGENT_EXPORT_HEADER, rows, sheet="daily")
+        return exports.csv_response(name, _export_header(selectors_detail.AGENT_EXPORT_HEADER), rows)
+    return exports.xlsx_response(name, _export_header(selectors_detail.AGENT_EXPORT_HEADER), rows, sheet="daily")
 
 
 # --- Review queue -----------------------------------------------------------------
@@ -302,17 +360,18 @@ def review_item(request, pk: int):
         form = ReviewForm(initial={
             "intent": item.intent or conversation.predicted_intent,
             "sentiment": item.sentiment or conversation.predicted_sentiment or None,
-            "quality": item.quality if item.quality is not None else (
-                round(conversation.predicted_quality * 2) / 2 if conversation.predicted_quality else None),
+            # The model's score exactly as predicted: confirming without a change keeps it.
+            "quality": item.quality if item.quality is not None else conversation.predicted_quality,
         })
     next_item = review_services.review_next(user=request.user, after_id=item.pk)
     prev_item = selectors_detail.review_prev(before_id=item.pk)
+    status = 400 if request.method == "POST" else 200
     return render(request, "dashboard/review_item.html", {
         "item": item, "conversation": conversation, "prediction": prediction, "form": form,
         "next_item": next_item if next_item and next_item.pk != item.pk else None, "prev_item": prev_item,
         "intent_options": selectors.intent_choices(), "suggestions": _suggestions(conversation),
         "counts": selectors_detail.review_counts(), "sentiments": Sentiment.choices,
-    })
+    }, status=status)
 
 
 def _redirect_next(request, item):

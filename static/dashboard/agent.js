@@ -20,7 +20,7 @@
         onClick: C.drill(link),
         scales: { q: { position: "left", min: 1, max: 5, title: { display: true, text: T.mean_quality } },
                   y: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: T.volume } } },
-        plugins: { valueLabels: { enabled: data.days.length <= 31, datasets: [2] } }
+        plugins: { valueLabels: { enabled: data.days.length <= 31, datasets: [2], position: "base" } }
       }
     }),
     negative: new Chart(document.getElementById("chart-agent-negative"), {
@@ -29,6 +29,7 @@
         backgroundColor: C.pattern("hatch", C.SENTIMENT_COLOURS.negative), borderColor: C.SENTIMENT_COLOURS.negative, borderWidth: 1 }] },
       options: {
         onClick: C.drill(function (i) { return link(i) + "&sentiment=negative"; }),
+        layout: { padding: { top: 18 } },  /* room for the "100%" label above a full bar */
         scales: { y: { beginAtZero: true, max: 100, title: { display: true, text: "%" } } },
         plugins: { legend: { display: false }, valueLabels: { enabled: data.days.length <= 31, format: function (v) { return v + "%"; } } }
       }

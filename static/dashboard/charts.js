@@ -2,7 +2,7 @@
    (so series differ without colour), value labels drawn on the bars, drill-down clicks. */
 (function () {
   "use strict";
-  var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
+  var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#882255"];
   var SENTIMENT_COLOURS = { negative: "#D55E00", neutral: "#999999", positive: "#0072B2" };
 
   function pattern(kind, colour) {
@@ -42,8 +42,15 @@
           if (v === null || v === undefined || v === 0) return;
           var horizontal = chart.options.indexAxis === "y";
           var text = opts.format ? opts.format(v) : String(v);
-          if (horizontal) { ctx.textAlign = "left"; ctx.textBaseline = "middle"; ctx.fillText(text, bar.x + 4, bar.y); }
-          else { ctx.textAlign = "center"; ctx.textBaseline = "bottom"; ctx.fillText(text, bar.x, bar.y - 2); }
+          var x, y;
+          if (horizontal) { ctx.textAlign = "left"; ctx.textBaseline = "middle"; x = bar.x + 4; y = bar.y; }
+          else if (opts.position === "base") {
+            /* Inside the bar, just above the axis: clear of line markers drawn over the bars. */
+            ctx.textAlign = "center"; ctx.textBaseline = "bottom"; x = bar.x; y = bar.base - 2;
+          } else { ctx.textAlign = "center"; ctx.textBaseline = "bottom"; x = bar.x; y = bar.y - 2; }
+          /* A white halo keeps the text readable over patterns, grid lines and markers. */
+          ctx.lineWidth = 3; ctx.strokeStyle = "#fff"; ctx.lineJoin = "round";
+          ctx.strokeText(text, x, y); ctx.fillText(text, x, y);
         });
       });
       ctx.restore();

@@ -19,7 +19,7 @@
     row.querySelector('[data-field="progress"]').textContent = job.progress + "%";
     row.querySelector('[data-field="counts"]').textContent = job.done + "/" + job.total + (job.failed ? " (" + job.failed + " ✗)" : "");
     row.querySelector('[data-field="error"]').textContent = job.error || "";
-    if (job.finished_at) row.querySelector('[data-field="finished"]').textContent = job.finished_at.replace("T", " ").slice(0, 19);
+    if (job.finished_local) row.querySelector('[data-field="finished"]').textContent = job.finished_local;
   }
 
   function poll() {
@@ -34,4 +34,17 @@
       .then(function () { if (active.length) window.setTimeout(poll, 2000); });
   }
   window.setTimeout(poll, 2000);
+})();
+
+/* The start form shows only the fields of the chosen kind of job. */
+(function () {
+  "use strict";
+  var form = document.getElementById("job-form");
+  if (!form) return;
+  var kind = form.querySelector('select[name="kind"]');
+  function sync() {
+    form.querySelectorAll("[data-kind]").forEach(function (el) { el.hidden = el.getAttribute("data-kind") !== kind.value; });
+  }
+  kind.addEventListener("change", sync);
+  sync();
 })();

@@ -19,10 +19,10 @@
     },
     options: {
       onHover: pointer,
-      onClick: C.drill(function (i) { return C.conversationsLink(data, "date", data.days[i]); }),
+      onClick: C.drill(function (i) { return data.conversations_url + "?" + data.bucket_queries[i]; }),
       scales: { y: { beginAtZero: true, title: { display: true, text: T.volume } },
                 q: { position: "right", min: 1, max: 5, grid: { drawOnChartArea: false }, title: { display: true, text: T.mean_quality } } },
-      plugins: { valueLabels: { enabled: data.days.length <= 31, datasets: [0] } }
+      plugins: { valueLabels: { enabled: data.days.length <= 31, datasets: [0], position: "base" } }
     }
   });
 
@@ -38,7 +38,7 @@
     options: {
       onHover: pointer,
       onClick: C.drill(function (i, d) {
-        return C.conversationsLink(data, "date", data.days[i]) + "&sentiment=" + sentiments[d];
+        return data.conversations_url + "?" + data.bucket_queries[i] + "&sentiment=" + sentiments[d];
       }),
       scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } }
     }
@@ -121,7 +121,7 @@
       onClick: C.drill(function (i) { return data.agent_url.replace("{id}", data.agents[i].id) + (data.filter_query ? "?" + data.filter_query : ""); }),
       scales: { y: { beginAtZero: true, grace: "10%", title: { display: true, text: T.volume } },
                 q: { position: "right", min: 1, max: 5, grid: { drawOnChartArea: false }, title: { display: true, text: T.mean_quality } } },
-      plugins: { valueLabels: { enabled: true, datasets: [0] } }
+      plugins: { valueLabels: { enabled: true, datasets: [0], position: "base" } }
     }
   });
   window.consoleCharts = charts;

@@ -12,3 +12,25 @@ def known(db):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+CONSOLE_ACTION_PERMISSIONS = [
+    ("registry", "change_modelversion"), ("registry", "add_modelversion"), ("jobs", "add_job"),
+]
+
+
+@pytest.fixture
+def manager_user(db, django_user_model):
+    """A staff user holding the permissions of the console's actions (promote, roll back, start jobs)."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(username="boss", password="pw-123456!", is_staff=True)
+    for app_label, codename in CONSOLE_ACTION_PERMISSIONS:
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
+
+
+@pytest.fixture
+def manager_client(client, manager_user):
+    client.force_login(manager_user)
+    return client

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from apps.core.models import AuditEvent
+from apps.dashboard.selectors_detail import CONVERSATION_EXPORT_HEADER
 from apps.jobs.models import Job
 from apps.registry.models import ModelVersion, Promotion
 from apps.scoring.models import ReviewItem
@@ -62,8 +63,8 @@ def test_overview_filters(staff_client, known):
     response = staff_client.get(f"/dashboard/?{RANGE}&channel=app&team=t1")
     assert response.context["kpis"]["total"] == 2
     bad = staff_client.get(f"/dashboard/?date_from={DAY2}&date_to={DAY1}")
-    assert bad.status_code == 200  # invalid range: the form says so, the page still renders
-    assert bad.context["form"].errors
+    assert bad.status_code == 400  # invalid range: the page says what is wrong
+    assert bad.context["form"].errors and 'role="alert"' in bad.content.decode()
 
 
 def test_drilldown_list_and_detail(staff_client, known):
@@ -83,7 +84,10 @@ def test_conversation_csv_export_streams_and_is_audited(staff_client, staff_user
     response = staff_client.get(f"/dashboard/conversations/export.csv?{RANGE}")
     assert response.status_code == 200 and response.streaming
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader)
+    assert header[0] == "会话编号"  # headings in the page's language (Chinese by default)
+    rows = [dict(zip(CONVERSATION_EXPORT_HEADER, r)) for r in reader]
     assert len(rows) == 5
     c4 = next(r for r in rows if r["external_id"] == known["conversations"][3].external_id)
     assert (c4["predicted_intent"], c4["reviewed_intent"], c4["intent"]) == ("转账汇款", "投诉建议", "投诉建议")
@@ -98,7 +102,7 @@ def test_conversation_xlsx_export(staff_client, known):
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.content)).active
     rows = list(ws.values)
-    assert rows[0][0] == "external_id" and len(rows) == 3
+    assert rows[0][0] == "会话编号" and len(rows) == 3
     assert staff_client.get("/dashboard/conversations/export.pdf").status_code == 404
 
 
@@ -111,7 +115,7 @@ def test_agent_report_and_exports(staff_client, known):
     csv_response = staff_client.get(f"/dashboard/agents/{a1.pk}/export.csv?{RANGE}")
     text = b"".join(csv_response.streaming_content).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
-    assert lines[0][:3] == ["date", "volume", "mean_quality"] and lines[1][:2] == [str(DAY1), "2"]
+    assert lines[0][:3] == ["日期", "会话量", "平均质量"] and lines[1][:2] == [str(DAY1), "2"]
     xlsx = staff_client.get(f"/dashboard/agents/{a1.pk}/export.xlsx?{RANGE}")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     assert AuditEvent.objects.filter(action="export", target_id=str(a1.pk)).count() == 2
@@ -145,7 +149,7 @@ def test_review_flow_submit_moves_to_next_and_item_leaves_queue(staff_client, st
 def test_review_invalid_verdict_shows_errors(staff_client, known):
     r1 = known["reviews"][0]
     response = staff_client.post(f"/dashboard/review/{r1.pk}/", {"intent": "", "sentiment": "x", "quality": "9"})
-    assert response.status_code == 200 and response.context["form"].errors
+    assert response.status_code == 400 and response.context["form"].errors
     r1.refresh_from_db()
     assert r1.status == "pending"
 
@@ -168,7 +172,8 @@ def _versions():
     return v1, v2
 
 
-def test_models_page_promote_with_confirmation_then_rollback(staff_client, staff_user):
+def test_models_page_promote_with_confirmation_then_rollback(manager_client, manager_user):
+    staff_client, staff_user = manager_client, manager_user
     v1, v2 = _versions()
     page = staff_client.get("/dashboard/models/")
     assert page.status_code == 200
@@ -215,7 +220,8 @@ def test_confusion_matrix_only_from_model_store(staff_client, settings, tmp_path
         assert staff_client.get(f"/dashboard/models/{v.pk}/confusion.png").status_code == 404
 
 
-def test_jobs_page_starts_a_retraining_job_and_reports_status(staff_client, staff_user):
+def test_jobs_page_starts_a_retraining_job_and_reports_status(manager_client, manager_user):
+    staff_client, staff_user = manager_client, manager_user
     page = staff_client.get("/dashboard/jobs/")
     assert page.status_code == 200
     response = staff_client.post("/dashboard/jobs/", {"kind": "retrain", "task": "intent"})
@@ -231,7 +237,8 @@ def test_jobs_page_starts_a_retraining_job_and_reports_status(staff_client, staf
     assert detail.status_code == 200 and 'id="active-jobs"' in detail.content.decode()
 
 
-def test_job_start_refusal_is_shown_not_raised(staff_client):
+def test_job_start_refusal_is_shown_not_raised(manager_client):
+    staff_client = manager_client
     # No production models: scoring refuses (a service rule); the page says so.
     response = staff_client.post("/dashboard/jobs/", {"kind": "score", "only_unscored": "on"}, follow=True)
     assert response.status_code == 200
