@@ -124,7 +124,7 @@ def test_staff_session_without_csrf_token_cannot_write_api(client, staff_user):
     csrf_client.force_login(staff_user)
     response = csrf_client.post("/api/v1/customers/bulk", {"items": []}, content_type="application/json")
     assert response.status_code == 403
-    assert "CSRF" in response.json()["detail"]
+    assert "CSRF" in response.json()["message"]
 
 
 @pytest.mark.django_db

@@ -26,6 +26,13 @@ class APIKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+        # What a signed-in staff user may do through the API (an API key carries its own scopes).
+        permissions = [
+            ("api_read", _("Can read through the API with a session")),
+            ("api_write", _("Can write through the API with a session")),
+            ("api_predict", _("Can call the predict API with a session")),
+            ("api_admin", _("Can administer through the API with a session")),
+        ]
 
     def has_scope(self, scope: str) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes

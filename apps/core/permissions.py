@@ -1,7 +1,9 @@
 """Scopes: safe methods need ``read``, others ``write``; a view may name its own ``required_scope``.
 
-API keys have the scopes they were created with. Staff users signed in to the admin/console
-have every scope.
+API keys have the scopes they were created with. A signed-in user has a scope only through
+the matching Django permission (``core.api_read``, ``core.api_write``, ``core.api_predict``;
+``core.api_admin`` implies all), given by a role group or directly; a superuser has them all.
+A staff flag alone grants nothing.
 """
 from rest_framework import permissions
 
@@ -20,7 +22,9 @@ def request_has_scope(request, scope: str) -> bool:
     user = request.user
     if isinstance(user, APIKeyUser):
         return user.api_key.has_scope(scope)
-    return bool(user and user.is_authenticated and user.is_staff)
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.has_perm(f"core.api_{scope}") or user.has_perm("core.api_admin")
 
 
 class HasScope(permissions.BasePermission):

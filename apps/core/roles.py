@@ -47,12 +47,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qa.add_assignment", "qa.add_calibrationsession", "qa.change_calibrationsession",
         "agents.view_agent", "agents.view_teamlead", "agents.add_teamlead", "agents.change_teamlead",
         "agents.delete_teamlead", "conversations.view_conversation",
+        "core.api_read", "core.api_write", "core.api_predict",
     ],
     Role.TEAM_LEAD: _QA_READ + _REVIEW + _RESOLVE + [
         "qa.view_samplingrule", "qa.add_calibrationsession", "agents.view_agent",
-        "conversations.view_conversation",
+        "conversations.view_conversation", "core.api_read",
     ],
-    Role.REVIEWER: _QA_READ + _REVIEW + ["agents.view_agent", "conversations.view_conversation"],
+    Role.REVIEWER: _QA_READ + _REVIEW + ["agents.view_agent", "conversations.view_conversation", "core.api_read"],
     Role.AGENT: ["qa.view_qaresult", "qa.view_criterionanswer", "qa.view_dispute", "qa.add_dispute"],
 }
 
