@@ -14,13 +14,15 @@ INTENTS = ("card_arrival", "exchange_rate", "lost_or_stolen_card", "top_up_faile
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread():
-    """Tests run beside other work on small machines: avoid thread oversubscription."""
+def _one_thread():
+    """Tests run beside other work on small machines: one torch, OpenMP and BLAS thread each."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with threadpool_limits(limits=1):
+        yield
     torch.set_num_threads(threads)
 
 
