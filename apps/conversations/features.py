@@ -2,15 +2,14 @@
 
 
 def conversation_features(row: dict) -> dict:
-    """Features for the quality model from a conversation row (``values()`` dict)."""
+    """Features for the quality model from a conversation row (``values()`` dict).
+
+    Who handled the conversation or who the customer is never becomes a feature.
+    """
     features = dict(row.get("features") or {})
     features.setdefault("channel", row.get("channel") or "unknown")
     resolved = row.get("resolved")
     features.setdefault("resolved", -1 if resolved is None else int(bool(resolved)))
     if row.get("n_messages") is not None:
         features.setdefault("n_turns", row.get("n_messages"))
-    if row.get("agent_id") is not None:
-        features.setdefault("agent_id", str(row["agent_id"]))
-    if row.get("customer_id") is not None:
-        features.setdefault("customer_id", str(row["customer_id"]))
     return features

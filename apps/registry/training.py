@@ -54,8 +54,8 @@ def training_data(*, task: str) -> tuple[Dataset, Dataset]:
     review_field = {"intent": "review__intent", "sentiment": "review__sentiment", "quality": "review__quality"}[task]
     rows = (
         Conversation.objects.values(
-            "id", "external_id", "customer_text", "features", "channel", "resolved", "n_messages", "agent_id",
-            "customer_id", label_field, review_field, "review__status",
+            "id", "external_id", "customer_text", "features", "channel", "resolved", "n_messages",
+            label_field, review_field, "review__status",
         ).order_by("id")
     )
     train, heldout = Dataset(), Dataset()
