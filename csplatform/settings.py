@@ -268,6 +268,9 @@ SUGGESTION_RULES_TTL = env.float("SUGGESTION_RULES_TTL", default=60.0)
 DASHBOARD_XLSX_MAX_ROWS = env.int("DASHBOARD_XLSX_MAX_ROWS", default=100_000)
 PROMOTION_MARGIN = env.float("PROMOTION_MARGIN", default=0.005)
 FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
+# Webhook receivers: public addresses only, unless listed here (CIDRs) or private ranges are allowed.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # --- Security -------------------------------------------------------------
 # Sign-in lockout (django-axes): LOGIN_FAILURE_LIMIT failures in a row for one username from one

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError, Conflict
+from apps.core.netguard import DisallowedAddress, guarded_session, url_check
 from apps.core.services import audit_record
 
 from .models import Event, WebhookDelivery, WebhookSubscription
@@ -90,6 +91,10 @@ def _url_validate(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ALLOWED_SCHEMES or not parts.hostname:
         raise ApplicationError(_("Webhook URLs must be absolute http:// or https:// URLs."), {"url": url})
+    try:
+        url_check(url)
+    except DisallowedAddress as exc:
+        raise ApplicationError(str(exc), {"url": url}) from exc
     return url
 
 
@@ -211,6 +216,10 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery:
     subscription = delivery.subscription
     if not subscription.active:
         return delivery_fail(delivery_id=delivery.pk, error="Subscription is inactive.")
+    try:
+        url_check(subscription.url)
+    except DisallowedAddress as exc:  # the allowed networks changed, or the name now resolves elsewhere
+        return delivery_fail(delivery_id=delivery.pk, error=str(exc))
 
     # Count the attempt before the request, so a worker killed mid-request still leaves a trace.
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
@@ -227,9 +236,11 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery:
         "X-CSP-Signature": signature_compute(secret=subscription.secret, timestamp=timestamp, body=body),
     }
     try:
-        # No redirects: a 3xx would resend the signed body to a URL nobody subscribed.
-        response = requests.post(subscription.url, data=body, headers=headers,
-                                 timeout=REQUEST_TIMEOUT_S, allow_redirects=False)
+        # No redirects: a 3xx would resend the signed body to a URL nobody subscribed. The session
+        # connects only to allowed addresses, checked again at connect time.
+        with guarded_session() as session:
+            response = session.post(subscription.url, data=body, headers=headers,
+                                    timeout=REQUEST_TIMEOUT_S, allow_redirects=False)
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000]
         WebhookDelivery.objects.filter(pk=delivery.pk).update(response_code=None, last_error=error)

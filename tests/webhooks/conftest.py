@@ -8,6 +8,12 @@ import pytest
 from apps.webhooks.services import signature_verify
 
 
+@pytest.fixture(autouse=True)
+def allow_loopback_receivers(settings):
+    """The receiver listens on 127.0.0.1, which webhooks refuse unless private addresses are allowed."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+
+
 @dataclass
 class Received:
     headers: dict

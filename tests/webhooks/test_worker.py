@@ -27,7 +27,8 @@ def _database_url() -> str:
 def worker():
     if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis"):
         pytest.skip("needs PostgreSQL and Redis shared with a worker process")
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           "WEBHOOK_ALLOW_PRIVATE": "true"}  # the receiver listens on 127.0.0.1
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "csplatform", "worker", "-Q", "default", "-P", "solo",
          "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
