@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.qa",
     "apps.dashboard",
+    "apps.alerts",
     "apps.demo",
 ]
 
@@ -229,6 +230,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # "crontab" is "minute hour day_of_week".
 BEAT_SCHEDULE = {
     "nightly quality assessment": {"task": "scoring.nightly_assessment", "crontab": "0 2 *"},
+    "weekly team reports": {"task": "alerts.send_team_reports", "crontab": "0 8 1"},
     "clean up old task results": {"task": "jobs.cleanup_results", "crontab": "30 3 *"},
     "reply index, incremental": {"task": "scoring.rebuild_reply_index", "crontab": "0 4 *",
                                  "kwargs": {"full": False}},
@@ -268,6 +270,20 @@ SUGGESTION_RULES_TTL = env.float("SUGGESTION_RULES_TTL", default=60.0)
 DASHBOARD_XLSX_MAX_ROWS = env.int("DASHBOARD_XLSX_MAX_ROWS", default=100_000)
 PROMOTION_MARGIN = env.float("PROMOTION_MARGIN", default=0.005)
 FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
+# Where e-mails (alerts, weekly team reports) link back to.
+CONSOLE_URL = env("CONSOLE_URL", default="http://127.0.0.1:8000/dashboard/")
+
+# --- E-mail (alerts and weekly reports) ----------------------------------------
+# By default messages are written as files under var/mail/ (what the demo uses); set
+# EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_HOST* values for SMTP.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cs-platform@localhost")
 # Webhook receivers: public addresses only, unless listed here (CIDRs) or private ranges are allowed.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)

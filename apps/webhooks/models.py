@@ -10,6 +10,7 @@ class Event(models.TextChoices):
     QA_AUTO_FAIL = "qa.auto_fail", _("QA auto-fail")
     QA_DISPUTE_OPENED = "qa.dispute.opened", _("QA dispute opened")
     QA_DISPUTE_RESOLVED = "qa.dispute.resolved", _("QA dispute resolved")
+    ALERT_RAISED = "alert.raised", _("Alert raised")
 
 
 class WebhookSubscription(models.Model):
