@@ -27,7 +27,7 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py setup_schedules
-	$(PY) manage.py seed_demo --conversations $(DEMO_CONVERSATIONS) --language $(DEMO_LANGUAGE) --users
+	$(PY) manage.py seed_demo --conversations $(DEMO_CONVERSATIONS) --language $(DEMO_LANGUAGE) --users --scorecard
 	$(PY) manage.py demo_credentials
 	$(PY) manage.py bootstrap_models --backend linear
 	$(PY) manage.py rebuild_reply_index

@@ -35,7 +35,7 @@ compliance          ``violation[kind]`` appended to one agent message:  ~1.3 % i
                     ``guaranteed_return`` (wealth intents only)
 closing question    ``closing`` at the end of the last agent message    ~85 %
 slow reply          one agent reply 240-900 s after the customer        ~6 %
-                    (every other reply comes within 180 s)
+                    (every other reply comes within 120 s)
 repeated sentence   one ``repeat`` sentence in two agent messages       ~3 %
 ==================  ==================================================  ====================
 
@@ -72,7 +72,7 @@ VERIFICATIONS = ("before", "after", "missing")
 VIOLATIONS = ("card_number", "password", "cvv", "otp", "guaranteed_return")
 WEALTH_INTENTS = ("wealth_management", "product_info", "insurance_inquiry", "risk_assessment", "promotions")
 SLOW_REPLY_S = (240, 900)
-MAX_NORMAL_REPLY_S = 180
+MAX_NORMAL_REPLY_S = 120
 
 DETECT = {
     language: {name: re.compile(pattern, re.IGNORECASE) for name, pattern in texts["detect"].items()}

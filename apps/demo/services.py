@@ -5,7 +5,8 @@ lead per team and an agent user linked to the busiest active agent of each team.
 ``demo_nights_run`` makes the console look like a contact centre after a few nights: it runs
 the scoring jobs waiting in the queue and the nightly assessment of each of the last nights
 synchronously in this process, through the same services the workers call (the workers are
-not up yet when ``make demo`` seeds).
+not up yet when ``make demo`` seeds). ``demo_disputes_open`` has a few agent users dispute a
+criterion of their own QA results and a team lead resolve one, through the QA services.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from django.utils import timezone
 from apps.agents.models import Agent, TeamLead
 from apps.core.roles import Role, roles_setup
 from apps.jobs.models import Job
+from apps.qa.models import Answer, Criterion, CriterionAnswer, Dispute
+from apps.qa.services import dispute_open, dispute_resolve
 from apps.scoring.services.assessment import assessment_aggregate, assessment_start
 from apps.scoring.services.batch import chunk_score, score_job_plan
 
@@ -30,6 +33,11 @@ logger = logging.getLogger(__name__)
 
 MANAGER_USERNAME = "manager"
 REVIEWER_USERNAME = "reviewer"
+DISPUTE_COMMENTS = {
+    "zh": "我在对话里已经做到了，请复核这一项。",
+    "en": "I did do this in the conversation; please look at this item again.",
+}
+RESOLUTION = {"zh": "复核录音后确认坐席已做到，接受申诉。", "en": "Checked the transcript: the agent did it. Accepted."}
 
 
 @dataclass(frozen=True)
@@ -115,4 +123,37 @@ def demo_nights_run(*, nights: int, today: dt.date | None = None) -> dict:
         assessed.append(date.isoformat())
         flagged += result.get("flagged", 0)
     return {"scored": scored, "assessed": assessed, "flagged": flagged}
+
+
+def demo_disputes_open(*, n: int = 3, resolve: int = 1) -> dict:
+    """The first ``n`` demo agent users each dispute their latest automatic "no" (criteria only a
+    reviewer answers excepted); the agent's team lead accepts the first ``resolve`` of them.
+    Nothing happens once a demo agent user has disputed, so running it again changes nothing."""
+    agents = list(Agent.objects.filter(user__isnull=False).select_related("user").order_by("external_id"))
+    if Dispute.objects.filter(opened_by__in=[agent.user for agent in agents]).exists():
+        return {"opened": 0, "resolved": 0}
+    opened = []
+    for agent in agents:
+        if len(opened) >= n:
+            break
+        answer = (CriterionAnswer.objects
+                  .filter(result__conversation__agent=agent, answer=Answer.NO, source=CriterionAnswer.Source.AUTO)
+                  .exclude(criterion__answered_by=Criterion.AnsweredBy.REVIEWER)
+                  .select_related("result__conversation", "criterion")
+                  .order_by("-result__conversation__started_at", "pk").first())
+        if answer is None:
+            continue
+        language = "en" if answer.result.conversation.language == "en" else "zh"
+        opened.append(dispute_open(answer=answer, actor=agent.user, comment=DISPUTE_COMMENTS[language],
+                                   proposed_answer=Answer.YES))
+    resolved = 0
+    for dispute in opened[:resolve]:
+        conversation = dispute.answer.result.conversation
+        lead = TeamLead.objects.filter(team=conversation.agent.team).select_related("user").first()
+        if lead is None:
+            continue
+        language = "en" if conversation.language == "en" else "zh"
+        dispute_resolve(dispute=dispute, actor=lead.user, accept=True, resolution=RESOLUTION[language])
+        resolved += 1
+    return {"opened": len(opened), "resolved": resolved}
 

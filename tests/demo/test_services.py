@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from apps.agents.models import Agent, TeamLead
 from apps.core.roles import Role, scope_queryset, user_role
-from apps.demo.services import demo_nights_run, demo_users_ensure
+from apps.demo.services import demo_disputes_open, demo_nights_run, demo_users_ensure
 
 ANCHOR = dt.date(2025, 6, 2)
 SEED = ["--conversations", "160", "--customers", "40", "--agents", "10", "--days", "4",
@@ -89,9 +89,10 @@ def test_seed_demo_users_option_writes_the_logins_for_demo_credentials(settings,
 def test_nights_are_scored_assessed_and_flagged_once(production_models):
     from apps.conversations.models import Conversation
     from apps.jobs.models import Job
+    from apps.qa.models import QaDailyAgent, QaResult
     from apps.scoring.models import AgentDailyQuality, AssessmentRun, Prediction, ReviewItem
 
-    seed()
+    seed("--scorecard")
     history = demo_nights_run(nights=3, today=ANCHOR)
     assert history["assessed"] == [(ANCHOR - dt.timedelta(days=d)).isoformat() for d in (3, 2, 1)]
     # Every conversation was scored by the production models, in this process.
@@ -104,9 +105,41 @@ def test_nights_are_scored_assessed_and_flagged_once(production_models):
     days = set(AgentDailyQuality.objects.values_list("date", flat=True))
     assert days == {ANCHOR - dt.timedelta(days=d) for d in (1, 2, 3)}
 
+    # The default scorecard graded every conversation as it was scored; the nights aggregated QA.
+    assert QaResult.objects.count() == Conversation.objects.count()
+    assert QaResult.objects.filter(auto_failed=True).exists() and QaResult.objects.filter(score__gte=70).exists()
+    assert set(QaDailyAgent.objects.values_list("date", flat=True)) == days
+
     again = demo_nights_run(nights=3, today=ANCHOR)
     assert again == {"scored": 0, "assessed": [], "flagged": 0}
     assert AssessmentRun.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_users_dispute_their_own_results_and_a_team_lead_resolves_one(production_models):
+    from apps.qa.models import CriterionAnswer, Dispute, QaResult
+
+    seed("--scorecard")
+    demo_users_ensure(password="demo-pass-123")
+    demo_nights_run(nights=1, today=ANCHOR)
+    before = dict(QaResult.objects.values_list("pk", "score"))
+
+    assert demo_disputes_open(n=2, resolve=1) == {"opened": 2, "resolved": 1}
+    disputes = list(Dispute.objects.select_related("opened_by", "resolved_by", "answer__result__conversation__agent"))
+    assert len(disputes) == 2 and {d.status for d in disputes} == {Dispute.Status.OPEN, Dispute.Status.ACCEPTED}
+    for dispute in disputes:
+        agent = dispute.answer.result.conversation.agent
+        assert dispute.opened_by == agent.user and dispute.proposed_answer == "yes"  # their own result
+    accepted = next(d for d in disputes if d.status == Dispute.Status.ACCEPTED)
+    agent = accepted.answer.result.conversation.agent
+    assert accepted.resolved_by.led_teams.filter(team=agent.team).exists()
+    answer = CriterionAnswer.objects.get(pk=accepted.answer_id)
+    assert answer.answer == "yes" and answer.source == CriterionAnswer.Source.REVIEWER
+    result = QaResult.objects.get(pk=answer.result_id)
+    assert result.auto_failed or result.score > before[result.pk]  # the accepted dispute raised the score
+
+    assert demo_disputes_open(n=2, resolve=1) == {"opened": 0, "resolved": 0}
+    assert Dispute.objects.count() == 2
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from tqdm import tqdm
 from apps.agents.services import agents_upsert
 from apps.demo.generator import anchor_datetime, generate_demo
 from apps.demo.services import demo_users_ensure
+from apps.qa.default_scorecard import seed_default_scorecard
 from apps.conversations.services import conversations_upsert
 from apps.core.bulk import UpsertResult
 from apps.customers.services import customers_upsert
@@ -63,9 +64,13 @@ class Command(BaseCommand):
             help="Also create console users (manager, reviewer, a team lead per team, agent users) sharing one "
                  "password, written to var/demo-credentials.env (default: no).",
         )
+        parser.add_argument(
+            "--scorecard", action=argparse.BooleanOptionalAction, default=False,
+            help="Also publish and activate the default bank QA scorecard (default: no).",
+        )
 
     def handle(self, *args, conversations, agents, customers, language, seed, days, anchor_date, batch, users,
-               verbosity, **options):
+               scorecard, verbosity, **options):
         # Midnight in settings.TIME_ZONE: the same data all day, whenever the command runs.
         anchor = anchor_datetime(anchor_date or timezone.localdate(), timezone.get_default_timezone())
         try:
@@ -93,6 +98,7 @@ class Command(BaseCommand):
                     bar.update(len(chunk))
 
         logins = self._users() if users else []
+        version = seed_default_scorecard() if scorecard else None
         if verbosity == 0:
             return
         summary = "; ".join(
@@ -101,6 +107,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ({language}, seed {seed}, {days} days to {anchor.date().isoformat()}): {summary}."
         ))
+        if version is not None:
+            self.stdout.write(f"QA scorecard: {version} (active).")
         if logins:
             self.stdout.write(f"Console users ({len(logins)}, password in var/demo-credentials.env): "
                               + ", ".join(f"{u.username} ({u.role})" for u in logins))
