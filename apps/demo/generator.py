@@ -24,7 +24,11 @@ What the data is meant to show (the original system's facts, made richer):
   30-1800 s;
 * occasional PII (mobile numbers, e-mails at example domains, Luhn-valid card numbers)
   in customer turns, so masking on ingest has something to mask. All names and numbers
-  are random combinations, never real people's data.
+  are random combinations, never real people's data;
+* what a QA scorecard grades: each conversation's agent greets or not, restates the need,
+  shows empathy, verifies identity before or after disclosing account details, breaches
+  compliance, asks a closing question, replies slowly or repeats a sentence, as a ``qa.QaPlan``
+  drawn after its quality label says (``qa.py`` has the phrases and the rates).
 """
 from __future__ import annotations
 

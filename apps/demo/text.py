@@ -7,7 +7,9 @@ import re
 
 from .phrases import _ZH_GENERIC_DISTRICTS, ANSWERS, TEXTS, ZH_DISTRICTS
 
+
 def luhn_check_digit(digits: str) -> str:
+    """The digit that makes ``digits`` + it pass the Luhn check (``ml.pii.luhn_valid``)."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch)
@@ -17,11 +19,6 @@ def luhn_check_digit(digits: str) -> str:
                 d -= 9
         total += d
     return str((10 - total % 10) % 10)
-
-
-def luhn_valid(number: str) -> bool:
-    digits = "".join(ch for ch in number if ch.isdigit())
-    return len(digits) > 1 and luhn_check_digit(digits[:-1]) == digits[-1]
 
 
 class _Slots(dict):
