@@ -23,6 +23,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# Development targets run with DEBUG on unless the environment says otherwise (settings default to off).
+demo run test test-fast bench-ingest bench-dashboard bench-suggest clean-demo: export DEBUG ?= true
+
 ## demo: install, migrate, seed a bank contact centre and its users, train + promote models, assess a week, start web, worker, beat, Flower
 demo: install
 	$(PY) manage.py migrate --verbosity 0

@@ -17,7 +17,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: development (make demo/run/test, the test suite) sets DEBUG=true explicitly.
+DEBUG = env.bool("DEBUG", default=False)
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-for-production-0123456789abcdef"
 if DEBUG:
     SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
@@ -270,6 +271,9 @@ SUGGESTION_RULES_TTL = env.float("SUGGESTION_RULES_TTL", default=60.0)
 DASHBOARD_XLSX_MAX_ROWS = env.int("DASHBOARD_XLSX_MAX_ROWS", default=100_000)
 PROMOTION_MARGIN = env.float("PROMOTION_MARGIN", default=0.005)
 FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
+# Webhook receivers: public addresses only, unless listed here (CIDRs) or private ranges are allowed.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # Where e-mails (alerts, weekly team reports) link back to.
 CONSOLE_URL = env("CONSOLE_URL", default="http://127.0.0.1:8000/dashboard/")
 
@@ -346,6 +350,8 @@ LOGGING = {
 # METRICS_TOKEN is set a scrape must send it as a Bearer token or basic-auth password.
 MIDDLEWARE.insert(0, "apps.core.metrics.MetricsEndpointMiddleware")
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# /metrics answers anyone when true; otherwise it needs METRICS_TOKEN or a staff session.
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)
 METRICS_CACHE_SECONDS = env.float("METRICS_CACHE_SECONDS", default=15.0)
 METRICS_CELERY_TIMEOUT = env.float("METRICS_CELERY_TIMEOUT", default=1.0)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(

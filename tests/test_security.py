@@ -212,3 +212,16 @@ def test_invalid_content_length_is_a_400(client):
     response = client.generic("POST", "/api/v1/customers/bulk", b"{}", content_type="application/json",
                               CONTENT_LENGTH="abc")
     assert response.status_code == 400
+
+
+def test_debug_is_off_unless_set(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env.update({"SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "example.com", "VAR_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "csplatform.settings"})
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**env, "DEBUG": "true"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "True", result.stderr

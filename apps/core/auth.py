@@ -2,79 +2,68 @@
 
 Verified keys are cached in the process for ``API_KEY_CACHE_SECONDS`` (default 30 s), keyed by
 the sha256 of the presented key (the plain key is never kept), so a busy integration costs no
-database query and no hash check per request. Consequence: **revoking a key takes effect
-within that many seconds** in every web process (at once in the process that saved the
-revocation, which drops its entry). Expiry dates are still checked on every request. A key
-that fails verification is never cached; ``API_KEY_CACHE_SECONDS=0`` turns the cache off.
+database query and no hash check per request. Saving or deleting any API key (revoking it in
+the admin, ``api_key_revoke``) invalidates the cache of every web process at once through the
+shared cache (``apps.core.cache.TTLCache``; needs a shared ``CACHE_URL`` such as Redis when
+there are several processes). Expiry dates are still checked on every request. A key that
+fails verification is never cached; ``API_KEY_CACHE_SECONDS=0`` turns the cache off.
 """
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from rest_framework import authentication, exceptions
 
+from .cache import TTLCache
 from .models import APIKey
 
 KEYWORD = "Api-Key"
-DEFAULT_CACHE_SECONDS = 30.0
 MAX_CACHED_KEYS = 1024
 
-# sha256(presented key) -> (monotonic expiry, APIKey)
-_verified: dict[str, tuple[float, APIKey]] = {}
-_lock = threading.Lock()
+
+def _cache_seconds() -> float:
+    return float(settings.API_KEY_CACHE_SECONDS or 0)
 
 
-def clear_api_key_cache(api_key_pk=None) -> None:
-    """Forget cached keys: all of them, or the entries of one API key (by primary key)."""
-    with _lock:
-        if api_key_pk is None:
-            _verified.clear()
-            return
-        for digest in [d for d, (_, k) in _verified.items() if k.pk == api_key_pk]:
-            _verified.pop(digest, None)
+# sha256(presented key) -> APIKey
+_verified = TTLCache(ttl=_cache_seconds, maxsize=MAX_CACHED_KEYS, shared_key="api_keys")
+
+
+def clear_api_key_cache() -> None:
+    """Forget every verified key, in this process and (through the shared cache) in all others."""
+    _verified.invalidate()
 
 
 def _on_key_change(sender, instance, **kwargs) -> None:
-    clear_api_key_cache(instance.pk)
+    clear_api_key_cache()
+    # Again after the commit: a process that read the key in between must not keep it.
+    transaction.on_commit(clear_api_key_cache)
 
 
 post_save.connect(_on_key_change, sender=APIKey, dispatch_uid="core.auth.api_key_cache.save")
 post_delete.connect(_on_key_change, sender=APIKey, dispatch_uid="core.auth.api_key_cache.delete")
 
 
-def _cache_seconds() -> float:
-    return float(getattr(settings, "API_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS) or 0)
+def _lookup(key: str) -> APIKey | None:
+    try:
+        return APIKey.objects.get_from_key(key)  # usable (not revoked) and hash verified
+    except APIKey.DoesNotExist:
+        return None
 
 
 def verified_key(key: str) -> APIKey | None:
     """The usable APIKey for ``key`` (cached when verified), or None."""
-    ttl = _cache_seconds()
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() if ttl > 0 else ""
-    if ttl > 0:
-        entry = _verified.get(digest)
-        if entry is not None:
-            expires, api_key = entry
-            if time.monotonic() < expires and not api_key.has_expired:
-                return api_key
-            _verified.pop(digest, None)
-    try:
-        api_key = APIKey.objects.get_from_key(key)  # usable (not revoked) and hash verified
-    except APIKey.DoesNotExist:
+    if _cache_seconds() > 0:
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        api_key = _verified.get_or_set(digest, lambda: _lookup(key))
+    else:
+        api_key = _lookup(key)
+    if api_key is None or api_key.has_expired:
         return None
-    if api_key.has_expired:
-        return None
-    if ttl > 0:
-        with _lock:
-            if len(_verified) >= MAX_CACHED_KEYS:
-                now = time.monotonic()
-                for d in [d for d, (exp, _) in _verified.items() if exp <= now] or list(_verified)[: MAX_CACHED_KEYS // 4]:
-                    _verified.pop(d, None)
-            _verified[digest] = (time.monotonic() + ttl, api_key)
     return api_key
 
 

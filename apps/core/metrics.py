@@ -13,8 +13,9 @@ Two kinds of metric live here:
   keep a gauge of it up to date.
 
 ``/metrics`` is answered by :class:`MetricsEndpointMiddleware` (first in ``MIDDLEWARE``) so
-that a scrape needs no ``Host`` from ``ALLOWED_HOSTS``, is never redirected to HTTPS, and can
-be protected with ``METRICS_TOKEN`` (bearer token or HTTP basic auth password).
+that a scrape needs no ``Host`` from ``ALLOWED_HOSTS`` and is never redirected to HTTPS. It
+answers a request carrying ``METRICS_TOKEN`` (bearer token or HTTP basic auth password) or a
+signed-in staff user's session, and 401 to anyone else unless ``METRICS_PUBLIC`` is on.
 """
 from __future__ import annotations
 
@@ -79,11 +80,31 @@ def metrics_registry() -> CollectorRegistry:
     return REGISTRY
 
 
+def _staff_session(request) -> bool:
+    """Whether the request's session cookie belongs to an active staff user (the middleware runs first)."""
+    from importlib import import_module
+
+    from django.contrib.auth import get_user
+
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return False
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(request)
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
 def metrics_authorized(request) -> bool:
-    """True when ``METRICS_TOKEN`` is unset, or the request carries it (Bearer or Basic password)."""
-    token = getattr(settings, "METRICS_TOKEN", "") or ""
-    if not token:
+    """``METRICS_PUBLIC``, the ``METRICS_TOKEN`` (Bearer or Basic password), or a staff session."""
+    if settings.METRICS_PUBLIC:
         return True
+    return _token_offered(request) or _staff_session(request)
+
+
+def _token_offered(request) -> bool:
+    token = settings.METRICS_TOKEN or ""
+    if not token:
+        return False
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()

@@ -25,8 +25,13 @@ def samples(body: bytes) -> dict:
     return out
 
 
+@pytest.fixture
+def public_metrics(settings):
+    settings.METRICS_PUBLIC = True
+
+
 @pytest.mark.django_db
-def test_metrics_exports_request_prediction_and_state_metrics(client):
+def test_metrics_exports_request_prediction_and_state_metrics(client, public_metrics):
     PREDICTION_LATENCY.labels(model_versions="intent:7,sentiment:3", path="single").observe(0.004)
     PREDICTIONS.labels(task="intent", label="transfer", path="single").inc()
     client.get("/health")
@@ -66,8 +71,24 @@ def test_metrics_answers_without_allowed_host_and_https(client, settings):
     # Prometheus scrapes web:8000 by container name, over plain HTTP inside the network.
     settings.ALLOWED_HOSTS = ["example.com"]
     settings.SECURE_SSL_REDIRECT = True
-    response = client.get("/metrics", HTTP_HOST="web:8000")
+    settings.METRICS_TOKEN = "scrape-token"
+    response = client.get("/metrics", HTTP_HOST="web:8000", HTTP_AUTHORIZATION="Bearer scrape-token")
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_metrics_need_a_token_or_a_staff_session_unless_public(client, settings, django_user_model):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 401  # no token configured: still closed
+    user = django_user_model.objects.create_user(username="viewer", password="pw-123456!")
+    client.force_login(user)
+    assert client.get("/metrics").status_code == 401  # signed in, not staff
+    user.is_staff = True
+    user.save()
+    assert client.get("/metrics").status_code == 200
+    client.logout()
+    settings.METRICS_PUBLIC = True
+    assert client.get("/metrics").status_code == 200
 
 
 def _purge(queue: str) -> None:
@@ -164,7 +185,7 @@ def test_multiprocess_mode_sums_samples_of_all_processes(tmp_path):
 
 
 @pytest.mark.django_db
-def test_request_metrics_count_every_request_per_status_view_and_method(client):
+def test_request_metrics_count_every_request_per_status_view_and_method(client, public_metrics):
     """The cached-label middleware still counts each request in django-prometheus' series."""
     def count(name, **labels):
         return samples(client.get("/metrics").content).get((name, frozenset(labels.items())), 0)

@@ -1,0 +1,85 @@
+"""Per-process TTL caches (cachetools), safe across threads, optionally invalidated through the shared cache.
+
+``TTLCache(ttl=...)`` keeps values for ``ttl`` seconds (a number, or a callable read on each
+``set`` so a setting can change it), at most ``maxsize`` of them (least recently used go first).
+With ``shared_key``, ``invalidate()`` in any process bumps a generation counter in Django's
+default cache (Redis in production) and every process drops its entries on its next ``get``:
+one shared-cache read per ``get``, so invalidation takes effect at once wherever the shared cache
+is shared (with the local-memory default only within one process).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import cachetools
+from django.core.cache import cache as shared_cache
+
+_MISSING = object()
+
+
+class TTLCache:
+    def __init__(self, *, ttl: float | Callable[[], float], maxsize: int = 1024, shared_key: str | None = None,
+                 timer: Callable[[], float] = time.monotonic):
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._shared_key = f"ttlcache:generation:{shared_key}" if shared_key else None
+        self._generation: Any = None
+        self._data = cachetools.TLRUCache(maxsize=maxsize, ttu=self._expiry, timer=timer)
+
+    def _expiry(self, key, value, now: float) -> float:
+        ttl = self._ttl() if callable(self._ttl) else self._ttl
+        return now + float(ttl or 0)
+
+    def _shared_generation(self) -> Any:
+        generation = shared_cache.get(self._shared_key)
+        if generation is None:  # first use, or evicted: start one (another process may win the add)
+            shared_cache.add(self._shared_key, uuid.uuid4().hex, None)
+            generation = shared_cache.get(self._shared_key)
+        return generation
+
+    def _sync(self) -> None:
+        """Drop every entry when another process invalidated since this one last looked."""
+        if self._shared_key is None:
+            return
+        generation = self._shared_generation()
+        if generation != self._generation:
+            with self._lock:
+                self._data.clear()
+                self._generation = generation
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        self._sync()
+        with self._lock:
+            return self._data.get(key, default)
+
+    def set(self, key: Hashable, value: Any) -> None:
+        ttl = self._ttl() if callable(self._ttl) else self._ttl
+        if not ttl or ttl <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+
+    def get_or_set(self, key: Hashable, factory: Callable[[], Any]) -> Any:
+        """The cached value, or ``factory()`` (cached unless it is None)."""
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            value = factory()
+            if value is not None:
+                self.set(key, value)
+        return value
+
+    def invalidate(self) -> None:
+        """Drop every entry here, and (with ``shared_key``) in every process on its next ``get``."""
+        with self._lock:
+            self._data.clear()
+        if self._shared_key is not None:
+            shared_cache.set(self._shared_key, uuid.uuid4().hex, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._data.expire()
+            return len(self._data)

@@ -1,0 +1,92 @@
+"""apps/core/cache.py: per-process TTL cache, invalidated across processes through the shared cache."""
+import threading
+
+import pytest
+
+from apps.core.cache import TTLCache
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_values_expire_after_the_ttl():
+    clock = Clock()
+    cache = TTLCache(ttl=30, timer=clock)
+    cache.set("a", 1)
+    clock.now += 29
+    assert cache.get("a") == 1
+    clock.now += 2
+    assert cache.get("a") is None and len(cache) == 0
+
+
+def test_the_ttl_may_come_from_a_callable_read_at_set_time():
+    clock, ttl = Clock(), {"s": 10}
+    cache = TTLCache(ttl=lambda: ttl["s"], timer=clock)
+    cache.set("a", 1)
+    ttl["s"] = 0
+    cache.set("b", 2)  # a zero TTL caches nothing
+    clock.now += 5
+    assert cache.get("a") == 1 and cache.get("b") is None
+
+
+def test_least_recently_used_values_go_first_when_full():
+    cache = TTLCache(ttl=30, maxsize=2)
+    cache.set("a", 1)
+    cache.set("b", 2)
+    cache.get("a")
+    cache.set("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+
+
+def test_get_or_set_calls_the_factory_once_and_never_caches_none():
+    calls = []
+    cache = TTLCache(ttl=30)
+    assert cache.get_or_set("k", lambda: calls.append(1) or "v") == "v"
+    assert cache.get_or_set("k", lambda: calls.append(1) or "w") == "v"
+    assert cache.get_or_set("none", lambda: calls.append(1)) is None
+    assert cache.get_or_set("none", lambda: calls.append(1)) is None
+    assert len(calls) == 3
+
+
+def test_invalidate_reaches_every_cache_sharing_the_key():
+    here, there, unrelated = (TTLCache(ttl=30, shared_key="t1"), TTLCache(ttl=30, shared_key="t1"),
+                              TTLCache(ttl=30, shared_key="t2"))
+    for cache in (here, there, unrelated):
+        cache.get("warm-up")
+        cache.set("k", "v")
+    here.invalidate()
+    assert here.get("k") is None and there.get("k") is None
+    assert unrelated.get("k") == "v"
+
+
+def test_threads_share_one_cache_safely():
+    cache = TTLCache(ttl=30, maxsize=64)
+    errors = []
+
+    def work(n):
+        try:
+            for i in range(500):
+                cache.set((n, i % 80), i)
+                cache.get((n, (i * 7) % 80))
+        except Exception as exc:  # pragma: no cover - what the test looks for
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(cache) <= 64
+
+
+@pytest.fixture(autouse=True)
+def _clean_shared_cache():
+    from django.core.cache import cache
+
+    yield
+    cache.delete_many(["ttlcache:generation:t1", "ttlcache:generation:t2"])
