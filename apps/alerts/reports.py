@@ -158,14 +158,26 @@ def team_report_send(*, report: TeamReport, today: dt.date | None = None) -> lis
     message.send()
     report.last_sent_at = timezone.now()
     report.last_sent_to = ", ".join(recipients)
-    report.save(update_fields=["last_sent_at", "last_sent_to"])
+    report.save(update_fields=["last_sent_at", "last_sent_to"] if report.pk else None)
     return recipients
 
 
 def team_reports_send(*, today: dt.date | None = None) -> dict[str, list[str]]:
-    """Send every active weekly report (the beat entry ``weekly team reports``). Returns team -> recipients."""
+    """Send the weekly reports (the beat entry ``weekly team reports``). Returns team -> recipients.
+
+    Every team with a lead gets one in ``LANGUAGE_CODE`` (its ``TeamReport`` row is created on the
+    first send, to edit in the admin); a team without a lead only when it has an active row; an
+    inactive row stops a team's report.
+    """
+    from apps.agents.models import TeamLead
+
+    rows = {r.team: r for r in TeamReport.objects.all()}
+    teams = set(TeamLead.objects.values_list("team", flat=True)) | {t for t, r in rows.items() if r.active}
     sent = {}
-    for report in TeamReport.objects.filter(active=True).order_by("team"):
+    for team in sorted(teams):
+        report = rows.get(team) or TeamReport(team=team, language=settings.LANGUAGE_CODE)
+        if not report.active:
+            continue
         try:
             sent[report.team] = team_report_send(report=report, today=today)
         except Exception:  # one team's failure must not stop the others' reports

@@ -158,6 +158,27 @@ def test_weekly_team_report_email_has_figures_and_inline_charts(centre, mail_dir
     assert report.last_sent_at and "lead@example.com" in report.last_sent_to
 
 
+def test_every_led_team_gets_a_report_unless_switched_off(centre, mail_dir):
+    from apps.agents.models import TeamLead
+    from apps.alerts.reports import team_reports_send
+
+    south_lead = get_user_model().objects.create_user(username="s", email="south@example.com", password="x-1234567!")
+    TeamLead.objects.create(user=south_lead, team="south")
+    TeamReport.objects.create(team="south", active=False)
+    assert team_reports_send(today=DAY + dt.timedelta(days=1)) == {"north": ["lead@example.com"]}
+    assert TeamReport.objects.get(team="north").language == "zh-hans"  # created on the first send
+    html = _mails(mail_dir)[0].get_body(preferencelist=("html",)).get_content()
+    assert "最常未通过的评分项" in html and "Criteria failed most" not in html  # the team's language
+
+
+def test_default_rules_come_with_the_migration():
+    from importlib import import_module
+
+    defaults = import_module("apps.alerts.migrations.0003_default_alert_rules").DEFAULT_RULES
+    assert {r["metric"] for r in defaults} >= {"mean_quality", "qa_score", "negative_share", "auto_fails",
+                                               "model_agreement"}
+
+
 def test_weekly_reports_schedule_is_a_beat_entry():
     from django_celery_beat.models import PeriodicTask
 
