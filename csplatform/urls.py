@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("apps.registry.urls")),
     path("", include("apps.jobs.urls")),
     path("", include("apps.webhooks.urls")),
+    path("", include("apps.qa.urls")),
 ]
 
 urlpatterns = [

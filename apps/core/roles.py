@@ -4,7 +4,8 @@ Four groups: ``manager`` (everything), ``team_lead`` (their teams only, as liste
 ``agents.TeamLead`` rows), ``reviewer`` (grades any conversation it is assigned, reads all)
 and ``agent`` (only the results of the ``agents.Agent`` linked to the user through
 ``Agent.user``). A superuser, and a staff user in none of these groups, counts as a manager,
-so the console's existing staff accounts keep working.
+so the console's existing staff accounts keep working. An API key with the ``admin`` scope
+counts as a manager; another key is an ``integration``: it reads everything and grades nothing.
 
 The scoping helpers filter any queryset by a lookup path to the agent (``"agent"`` on a
 conversation, ``"conversation__agent"`` on a QA result), so this module imports no other app.
@@ -21,6 +22,8 @@ class Role:
     TEAM_LEAD = "team_lead"
     REVIEWER = "reviewer"
     AGENT = "agent"
+    # Not a group: an API key without the ``admin`` scope (reads everything, grades nothing).
+    INTEGRATION = "integration"
 
 
 # Highest first: a user in several groups gets the widest role.
@@ -76,7 +79,12 @@ def roles_setup() -> dict[str, int]:
 
 def user_role(user) -> str | None:
     """The widest role of ``user``, or None when it has no console role."""
-    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    api_key = getattr(user, "api_key", None)
+    if api_key is not None:  # an integration: its key's scopes decide
+        return Role.MANAGER if api_key.has_scope("admin") else Role.INTEGRATION
+    if not getattr(user, "is_active", True):
         return None
     if getattr(user, "is_superuser", False):
         return Role.MANAGER
@@ -112,7 +120,7 @@ def scope_queryset(user, queryset: QuerySet, *, agent_path: str) -> QuerySet:
     agent user the rows of its own linked agent, anyone else nothing.
     """
     role = user_role(user)
-    if role in (Role.MANAGER, Role.REVIEWER):
+    if role in (Role.MANAGER, Role.REVIEWER, Role.INTEGRATION):
         return queryset
     if role == Role.TEAM_LEAD:
         prefix = f"{agent_path}__" if agent_path else ""
@@ -128,7 +136,7 @@ def scope_queryset(user, queryset: QuerySet, *, agent_path: str) -> QuerySet:
 def user_can_see_agent(user, agent) -> bool:
     """Whether ``user`` may see the work of ``agent`` (an ``Agent`` or None)."""
     role = user_role(user)
-    if role in (Role.MANAGER, Role.REVIEWER):
+    if role in (Role.MANAGER, Role.REVIEWER, Role.INTEGRATION):
         return True
     if agent is None:
         return False

@@ -125,6 +125,13 @@ class Transcript:
                 out.append(Sentence(len(out), m.seq, m.speaker, stripped, stripped.lower(), part.start() + lead))
         return out
 
+    @cached_property
+    def by_speaker(self) -> dict[str, list[Sentence]]:
+        groups: dict[str, list[Sentence]] = {"any": self.sentences}
+        for s in self.sentences:
+            groups.setdefault(s.speaker, []).append(s)
+        return groups
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -281,6 +288,18 @@ def _compile_regex(pattern: str, field_name: str, *, probe: bool) -> regex.Patte
     return compiled
 
 
+def _prefilter_safe(pattern: str) -> bool:
+    """Whether a match of ``pattern`` inside a sentence is also a match inside the scope's joined text.
+
+    True without anchors and lookarounds (``^ $ \\A \\Z \\G (?= (?! (?<= (?<!``), whose result
+    depends on what surrounds the sentence; ``[^`` is a character class, not an anchor.
+    """
+    stripped = pattern.replace("\\\\", "").replace("[^", "[").replace("\\^", "").replace("\\$", "")
+    if any(token in stripped for token in ("^", "$", "\\A", "\\Z", "\\G", "(?=", "(?!", "(?<=", "(?<!")):
+        return False
+    return True
+
+
 def _regex_spans(compiled: regex.Pattern, text: str) -> list[tuple[int, int]]:
     try:
         return [m.span() for m in compiled.finditer(text, timeout=REGEX_TIMEOUT_S) if m.end() > m.start()]
@@ -304,15 +323,16 @@ class Condition:
     params: dict = field(default_factory=dict)
 
     def scope(self, transcript: Transcript, anchors: dict[str, list[Hit]]) -> list[Sentence]:
-        sentences = transcript.sentences
+        sentences = transcript.by_speaker.get(self.speaker, [])
         if self.anchor is not None:
             hits = anchors.get(self.anchor) or []
             if not hits:
                 return []
             pivot = min(h.index for h in hits)
-            sentences = sentences[:pivot] if self.where == "before" else sentences[pivot + 1:]
-        if self.speaker != "any":
-            sentences = [s for s in sentences if s.speaker == self.speaker]
+            if self.where == "before":
+                sentences = [s for s in sentences if s.index < pivot]
+            else:
+                sentences = [s for s in sentences if s.index > pivot]
         if self.first:
             sentences = sentences[: self.first]
         if self.last:
@@ -323,6 +343,9 @@ class Condition:
 def _run_keywords(cond: Condition, sentences: list[Sentence], transcript: Transcript) -> tuple[bool, list[Hit]]:
     words: list[str] = cond.params["words"]
     found: dict[str, list[Hit]] = {}
+    joined = "\n".join(s.lower for s in sentences)
+    if not any(w in joined for w in words):
+        sentences = []
     for s in sentences:
         for w in words:
             for start in _find_all(w, s.lower):
@@ -340,6 +363,16 @@ def _run_keywords(cond: Condition, sentences: list[Sentence], transcript: Transc
 
 def _run_regex(cond: Condition, sentences: list[Sentence], transcript: Transcript) -> tuple[bool, list[Hit]]:
     pattern, exclude = cond.params["pattern"], cond.params.get("exclude")
+    if not sentences:
+        return False, []
+    # One search over the whole scope first: most conditions match no sentence at all. A match
+    # here may straddle two sentences, so the sentences are still checked one by one.
+    if cond.params["prefilter"]:
+        try:
+            if pattern.search("\n".join(s.text for s in sentences), timeout=REGEX_TIMEOUT_S) is None:
+                return False, []
+        except TimeoutError:
+            pass
     hits: list[Hit] = []
     for s in sentences:
         spans = _regex_spans(pattern, s.text)
@@ -377,13 +410,19 @@ def _run_entity(cond: Condition, sentences: list[Sentence], transcript: Transcri
     return bool(hits), hits
 
 
+_SENTIMENT_RE = {
+    polarity: stdlib_re.compile("|".join(stdlib_re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    for polarity, words in SENTIMENT_LEXICON.items()
+}
+
+
 def sentence_sentiment(text: str) -> tuple[str, list[tuple[int, int]]]:
     """Lexicon polarity of one sentence: ``negative`` wins over ``positive``; returns the matched spans."""
     lower = text.lower()
     for polarity in ("negative", "positive"):
-        spans = [(i, i + len(w)) for w in SENTIMENT_LEXICON[polarity] for i in _find_all(w, lower)]
+        spans = [m.span() for m in _SENTIMENT_RE[polarity].finditer(lower)]
         if spans:
-            return polarity, sorted(spans)
+            return polarity, spans
     return "neutral", []
 
 
@@ -509,6 +548,7 @@ def _compile_condition(number: str, cfg: Any, prefix: str, *, probe: bool) -> Co
         cond.run = _run_keywords
     elif operator == "regex":
         p["pattern"] = _compile_regex(cfg.get("pattern"), f"{prefix}.pattern", probe=probe)
+        p["prefilter"] = _prefilter_safe(cfg["pattern"])
         if cfg.get("exclude"):
             p["exclude"] = _compile_regex(cfg["exclude"], f"{prefix}.exclude", probe=probe)
         cond.run = _run_regex

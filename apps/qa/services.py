@@ -8,18 +8,20 @@ QA results are upserted per (conversation, scorecard version), so scoring a chun
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.conversations.models import Conversation, Message
 from apps.core.exceptions import ApplicationError, Conflict, NotFound
+from apps.core.pgcopy import is_postgres
 from apps.core.roles import Role, user_agent_id, user_can_resolve_for_agent, user_role
 from apps.core.services import audit_record
 
@@ -39,6 +41,11 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 MAX_POINTS = 1000.0
+
+
+def _user(actor):
+    """``actor`` when it is a user row (not an API key or None): what foreign keys to users may hold."""
+    return actor if getattr(actor, "pk", None) and hasattr(actor, "_meta") else None
 
 
 # ---------------------------------------------------------------- scorecard content
@@ -189,8 +196,7 @@ def scorecard_create(
         raise ApplicationError(_("A scorecard with this name exists."), {"name": _("Names are unique.")})
     cleaned = sections_validate(sections)
     threshold = _threshold(pass_threshold)
-    user = created_by if getattr(created_by, "pk", None) and hasattr(created_by, "_meta") else None
-    scorecard = Scorecard.objects.create(name=name, description=description or "", created_by=user)
+    scorecard = Scorecard.objects.create(name=name, description=description or "", created_by=_user(created_by))
     version = ScorecardVersion.objects.create(scorecard=scorecard, number=1, pass_threshold=threshold)
     _content_write(version, cleaned)
     audit_record(action="qa.scorecard.create", actor=created_by, target=scorecard, data={"name": name})
@@ -253,7 +259,7 @@ def scorecard_version_publish(
     ).update(status=ScorecardVersion.Status.RETIRED)
     version.status = ScorecardVersion.Status.PUBLISHED
     version.published_at = timezone.now()
-    version.published_by = actor if getattr(actor, "pk", None) and hasattr(actor, "_meta") else None
+    version.published_by = _user(actor)
     version.save(update_fields=["status", "published_at", "published_by"])
     if activate:
         scorecard_activate(scorecard=version.scorecard, actor=actor)
@@ -394,24 +400,83 @@ def qa_results_upsert(*, conversation_ids: list[int], version: ScorecardVersion 
         ))
         answer_rows.append(rows)
     with transaction.atomic():
-        saved = QaResult.objects.bulk_create(
-            results, update_conflicts=True, unique_fields=["conversation", "scorecard_version"],
-            update_fields=["score", "auto_failed", "reason", "computed_at"], batch_size=1000,
-        )
-        answers = [
-            CriterionAnswer(result_id=result.pk, criterion_id=crit, answer=answer, auto_answer=auto, evidence=evidence,
-                            source=source, overridden_by_id=by, comment=comment)
-            for result, rows in zip(saved, answer_rows)
-            for crit, answer, auto, evidence, source, by, comment in rows
-        ]
-        CriterionAnswer.objects.bulk_create(
-            answers, update_conflicts=True, unique_fields=["result", "criterion"],
-            update_fields=["answer", "auto_answer", "evidence", "source", "overridden_by", "comment"], batch_size=2000,
-        )
+        if is_postgres():
+            saved = _results_copy_upsert(version, results, answer_rows)
+        else:
+            saved = _results_orm_upsert(results, answer_rows)
         newly_failed = [r for r in saved if r.auto_failed and not previous.get(r.conversation_id, False)]
         if newly_failed:
             transaction.on_commit(partial(_emit_auto_fail, version_id=version.pk, conversation_ids=[r.conversation_id for r in newly_failed]))
     return saved
+
+
+def _results_orm_upsert(results: list[QaResult], answer_rows: list[list[tuple]]) -> list[QaResult]:
+    saved = QaResult.objects.bulk_create(
+        results, update_conflicts=True, unique_fields=["conversation", "scorecard_version"],
+        update_fields=["score", "auto_failed", "reason", "computed_at"], batch_size=1000,
+    )
+    answers = [
+        CriterionAnswer(result_id=result.pk, criterion_id=crit, answer=answer, auto_answer=auto, evidence=evidence,
+                        source=source, overridden_by_id=by, comment=comment)
+        for result, rows in zip(saved, answer_rows)
+        for crit, answer, auto, evidence, source, by, comment in rows
+    ]
+    CriterionAnswer.objects.bulk_create(
+        answers, update_conflicts=True, unique_fields=["result", "criterion"],
+        update_fields=["answer", "auto_answer", "evidence", "source", "overridden_by", "comment"], batch_size=2000,
+    )
+    return saved
+
+
+_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS qa_upsert_result (
+    conversation_id bigint, score double precision, auto_failed boolean, reason text, computed_at timestamptz
+) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS qa_upsert_answer (
+    conversation_id bigint, criterion_id bigint, answer varchar(8), auto_answer varchar(8), evidence jsonb,
+    source varchar(16), overridden_by_id bigint, comment text
+) ON COMMIT DROP;
+TRUNCATE qa_upsert_result, qa_upsert_answer;
+"""
+
+
+def _results_copy_upsert(version: ScorecardVersion, results: list[QaResult], answer_rows: list[list[tuple]]) -> list[QaResult]:
+    """The same upsert as ``_results_orm_upsert`` on PostgreSQL: COPY into temporary tables, then one
+    ``INSERT … ON CONFLICT DO UPDATE`` per table (the ORM's per-row work dominates otherwise)."""
+    result_t, answer_t = QaResult._meta.db_table, CriterionAnswer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(_TEMP_TABLES)
+        with cursor.cursor.copy("COPY qa_upsert_result FROM STDIN") as copy:
+            for r in results:
+                copy.write_row((r.conversation_id, r.score, r.auto_failed, r.reason, r.computed_at))
+        with cursor.cursor.copy("COPY qa_upsert_answer FROM STDIN") as copy:
+            for r, rows in zip(results, answer_rows):
+                for crit, answer, auto, evidence, source, by, comment in rows:
+                    copy.write_row((r.conversation_id, crit, answer, auto, json.dumps(evidence, ensure_ascii=False),
+                                    source, by, comment))
+        cursor.execute(
+            f"INSERT INTO {result_t} (conversation_id, scorecard_version_id, score, auto_failed, reason, computed_at) "
+            f"SELECT conversation_id, %s, score, auto_failed, reason, computed_at FROM qa_upsert_result "
+            f"ON CONFLICT (conversation_id, scorecard_version_id) DO UPDATE SET score = EXCLUDED.score, "
+            f"auto_failed = EXCLUDED.auto_failed, reason = EXCLUDED.reason, computed_at = EXCLUDED.computed_at "
+            f"RETURNING id, conversation_id",
+            [version.pk],
+        )
+        ids = dict((cid, rid) for rid, cid in cursor.fetchall())
+        cursor.execute(
+            f"INSERT INTO {answer_t} (result_id, criterion_id, answer, auto_answer, evidence, source, overridden_by_id, "
+            f"comment, updated_at) "
+            f"SELECT r.id, t.criterion_id, t.answer, t.auto_answer, t.evidence, t.source, t.overridden_by_id, t.comment, now() "
+            f"FROM qa_upsert_answer t JOIN {result_t} r ON r.conversation_id = t.conversation_id "
+            f"AND r.scorecard_version_id = %s "
+            f"ON CONFLICT (result_id, criterion_id) DO UPDATE SET answer = EXCLUDED.answer, "
+            f"auto_answer = EXCLUDED.auto_answer, evidence = EXCLUDED.evidence, source = EXCLUDED.source, "
+            f"overridden_by_id = EXCLUDED.overridden_by_id, comment = EXCLUDED.comment, updated_at = EXCLUDED.updated_at",
+            [version.pk],
+        )
+    for r in results:
+        r.pk = ids[r.conversation_id]
+    return results
 
 
 def _emit_auto_fail(*, version_id: int, conversation_ids: list[int]) -> None:
@@ -469,9 +534,9 @@ def qa_review_submit(*, result: QaResult, answers: dict[str, dict], actor) -> Qa
         if value == row.answer and not comment:
             continue
         changes.append({"criterion": key, "from": row.answer, "to": value})
-        row.answer, row.source, row.overridden_by, row.comment = value, CriterionAnswer.Source.REVIEWER, actor, comment
+        row.answer, row.source, row.overridden_by, row.comment = value, CriterionAnswer.Source.REVIEWER, _user(actor), comment
         row.save(update_fields=["answer", "source", "overridden_by", "comment", "updated_at"])
-    result.reviewed_by, result.reviewed_at = actor, timezone.now()
+    result.reviewed_by, result.reviewed_at = _user(actor), timezone.now()
     result.save(update_fields=["reviewed_by", "reviewed_at"])
     before = result.score
     result_recompute(result=result)
@@ -521,12 +586,12 @@ def dispute_resolve(*, dispute: Dispute, actor, accept: bool, resolution: str = 
     before = result.score
     if accept:
         row = dispute.answer
-        row.answer, row.source, row.overridden_by = dispute.proposed_answer, CriterionAnswer.Source.REVIEWER, actor
+        row.answer, row.source, row.overridden_by = dispute.proposed_answer, CriterionAnswer.Source.REVIEWER, _user(actor)
         row.comment = resolution or dispute.comment
         row.save(update_fields=["answer", "source", "overridden_by", "comment", "updated_at"])
         result_recompute(result=result)
     dispute.status = Dispute.Status.ACCEPTED if accept else Dispute.Status.REJECTED
-    dispute.resolved_by, dispute.resolved_at, dispute.resolution = actor, timezone.now(), resolution
+    dispute.resolved_by, dispute.resolved_at, dispute.resolution = _user(actor), timezone.now(), resolution
     dispute.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
     audit_record(action=f"qa.dispute.{dispute.status}", actor=actor, target=dispute, data={
         "criterion": dispute.answer.criterion.key, "score_before": before, "score_after": result.score,

@@ -79,3 +79,16 @@ def test_setup_roles_command(capsys):
     call_command("setup_roles")
     assert "team_lead:" in capsys.readouterr().out
     assert Group.objects.filter(name__in=["manager", "team_lead", "reviewer", "agent"]).count() == 4
+
+
+def test_api_keys_are_managers_or_integrations(world):
+    from apps.core.auth import APIKeyUser
+    from apps.core.services import api_key_create
+
+    admin_key, _ = api_key_create(name="admin", scopes=["read", "admin"])
+    read_key, _ = api_key_create(name="reader", scopes=["read"])
+    admin, reader = APIKeyUser(admin_key), APIKeyUser(read_key)
+    assert user_role(admin) == Role.MANAGER and user_role(reader) == Role.INTEGRATION
+    assert scope_queryset(reader, Conversation.objects.all(), agent_path="agent").count() == 2
+    assert user_can_resolve_for_agent(admin, world["a2"])
+    assert not user_can_resolve_for_agent(reader, world["a2"])

@@ -313,3 +313,17 @@ def test_score_and_auto_fail():
     score, failed, reason = score_compute([a, b, c], {1: "yes", 2: "5", 3: "no"})
     assert (score, failed) == (0.0, True) and "No CVV" in reason
     assert score_compute([a], {1: "na"}) == (None, False, "")
+
+
+@pytest.mark.parametrize("pattern, seqs", [
+    (r"^请稍等", [2]),  # anchored to the sentence's start, not the transcript's
+    (r"稍等$", [2]),
+    (r"(?<!不)满意", [3]),
+    (r"wait", []),
+    (r"[^a]满意", [3]),
+])
+def test_regex_is_matched_per_sentence(pattern, seqs):
+    t = transcript(("agent", "您好。"), ("agent", "请稍等"), ("customer", "很满意。不满意"))
+    answer, evidence = run({"1": {"operator": "regex", "pattern": pattern}}, text=t)
+    assert sorted({e["seq"] for e in evidence}) == seqs
+    assert answer == ("yes" if seqs else "no")

@@ -1,0 +1,231 @@
+"""QA API: scorecards (versions, publishing), results with answers and evidence, disputes, trying a rule.
+
+Scorecard writes need the ``admin`` scope (an API key) or the manager role (a signed-in user).
+Results and disputes are scoped by role: an agent user sees only its own, a team lead its teams'.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.auth import APIKeyUser
+from apps.core.exceptions import ApplicationError, NotFound
+from apps.core.pagination import DefaultPagination
+from apps.core.permissions import HasScope
+from apps.core.roles import Role, user_role
+
+from . import selectors, services
+from .calibration import calibration_report
+from .jobs import rule_try
+from .models import CalibrationSession, CriterionAnswer, Dispute, Scorecard, ScorecardVersion
+from .serializers import (
+    DisputeInSerializer,
+    DisputeOutSerializer,
+    DisputeResolveInSerializer,
+    PublishInSerializer,
+    ResultOutSerializer,
+    RuleTryInSerializer,
+    ScorecardInSerializer,
+    ScorecardOutSerializer,
+    VersionOutSerializer,
+    VersionUpdateInSerializer,
+)
+
+
+class ScopeOrConsoleRole(permissions.BasePermission):
+    """API keys need the view's scope; a signed-in user needs a console role (``manager_only``: manager)."""
+
+    message = "You lack the role or scope this endpoint needs."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if isinstance(user, APIKeyUser):
+            return HasScope().has_permission(request, view)
+        role = user_role(user)
+        if getattr(view, "manager_only", False) and request.method not in permissions.SAFE_METHODS:
+            return role == Role.MANAGER
+        return role is not None
+
+
+def _actor(request):
+    return request.user
+
+
+class QaApi(APIView):
+    permission_classes = [ScopeOrConsoleRole]
+
+
+class ScorecardListApi(QaApi):
+    manager_only = True
+
+    @property
+    def required_scope(self) -> str:
+        return "read" if self.request.method in permissions.SAFE_METHODS else "admin"
+
+    @extend_schema(responses={200: ScorecardOutSerializer(many=True)}, summary="Scorecards and their versions")
+    def get(self, request):
+        return Response(ScorecardOutSerializer(Scorecard.objects.order_by("name"), many=True).data)
+
+    @extend_schema(request=ScorecardInSerializer, responses={201: ScorecardOutSerializer},
+                   summary="Create a scorecard (its first version is a draft)")
+    def post(self, request):
+        data = ScorecardInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # Validated again, field by field, by the service (rules included).
+        scorecard = services.scorecard_create(**{**data.validated_data, "sections": request.data.get("sections")},
+                                              created_by=_actor(request))
+        return Response(ScorecardOutSerializer(scorecard).data, status=status.HTTP_201_CREATED)
+
+
+def _version(version_id: int) -> ScorecardVersion:
+    version = ScorecardVersion.objects.select_related("scorecard").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"Scorecard version {version_id} does not exist.")
+    return version
+
+
+class ScorecardDraftApi(ScorecardListApi):
+    @extend_schema(request=None, responses={201: VersionOutSerializer},
+                   summary="The scorecard's draft version (a copy of its newest version when none exists)")
+    def post(self, request, scorecard_id: int):
+        scorecard = Scorecard.objects.filter(pk=scorecard_id).first()
+        if scorecard is None:
+            raise NotFound(f"Scorecard {scorecard_id} does not exist.")
+        version = services.scorecard_draft_create(scorecard=scorecard, actor=_actor(request))
+        return Response(VersionOutSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class ScorecardVersionApi(ScorecardListApi):
+    @extend_schema(responses={200: VersionOutSerializer}, summary="A scorecard version with its sections and criteria")
+    def get(self, request, version_id: int):
+        return Response(VersionOutSerializer(_version(version_id)).data)
+
+    @extend_schema(request=VersionUpdateInSerializer, responses={200: VersionOutSerializer, 409: None},
+                   summary="Replace a draft version's content (a published version is immutable: 409)")
+    def patch(self, request, version_id: int):
+        data = VersionUpdateInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.scorecard_version_update(
+            version=_version(version_id), sections=request.data.get("sections"),
+            pass_threshold=data.validated_data.get("pass_threshold"), actor=_actor(request),
+        )
+        return Response(VersionOutSerializer(version).data)
+
+
+class ScorecardPublishApi(ScorecardListApi):
+    @extend_schema(request=PublishInSerializer, responses={200: VersionOutSerializer},
+                   summary="Publish a draft version (and activate its scorecard; optionally re-score)")
+    def post(self, request, version_id: int):
+        data = PublishInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.scorecard_version_publish(
+            version=_version(version_id), actor=_actor(request), activate=data.validated_data["activate"],
+            rescore_since=data.validated_data["rescore_since"],
+        )
+        return Response(VersionOutSerializer(version).data)
+
+
+class ResultListApi(QaApi):
+    required_scope = "read"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("conversation", str, description="The conversation's external id."),
+                    OpenApiParameter("auto_failed", bool)],
+        responses={200: ResultOutSerializer(many=True)}, summary="QA results with answers and evidence",
+    )
+    def get(self, request):
+        qs = selectors.results_for_user(user=request.user).order_by("-computed_at", "-id")
+        if request.query_params.get("conversation"):
+            qs = qs.filter(conversation__external_id=request.query_params["conversation"])
+        if request.query_params.get("auto_failed") in ("true", "false"):
+            qs = qs.filter(auto_failed=request.query_params["auto_failed"] == "true")
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(ResultOutSerializer(page, many=True).data)
+
+
+class ResultDetailApi(QaApi):
+    required_scope = "read"
+
+    @extend_schema(responses={200: ResultOutSerializer}, summary="One QA result with its answers and evidence")
+    def get(self, request, result_id: int):
+        return Response(ResultOutSerializer(services.result_get_for(user=request.user, result_id=result_id)).data)
+
+
+class DisputeListApi(QaApi):
+    @property
+    def required_scope(self) -> str:
+        return "read" if self.request.method in permissions.SAFE_METHODS else "write"
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Dispute.Status.values)],
+                   responses={200: DisputeOutSerializer(many=True)}, summary="Disputes you may see")
+    def get(self, request):
+        qs = selectors.disputes_for_user(user=request.user, status=request.query_params.get("status") or None)
+        paginator = DefaultPagination()
+        page = paginator.paginate_queryset(qs.order_by("-created_at", "-id"), request, view=self)
+        return paginator.get_paginated_response(DisputeOutSerializer(page, many=True).data)
+
+    @extend_schema(request=DisputeInSerializer, responses={201: DisputeOutSerializer},
+                   summary="Dispute one criterion answer of your own result (agent users)")
+    def post(self, request):
+        data = DisputeInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = CriterionAnswer.objects.filter(pk=data.validated_data["answer"]).first()
+        if answer is None:
+            raise ApplicationError("No such criterion answer.", {"answer": "Unknown id."})
+        dispute = services.dispute_open(answer=answer, actor=request.user, comment=data.validated_data["comment"],
+                                        proposed_answer=data.validated_data["proposed_answer"])
+        return Response(DisputeOutSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+class DisputeResolveApi(QaApi):
+    required_scope = "write"
+
+    @extend_schema(request=DisputeResolveInSerializer, responses={200: DisputeOutSerializer},
+                   summary="Accept (score recomputed) or reject (with a reason) a dispute")
+    def post(self, request, dispute_id: int):
+        data = DisputeResolveInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = selectors.disputes_for_user(user=request.user).filter(pk=dispute_id).first()
+        if dispute is None:
+            raise NotFound(f"Dispute {dispute_id} does not exist.")
+        dispute = services.dispute_resolve(dispute=dispute, actor=request.user, **data.validated_data)
+        return Response(DisputeOutSerializer(dispute).data)
+
+
+class RuleTryApi(QaApi):
+    required_scope = "admin"
+    manager_only = True
+
+    @extend_schema(
+        request=RuleTryInSerializer,
+        responses={200: inline_serializer("RuleTryOut", {"result": serializers.DictField(required=False),
+                                                         "job": serializers.IntegerField(required=False)})},
+        summary="Dry-run a rule on the last N days (large ranges run as a qa_try job)",
+    )
+    def post(self, request):
+        if user_role(request.user) not in (Role.MANAGER, Role.TEAM_LEAD, Role.REVIEWER):
+            raise PermissionDenied
+        data = RuleTryInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        out = rule_try(params=dict(data.validated_data), created_by=request.user)
+        return Response(out, status=status.HTTP_202_ACCEPTED if "job" in out else status.HTTP_200_OK)
+
+
+class CalibrationReportApi(QaApi):
+    required_scope = "read"
+
+    @extend_schema(responses={200: inline_serializer("CalibrationRow", {
+        "criterion": serializers.CharField(), "conversations": serializers.IntegerField(),
+        "percent_agreement": serializers.FloatField(allow_null=True), "fleiss_kappa": serializers.FloatField(allow_null=True),
+    }, many=True)}, summary="Agreement per criterion in a calibration session")
+    def get(self, request, session_id: int):
+        if user_role(request.user) not in (Role.MANAGER, Role.TEAM_LEAD, Role.REVIEWER, Role.INTEGRATION):
+            raise PermissionDenied
+        session = CalibrationSession.objects.filter(pk=session_id).first()
+        if session is None:
+            raise NotFound(f"Calibration session {session_id} does not exist.")
+        return Response(calibration_report(session=session))

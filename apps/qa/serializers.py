@@ -1,0 +1,125 @@
+from rest_framework import serializers
+
+from .models import CriterionAnswer, Dispute, QaResult, Scorecard, ScorecardVersion
+from .services import version_content
+
+
+class CriterionInSerializer(serializers.Serializer):
+    """One criterion; ``rule`` is validated by the rule engine (see docs/qa.md)."""
+
+    key = serializers.CharField(max_length=64)
+    question_zh = serializers.CharField(max_length=255)
+    question_en = serializers.CharField(max_length=255)
+    scale = serializers.ChoiceField(choices=["yes_no", "one_to_five"], default="yes_no")
+    points = serializers.FloatField(default=1.0)
+    auto_fail = serializers.BooleanField(default=False)
+    answered_by = serializers.ChoiceField(choices=["rule", "model", "reviewer"], default="rule")
+    rule = serializers.JSONField(required=False, default=dict)
+    applies_intents = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    applies_channels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    applies_languages = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class SectionInSerializer(serializers.Serializer):
+    title_zh = serializers.CharField(max_length=128)
+    title_en = serializers.CharField(max_length=128)
+    criteria = CriterionInSerializer(many=True)
+
+
+class ScorecardInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=128)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    pass_threshold = serializers.FloatField(required=False, default=70.0)
+    sections = SectionInSerializer(many=True)
+
+
+class VersionUpdateInSerializer(serializers.Serializer):
+    pass_threshold = serializers.FloatField(required=False)
+    sections = SectionInSerializer(many=True, required=False)
+
+
+class PublishInSerializer(serializers.Serializer):
+    activate = serializers.BooleanField(default=True)
+    rescore_since = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                              help_text="Re-score the conversations started since then (a qa_score job).")
+
+
+class VersionOutSerializer(serializers.ModelSerializer):
+    sections = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ScorecardVersion
+        fields = ["id", "number", "status", "pass_threshold", "published_at", "created_at", "sections"]
+
+    def get_sections(self, obj) -> list[dict]:
+        return version_content(obj)
+
+
+class ScorecardOutSerializer(serializers.ModelSerializer):
+    versions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Scorecard
+        fields = ["id", "name", "description", "is_active", "created_at", "versions"]
+
+    def get_versions(self, obj) -> list[dict]:
+        return list(obj.versions.order_by("-number").values("id", "number", "status", "published_at"))
+
+
+class AnswerOutSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="criterion.key")
+    question_zh = serializers.CharField(source="criterion.question_zh")
+    question_en = serializers.CharField(source="criterion.question_en")
+    scale = serializers.CharField(source="criterion.scale")
+    auto_fail = serializers.BooleanField(source="criterion.auto_fail")
+    evidence = serializers.JSONField(help_text='[{"condition": "1", "seq": 3, "span": [start, end]}]')
+
+    class Meta:
+        model = CriterionAnswer
+        fields = ["id", "key", "question_zh", "question_en", "scale", "auto_fail", "answer", "auto_answer", "source",
+                  "evidence", "comment"]
+
+
+class ResultOutSerializer(serializers.ModelSerializer):
+    conversation = serializers.CharField(source="conversation.external_id")
+    scorecard = serializers.CharField(source="scorecard_version.scorecard.name")
+    version = serializers.IntegerField(source="scorecard_version.number")
+    answers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QaResult
+        fields = ["id", "conversation", "scorecard", "version", "score", "auto_failed", "reason", "computed_at",
+                  "reviewed_at", "answers"]
+
+    def get_answers(self, obj) -> list[dict]:
+        rows = obj.answers.select_related("criterion").order_by("criterion__section__order", "criterion__order")
+        return AnswerOutSerializer(rows, many=True).data
+
+
+class DisputeInSerializer(serializers.Serializer):
+    answer = serializers.IntegerField(help_text="The criterion answer's id.")
+    proposed_answer = serializers.CharField(max_length=8)
+    comment = serializers.CharField(max_length=2000)
+
+
+class DisputeResolveInSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    resolution = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DisputeOutSerializer(serializers.ModelSerializer):
+    criterion = serializers.CharField(source="answer.criterion.key")
+    conversation = serializers.CharField(source="answer.result.conversation.external_id")
+    result = serializers.IntegerField(source="answer.result_id")
+    opened_by = serializers.CharField(source="opened_by.username")
+
+    class Meta:
+        model = Dispute
+        fields = ["id", "result", "conversation", "criterion", "proposed_answer", "comment", "status", "opened_by",
+                  "resolution", "created_at", "resolved_at"]
+
+
+class RuleTryInSerializer(serializers.Serializer):
+    rule = serializers.JSONField()
+    days = serializers.IntegerField(default=7)
+    sample = serializers.IntegerField(default=20)
