@@ -20,7 +20,7 @@ import logging
 from billiard.exceptions import WorkerLostError
 from celery import Task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class PlatformTask(Task):
     """Name of the argument carrying the id of the job this task works for (None: no job)."""
 
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
-        close_old_connections()  # the next attempt opens a fresh connection
+        # Celery's Django fixup closes a broken connection after the task; the retry opens a new one.
         logger.warning("%s[%s] retries after %s: %s", self.name, task_id, type(exc).__name__, exc)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:

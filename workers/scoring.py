@@ -49,6 +49,6 @@ def assess_aggregate(self, job_id: int) -> dict:
              time_limit=1800)
 def rebuild_reply_index(full: bool = False) -> dict:
     """Incremental rebuild (``full=True`` refits the vocabulary); a concurrent second run returns at once."""
-    from apps.scoring.retrieval import reply_index_rebuild
+    from apps.scoring.services.retrieval import reply_index_rebuild
 
     return reply_index_rebuild(full=full)

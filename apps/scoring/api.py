@@ -153,7 +153,7 @@ def _observe(models, started: float, path: str, results: list[dict]) -> None:
         child.observe(time.perf_counter() - started)
     except Exception:
         pass
-    services._record_metrics(results, path=path)
+    services.predictions_count(results, path=path)
 
 
 class _Pending:

@@ -67,14 +67,16 @@ def test_is_better_uses_margin_and_direction():
 
 
 def test_retrain_if_due_counts_new_reviews(labelled, settings):
+    from apps.scoring.services.assessment import retrain_if_due
+
     settings.RETRAIN_MIN_NEW_LABELS = 2
-    assert training.retrain_if_due() is None
+    assert retrain_if_due() is None
     for pk in labelled[:2]:
         ReviewItem.objects.create(conversation_id=pk, status="reviewed", intent="transfer",
                                   reviewed_at=timezone.now())
-    job = training.retrain_if_due()
+    job = retrain_if_due()
     assert job is not None and job.kind == "retrain"
-    assert training.retrain_if_due() is None  # counted from the new job on
+    assert retrain_if_due() is None  # counted from the new job on
 
 
 def test_unloadable_production_is_replaced(labelled):

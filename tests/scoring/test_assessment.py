@@ -78,28 +78,35 @@ def test_flagging_twice_creates_no_duplicates(production, settings):
 
 
 def test_flagged_events_are_batched(production, monkeypatch):
-    events = []
-    monkeypatch.setattr(job_services, "webhook_emit", lambda **kw: events.append(kw) or 1)
+    from apps.webhooks.models import WebhookDelivery, WebhookSubscription
+
+    WebhookSubscription.objects.create(name="crm", url="https://crm.example.com/hook", secret="s" * 32,
+                                       events=["conversation.flagged"], active=True)
     monkeypatch.setattr(assessment, "FLAG_EVENT_BATCH", 4)
     make_conversations(40, seed=9, day=DAY, prefix="G")
     _score_all()
     job, _ = job_services.job_create(kind="assess", params={"date": DAY.isoformat()}, enqueue=False)
-    assessment.assessment_aggregate(job_id=job.pk)
-    flagged = [e for e in events if e["event"] == "conversation.flagged"]
-    assert len(flagged) == 3 and sum(len(e["payload"]["conversations"]) for e in flagged) == 10
+    result = assessment.assessment_aggregate(job_id=job.pk)
+    flagged = list(WebhookDelivery.objects.filter(event="conversation.flagged"))
+    assert result["flagged"] == 10
+    assert len(flagged) == 3 and sum(len(d.payload["conversations"]) for d in flagged) == 10
 
 
-def test_default_schedule_exists_and_setup_is_idempotent():
+def test_default_schedule_exists_and_setup_is_idempotent(settings):
     from django_celery_beat.models import PeriodicTask
 
     from apps.jobs.services import schedules_setup
 
     task = PeriodicTask.objects.get(task="scoring.nightly_assessment")
-    assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == ("2", "0", "Asia/Shanghai")
+    assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == ("2", "0", settings.TIME_ZONE)
     assert schedules_setup() == []
     task.delete()
+    settings.TIME_ZONE = "Europe/Berlin"
     assert schedules_setup() == ["nightly quality assessment"]
+    assert str(PeriodicTask.objects.get(task="scoring.nightly_assessment").crontab.timezone) == "Europe/Berlin"
     reply = PeriodicTask.objects.filter(task="scoring.rebuild_reply_index").order_by("name")
     assert [(t.crontab.day_of_week, json.loads(t.kwargs)) for t in reply] == [("0", {"full": True}), ("*", {"full": False})]
-    watchdog = PeriodicTask.objects.get(task="scoring.resume_stalled_jobs")
-    assert (watchdog.crontab.minute, watchdog.crontab.hour, watchdog.queue) == ("*/10", "*", "default")
+    watchdog = PeriodicTask.objects.get(task="jobs.watchdog")
+    assert (watchdog.interval.every, watchdog.interval.period, watchdog.queue) == (
+        settings.JOB_WATCHDOG_SECONDS, "seconds", "default")
+    assert not PeriodicTask.objects.filter(task="scoring.resume_stalled_jobs").exists()

@@ -102,20 +102,78 @@ def test_cancelled_job_skips_its_chunks(production, labelled):
 def test_failed_chunk_is_counted_and_job_finishes(production, labelled):
     job, pending = _run_job({"all": True}, chunk_size=60)
     scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
-    scoring_jobs.chunk_fail(job_id=job.pk, chunk_index=1, error="boom")
+    job_services.chunk_fail(job_id=job.pk, chunk_index=1, error="boom")
     job.refresh_from_db()
     assert (job.status, job.done, job.failed) == ("succeeded", 60, 60)
     assert "60 of 120" in job.error
 
 
-def test_job_finished_emits_webhook(production, labelled, monkeypatch, django_capture_on_commit_callbacks):
-    events = []
-    monkeypatch.setattr(job_services, "webhook_emit", lambda **kw: events.append(kw) or 1)
+def test_job_finished_is_delivered_to_webhook_subscribers(production, labelled, django_capture_on_commit_callbacks):
+    from apps.webhooks.models import WebhookDelivery, WebhookSubscription
+
+    WebhookSubscription.objects.create(name="crm", url="https://crm.example.com/hook", secret="s" * 32,
+                                       events=["job.finished"], active=True)
     with django_capture_on_commit_callbacks(execute=True):
         job, pending = _run_job({"conversations": ["T000-000001"]})
         scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
-    assert [e["event"] for e in events] == ["job.finished"]
-    assert events[0]["payload"]["done"] == 1 and events[0]["payload"]["status"] == "succeeded"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "job.finished"
+    assert delivery.payload["job_id"] == job.pk and delivery.payload["done"] == 1
+    assert delivery.payload["status"] == "succeeded"
+
+
+def test_a_chunk_that_keeps_killing_its_worker_is_failed(production, labelled, settings):
+    """Each start without an outcome counts; past JOB_CHUNK_MAX_ATTEMPTS the chunk fails instead of running."""
+    settings.JOB_CHUNK_MAX_ATTEMPTS = 2
+    job, pending = _run_job({"all": True}, chunk_size=60)
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    for _ in range(2):  # two deliveries whose worker died mid-chunk
+        assert job_services.chunk_begin(job_id=job.pk, chunk_index=1)
+    out = scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[1][1], chunk_index=1)
+    assert out == {"skipped": True}
+    chunk = JobChunk.objects.get(job=job, index=1)
+    assert chunk.state == "failed" and "attempts" in chunk.error and chunk.attempts == 3
+    job.refresh_from_db()
+    assert (job.status, job.done, job.failed) == ("succeeded", 60, 60)
+    assert Prediction.objects.count() == 60
+
+
+def test_transient_retries_are_not_held_against_a_chunk(production, labelled, settings):
+    settings.JOB_CHUNK_MAX_ATTEMPTS = 1
+    job, pending = _run_job({"all": True}, chunk_size=120)
+    assert job_services.chunk_begin(job_id=job.pk, chunk_index=0, retries=0)
+    # the database failed mid-chunk; Celery retries the task (retries=1): not a poison chunk
+    out = scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0, retries=1)
+    assert out["counted"] and Job.objects.get(pk=job.pk).status == "succeeded"
+
+
+def test_after_a_promotion_a_job_no_longer_moves_the_conversations_prediction(production, labelled):
+    """The job keeps the versions it started with; the denormalised prediction follows production."""
+    from apps.registry import services as registry_services
+
+    job, pending = _run_job({"all": True}, chunk_size=60)
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    old = registry_services.model_version_register(task="intent", backend="linear",
+                                                   estimator_dir=production["intent"].artifact_path)
+    registry_services.model_version_promote(version=old)
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[1][1], chunk_index=1)
+    assert Prediction.objects.filter(job=job).count() == 120  # the job's results are complete
+    first, second = pending[0][1][0], pending[1][1][0]
+    assert Conversation.objects.get(pk=first).prediction_id is not None  # scored while current
+    assert Conversation.objects.get(pk=second).prediction_id is None  # not pointed at a retired version
+
+
+def test_changed_conversation_content_drops_its_predictions(production, labelled):
+    from apps.conversations.services import conversations_upsert
+
+    job, pending = _run_job({"conversations": ["T000-000002"]})
+    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=0)
+    conv = Conversation.objects.get(external_id="T000-000002")
+    assert Prediction.objects.filter(conversation=conv).exists()
+    conversations_upsert(items=[{"external_id": "T000-000002", "customer": conv.customer.external_id,
+                                 "started_at": conv.started_at, "messages": [
+                                     {"speaker": "customer", "text": "a new text entirely"}]}])
+    assert not Prediction.objects.filter(conversation=conv).exists()
 
 
 def test_submit_requires_a_target(production):
@@ -158,62 +216,6 @@ def test_upserted_rows_read_back_as_written(production, labelled):
     assert isinstance(p.sentiment_scores, dict) and set(p.sentiment_scores) == {"negative", "neutral", "positive"}
     assert isinstance(p.flags, list) and p.job_id == job.pk and p.intent_version_id == production["intent"].pk
     assert p.conversation.prediction_id == p.pk
-
-
-def _age(job, seconds):
-    """Move a job's start and its chunks' finish times ``seconds`` into the past."""
-    past = timezone.now() - dt.timedelta(seconds=seconds)
-    Job.objects.filter(pk=job.pk).update(created_at=past, started_at=past)
-    JobChunk.objects.filter(job=job).exclude(finished_at=None).update(finished_at=past)
-
-
-def test_stalled_job_is_sent_again_once_per_stall(production, labelled, monkeypatch):
-    sent = []
-    monkeypatch.setattr(job_services, "job_enqueue", lambda *, job_id: sent.append(job_id))
-    job, pending = _run_job({"all": True})
-    scoring_jobs.chunk_score(job_id=job.pk, conversation_ids=pending[0][1], chunk_index=pending[0][0])
-    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # a chunk just finished
-    _age(job, 120)
-    assert job_services.stalled_jobs_resume(stalled_after=60) == [job.pk]
-    assert sent == [job.pk]
-    job.refresh_from_db()
-    assert job.steps[-1]["step"] == "resumed" and job.steps[-1]["pending"] == 4
-    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # the resume itself is progress
-    assert job_services.stalled_jobs_resume(stalled_after=0) == [job.pk]
-
-
-def test_resume_covers_lost_orchestrators_and_leaves_finished_jobs(production, labelled, monkeypatch):
-    sent = []
-    monkeypatch.setattr(job_services, "job_enqueue", lambda *, job_id: sent.append(job_id))
-    queued, _ = job_services.job_create(kind="score", params={"all": True}, enqueue=False)
-    done, pending = _run_job({"all": True}, chunk_size=200)
-    scoring_jobs.chunk_score(job_id=done.pk, conversation_ids=pending[0][1], chunk_index=0)
-    assess, _ = job_services.job_create(kind="assess", params={}, enqueue=False)
-    retrain, _ = job_services.job_create(kind="retrain", params={}, enqueue=False)
-    running, _ = job_services.job_create(kind="retrain", params={}, enqueue=False)
-    job_services.job_start(job_id=running.pk, task_id="its-message")  # unacknowledged: Redis redelivers it
-    imported, _ = job_services.job_create(kind="import", params={}, enqueue=False)
-    for job in (queued, done, assess, retrain, running, imported):
-        _age(job, 120)
-    assert job_services.stalled_jobs_resume(stalled_after=60) == [queued.pk, assess.pk, retrain.pk]
-    assert sent == [queued.pk, assess.pk, retrain.pk]
-    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # resumed just now
-
-
-def test_an_assessment_waiting_for_its_scoring_job_is_not_stalled(production, labelled, monkeypatch):
-    sent = []
-    monkeypatch.setattr(job_services, "job_enqueue", lambda *, job_id: sent.append(job_id))
-    assess, _ = job_services.job_create(kind="assess", params={"date": "2024-05-06"}, enqueue=False)
-    scoring, _ = job_services.job_create(kind="score", params={"unscored": True, "then_assess_job": assess.pk},
-                                         enqueue=False)
-    job_services.job_start(job_id=scoring.pk)
-    _age(assess, 7200)
-    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # its scoring runs
-    job_services.job_finish(job_id=scoring.pk, result={})
-    assert job_services.stalled_jobs_resume(stalled_after=60) == []  # its finish just sent the assessment
-    Job.objects.filter(pk=scoring.pk).update(finished_at=timezone.now() - dt.timedelta(seconds=120))
-    assert job_services.stalled_jobs_resume(stalled_after=60) == [assess.pk]  # that message was lost
-    assert sent == [assess.pk]
 
 
 def test_resent_orchestrator_sends_only_pending_chunks(production, labelled):

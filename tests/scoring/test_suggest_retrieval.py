@@ -196,7 +196,7 @@ def test_index_reloads_when_the_manifest_changes(store, settings):
 
 
 def test_rebuild_task_calls_the_service(store):
-    from workers.suggestions import rebuild_reply_index
+    from workers.scoring import rebuild_reply_index
 
     ingest(item("TASK", "余额问题", "回复。"))
     summary = rebuild_reply_index.run(full=False)

@@ -9,5 +9,6 @@
 The prediction path's public names are importable from the package itself.
 """
 from .predict import (  # noqa: F401
-    PREDICT_BATCH, TOP_K, conversations_predict, prediction_for_conversation, predict_texts, predictions_upsert,
+    PREDICT_BATCH, TOP_K, conversations_predict, prediction_for_conversation, predict_texts, predictions_count,
+    predictions_upsert,
 )

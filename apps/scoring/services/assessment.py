@@ -64,19 +64,19 @@ def assessment_start(*, date: dt.date, created_by=None) -> Job | None:
             with transaction.atomic():
                 run = AssessmentRun.objects.create(date=date)
         except IntegrityError:
-            run = AssessmentRun.objects.select_for_update().select_related("job").get(date=date)
+            run = AssessmentRun.objects.select_for_update(of=("self",)).select_related("job").get(date=date)
             if run.job is not None and run.job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
                 logger.info("assessment of %s already started; skipping", date)
                 return None
-        params: dict = {"date": date.isoformat()}
-        scoring = None
-        if production_models(required=False):
-            scoring, _ = job_services.job_create(kind="score", params={"unscored": True}, created_by=created_by)
-            params["waits_for_job"] = scoring.pk
-        job, _ = job_services.job_create(kind="assess", params=params, created_by=created_by, enqueue=False)
+        job, _ = job_services.job_create(kind="assess", params={"date": date.isoformat()}, created_by=created_by,
+                                         enqueue=False)
         run.job = job
         run.save(update_fields=["job"])
-        if scoring is not None:
+        if production_models(required=False):
+            scoring, _ = job_services.job_create(
+                kind="score", params={"unscored": True, "then_assess_job": job.pk}, created_by=created_by)
+            job.params = {**job.params, "waits_for_job": scoring.pk}
+            job.save(update_fields=["params"])
             job_services.job_step(job_id=job.pk, step="scoring unscored conversations", job=scoring.pk)
         else:
             transaction.on_commit(partial(job_services.job_dispatch, job_id=job.pk))

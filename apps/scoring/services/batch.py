@@ -18,7 +18,7 @@ from apps.jobs import services as job_services
 from apps.jobs.models import Job, JobChunk
 from apps.registry.loader import ModelSet, models_for, production_models
 
-from .predict import PREDICT_BATCH, _record_metrics, conversations_predict, predictions_upsert
+from .predict import PREDICT_BATCH, predictions_count, conversations_predict, predictions_upsert
 
 
 def job_models(job: Job) -> ModelSet:
@@ -52,7 +52,7 @@ def chunk_score(*, job_id: int, chunk_index: int, conversation_ids: list[int], r
                            denormalise=follows_production)
         hooks.conversations_scored.send(sender=Job, conversation_ids=ids, job_id=job_id)
         counted = job_services.chunk_done(job_id=job_id, chunk_index=chunk_index, done=len(ids), failed=n_missing)
-    _record_metrics(results, path="batch")
+    predictions_count(results, path="batch")
     job_services.job_finish(job_id=job_id, only_when_complete=True)
     return {"done": len(ids), "failed": n_missing, "counted": counted}
 

@@ -11,7 +11,6 @@ import logging
 import math
 from typing import Any, Iterable
 
-import ml
 import numpy as np
 import sklearn
 from django.conf import settings
@@ -70,8 +69,7 @@ def predict_texts(
     texts = ["" if t is None else str(t) for t in texts]
     # Inference on loaded, verified estimators: scikit-learn's per-call parameter validation
     # and finiteness scans of our own feature matrices are ~8% of a one-text prediction.
-    # The three models segment the same texts: jieba runs once per text (Chinese linear models).
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), ml.shared_tokenization():
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         intents = _classify(models.get("intent"), texts, top_k) if models.get("intent") else [None] * n
         sentiments = (
             _classify(models.get("sentiment"), texts, top_k, scores=True) if models.get("sentiment") else [None] * n
@@ -262,7 +260,8 @@ def conversations_predict(*, conversation_ids: list[int], models: ModelSet) -> t
 _prediction_children: dict = {}  # (task, label, path) -> counter child (labels() once)
 
 
-def _record_metrics(results: Iterable[dict], path: str) -> None:
+def predictions_count(results: Iterable[dict], path: str) -> None:
+    """Count answered predictions in the Prometheus counter (``path``: "api" or "batch"); never raises."""
     try:
         counts: dict[tuple[str, str], int] = {}
         for r in results:
