@@ -30,8 +30,9 @@ identity verified   ``verify_ask`` (agent) and ``verify_give``          of the d
                     which starts with ``verify_ok``; after:             ~4-8 % after,
                     ``verify_after_ask`` as the agent's next message,   ~5 % missing
                     then ``verify_give``, ``verify_ok``; missing: none
-compliance          ``violation[kind]`` appended to one agent message:  ~1.3 % in all
-(auto-fail)         ``card_number``, ``password``, ``cvv``, ``otp``;
+compliance          ``violation[kind]`` appended to an agent message    ~1.3 % in all
+(auto-fail)         (not the last one): ``card_number``, ``password``,
+                    ``cvv``, ``otp``;
                     ``guaranteed_return`` (wealth intents only)
 closing question    ``closing`` at the end of the last agent message    ~85 %
 slow reply          one agent reply 240-900 s after the customer        ~6 %
@@ -169,8 +170,8 @@ def qa_apply(rng: random.Random, *, turns: list[dict], plan: QaPlan, language: s
         ]
 
     agents = agent_indices()
-    if plan.violation:
-        target = rng.choice(agents)
+    if plan.violation:  # mid-conversation: the last agent message is often a farewell
+        target = rng.choice(agents[:-1] or agents)
         phrase = rng.choice(qa["violation"][plan.violation]).format_map(slots)
         turns[target]["text"] = _join(language, turns[target]["text"], phrase)
     if plan.repeated and len(agents) >= 2:
