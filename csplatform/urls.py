@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.jobs.urls")),
     path("", include("apps.webhooks.urls")),
     path("", include("apps.qa.urls")),
+    path("", include("apps.qa.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("dashboard/alerts/", include("apps.alerts.urls")),
+    path("dashboard/qa/", include("apps.qa.console_urls")),
     path("dashboard/", include("apps.dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -83,7 +83,7 @@ def qa_score_submit(*, params: dict, created_by=None, idempotency_key: str | Non
         clean["conversation_ids"] = ids
     if params.get("all"):
         clean["all"] = True
-    if params.get("chunk_size"):
+    if params.get("chunk_size") is not None:
         size = params["chunk_size"]
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20000:
             raise ApplicationError(_("chunk_size is 1 to 20000."), {"chunk_size": _("1 to 20000.")})

@@ -300,3 +300,35 @@ def test_calibration_session_report(default_version, make_user):
     assert report["greeting"]["conversations"] == 2
     assert report["greeting"]["percent_agreement"] == round(100 * (1 + 1 / 3) / 2, 1)
     assert report["closing"]["conversations"] == 0 and report["closing"]["fleiss_kappa"] is None
+
+
+def test_qa_score_chunk_replay_counts_once(default_version):
+    from apps.jobs.models import JobChunk
+    from apps.qa.jobs import qa_score_chunk, qa_score_plan, qa_score_submit
+
+    convs = [make_conversation(GOOD_ZH), make_conversation(BAD_EN, language="en")]
+    job, _ = qa_score_submit(params={"conversation_ids": [c.pk for c in convs], "chunk_size": 1})
+    pending = qa_score_plan(job_id=job.pk)
+    assert [ids for _, ids in pending] == [[convs[0].pk], [convs[1].pk]]
+    assert qa_score_chunk(job_id=job.pk, chunk_index=0, conversation_ids=pending[0][1])["counted"]
+    assert qa_score_chunk(job_id=job.pk, chunk_index=0, conversation_ids=pending[0][1]) == {"skipped": True}
+    qa_score_chunk(job_id=job.pk, chunk_index=1, conversation_ids=pending[1][1])
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total) == ("succeeded", 2, 2)
+    assert QaResult.objects.count() == 2
+    assert not JobChunk.objects.filter(job=job, state="pending").exists()
+
+
+@pytest.mark.parametrize("params, field", [
+    ({}, "params"),
+    ({"all": True, "version": 999999}, "version"),
+    ({"since": "yesterday"}, "since"),
+    ({"all": True, "chunk_size": 0}, "chunk_size"),
+    ({"all": True, "bogus": 1}, "params"),
+])
+def test_qa_score_submit_validation(default_version, params, field):
+    from apps.qa.jobs import qa_score_submit
+
+    with pytest.raises(ApplicationError) as exc:
+        qa_score_submit(params=params)
+    assert field in exc.value.extra
