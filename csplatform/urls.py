@@ -16,7 +16,6 @@ api_v1 = [
     path("", include("apps.jobs.urls")),
     path("", include("apps.webhooks.urls")),
     path("", include("apps.qa.urls")),
-    path("", include("apps.qa.urls")),
 ]
 
 urlpatterns = [
