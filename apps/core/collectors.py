@@ -25,6 +25,8 @@ from django.conf import settings
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from .cache import TTLCache
+
 logger = logging.getLogger(__name__)
 
 QUEUES = ("default", "gpu")
@@ -106,21 +108,15 @@ def running_jobs(limit: int = MAX_JOBS_EXPORTED) -> tuple[list[tuple[str, str, f
 class PlatformCollector(Collector):
     def __init__(self, ttl: float | None = None, clock=time.monotonic):
         self.ttl = ttl
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._cached_at: float | None = None
-        self._cached: list = []
+        self._lock = threading.Lock()  # one probe at a time
+        self._cache = TTLCache(ttl=self._ttl, maxsize=1, timer=clock)
 
     def _ttl(self) -> float:
-        return float(getattr(settings, "METRICS_CACHE_SECONDS", 15.0) if self.ttl is None else self.ttl)
+        return float(settings.METRICS_CACHE_SECONDS if self.ttl is None else self.ttl)
 
     def collect(self):
         with self._lock:
-            now = self.clock()
-            if self._cached_at is None or now - self._cached_at >= self._ttl():
-                self._cached = self._probe()
-                self._cached_at = now
-            return iter(list(self._cached))
+            return iter(list(self._cache.get_or_set("families", self._probe)))
 
     def describe(self):
         # An empty describe keeps registration from running the (slow) probe.

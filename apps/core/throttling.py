@@ -5,9 +5,8 @@ rate with ``throttle_scope`` (``predict``, ``bulk``; ``default`` otherwise).
 
 Fixed-window counter: one integer per client, scope and window (``rate`` seconds),
 incremented atomically. On Redis that is one ``INCR`` per request, plus an ``EXPIRE`` on
-the first request of a window (half the client-side CPU of a pipelined ``SET NX EX`` +
-``INCR``; a process killed between the two leaves one stale counter of a past window,
-which never throttles anyone). On any other cache backend ``incr`` with an ``add`` on the
+the first request of a window (cheaper than a pipelined ``SET NX EX`` + ``INCR``; a process
+killed between the two leaves one stale counter of a past window, which never throttles anyone). On any other cache backend ``incr`` with an ``add`` on the
 first request of a window.
 
 Leases: far from its limit, a process reserves a block of counts at once (``INCRBY n``) and
@@ -19,8 +18,9 @@ beyond the limit; counts reserved but not used before the window ends make a cli
 several busy processes refused at most a few requests early (a bounded, tiny fraction:
 each block is at most 1/``LEASE_DIVISOR`` of what remained when it was taken).
 
-DRF's ``SimpleRateThrottle`` instead read and wrote a list of every request timestamp in the
-window (120,000 entries at the predict rate) on every request.
+Why not DRF's ``ScopedRateThrottle``: it reads a list of every request timestamp of the window
+from the cache and writes it back on each request, so its cost grows with the traffic and at
+the predict rate it costs more than the prediction. ``bench/throttle_bench.py`` measures both.
 
 Trade-off of a fixed window: a client may send up to twice its rate across a window
 boundary (the end of one window and the start of the next). Requests refused with 429
