@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "apps.registry"
     label = "registry"
+    verbose_name = _("Model registry")
 
     def ready(self) -> None:
         # Imported here: services import models, which exist only once the app registry is ready.

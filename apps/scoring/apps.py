@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScoringConfig(AppConfig):
     name = "apps.scoring"
     label = "scoring"
+    verbose_name = _("Scoring")
 
     def ready(self) -> None:
         # Imported here: services import models, which exist only once the app registry is ready.

@@ -15,11 +15,25 @@ DEFAULT_RULES = [
 ]
 
 
+# The rules' names are data, written once in the installation's language.
+NAMES_ZH = {
+    "Agent quality below 3 (7 days)": "坐席质量低于 3（7 天）",
+    "Agent QA score below 70 (7 days)": "坐席质检得分低于 70（7 天）",
+    "Team negative share above 35% (7 days)": "团队负面占比高于 35%（7 天）",
+    "Team auto-fails above 10 (7 days)": "团队一票否决超过 10 次（7 天）",
+    "Model intent agreement below 80% (30 days)": "模型意图一致率低于 80%（30 天）",
+}
+
+
 def create(apps, schema_editor):
+    from django.conf import settings
+
     AlertRule = apps.get_model("alerts", "AlertRule")
+    chinese = settings.LANGUAGE_CODE.startswith("zh")
     for rule in DEFAULT_RULES:
-        if not AlertRule.objects.filter(name=rule["name"]).exists():
-            AlertRule.objects.create(**rule)
+        name = NAMES_ZH[rule["name"]] if chinese else rule["name"]
+        if not AlertRule.objects.filter(name=name).exists():
+            AlertRule.objects.create(**{**rule, "name": name})
 
 
 class Migration(migrations.Migration):
