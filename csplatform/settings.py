@@ -364,6 +364,10 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "WebhookDeliveryStatusEnum": "apps.webhooks.models.WebhookDelivery.Status",
     }
 )
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "apps.core.schema.add_error_responses",  # every operation documents the API's error answers
+]
 # The schema and API docs need an API key with "read" (or a staff session) like the rest of /api/.
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["apps.core.permissions.HasScope"]
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

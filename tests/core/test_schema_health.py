@@ -29,3 +29,15 @@ def test_health_reports_503_when_broker_is_down(client, monkeypatch):
 
 def test_health_is_never_cached(client):
     assert "no-cache" in client.get("/health")["Cache-Control"]
+
+
+def test_every_operation_documents_the_error_answers(admin_user_client):
+    schema = admin_user_client.get("/api/schema/?format=json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["message", "extra"]
+    operations = [(path, method, op) for path, item in schema["paths"].items()
+                  for method, op in item.items() if method in {"get", "post", "put", "patch", "delete"}]
+    assert len(operations) >= 20
+    for path, method, op in operations:
+        for status in ("400", "401", "403", "404", "406", "415", "429"):
+            content = op["responses"][status]["content"]["application/json"]["schema"]
+            assert content == {"$ref": "#/components/schemas/Error"}, (path, method, status)
