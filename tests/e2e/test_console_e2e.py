@@ -112,7 +112,12 @@ def _canvas_painted(page, canvas_id: str) -> dict:
 def test_console_end_to_end(live_server, browser_page, django_user_model):
     page, errors = browser_page
     data = _seed()
-    django_user_model.objects.create_user(username="boss", password=PASSWORD, is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    boss = django_user_model.objects.create_user(username="boss", password=PASSWORD, is_staff=True)
+    for app_label, codename in (("registry", "change_modelversion"), ("registry", "add_modelversion"),
+                                ("jobs", "add_job")):
+        boss.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     base = live_server.url
 
     # 1. Log in through the admin login form, landing on the console.
@@ -171,6 +176,10 @@ def test_console_end_to_end(live_server, browser_page, django_user_model):
     page.keyboard.press("1")  # sentiment: negative
     page.keyboard.press("Shift+Digit2")  # quality 2
     page.screenshot(path=str(ARTIFACTS / "05_review_item.png"), full_page=True)
+    # The Enter hint on the blue button is readable (dark text on its white key cap).
+    kbd = page.evaluate("""() => { const k = document.querySelector('#review-submit kbd');
+        const s = getComputedStyle(k); return [s.color, s.backgroundColor]; }""")
+    assert kbd[0] != kbd[1], kbd
     assert page.locator('input[name="sentiment"][value="negative"]').is_checked()
     assert page.input_value("#id_quality") == "2"
     page.keyboard.press("Enter")
@@ -197,9 +206,34 @@ def test_console_end_to_end(live_server, browser_page, django_user_model):
     assert candidate.status == "production"
     assert page.locator(f'tr[data-version="{candidate.pk}"] .badge.production').count() == 1
 
-    # 6. Jobs page, then switch the language to English.
+    # 6. Jobs page: the start form shows the fields of the chosen kind only.
     page.goto(f"{base}/dashboard/jobs/")
+    page.select_option("#id_kind", "assess")
+    assert page.locator("#id_date").is_visible() and not page.locator("#id_task").is_visible()
+    page.select_option("#id_kind", "retrain")
+    assert page.locator("#id_task").is_visible() and not page.locator("#id_date").is_visible()
     page.screenshot(path=str(ARTIFACTS / "10_jobs.png"), full_page=True)
+
+    # 7. Teams: the leaderboard sorts by a clicked column; a bad filter is named, with a 400.
+    page.goto(f"{base}/dashboard/teams/")
+    page.click("#team-leaderboard thead th:nth-child(3)")  # volume, ascending
+    volumes = [int(t) for t in page.locator("#team-leaderboard tbody td:nth-child(3)").all_inner_texts()]
+    assert volumes == sorted(volumes) and len(volumes) == 2
+    page.screenshot(path=str(ARTIFACTS / "12_teams.png"), full_page=True)
+    response = page.goto(f"{base}/dashboard/conversations/?quality=9")
+    assert response.status == 400 and page.locator(".filter-errors").is_visible()
+
+    # 8. At phone width the ranking's names stay on one line (the table scrolls instead).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/dashboard/")
+    heights = page.evaluate("""() => [...document.querySelectorAll('table.agents td.name a')]
+        .map(a => a.getClientRects().length)""")
+    assert heights and max(heights) == 1, heights
+    page.screenshot(path=str(ARTIFACTS / "13_overview_phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+    # 9. Jobs page in English.
+    page.goto(f"{base}/dashboard/jobs/")
     page.select_option("#lang-select", "en")
     page.wait_for_load_state("load")
     page.wait_for_function("() => document.documentElement.lang === 'en'")
