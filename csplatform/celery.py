@@ -11,12 +11,30 @@ rest; the beat entries are defined in ``settings.BEAT_SCHEDULE`` and live in the
 import os
 import pkgutil
 
+import django
 from celery import Celery
+from django.apps import apps
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
 
-app = Celery("csplatform")
+
+
+class DjangoCelery(Celery):
+    """The Celery app; sets Django up before it loads the result backend.
+
+    The backend (django-celery-results) imports models. A worker's Django fixup sets Django
+    up before that, but a command such as ``celery -A csplatform call jobs.watchdog`` loads the
+    backend first.
+    """
+
+    def _get_backend(self):
+        if not apps.ready:
+            django.setup()
+        return super()._get_backend()
+
+
+app = DjangoCelery("csplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("gpu"))
 app.conf.task_routes = {
@@ -27,6 +45,8 @@ app.conf.task_routes = {
     "jobs.*": {"queue": "default"},
     "webhooks.*": {"queue": "default"},
 }
+
+
 
 # Every module in workers/ holds tasks; import them all when the worker starts.
 import workers  # noqa: E402

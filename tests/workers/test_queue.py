@@ -149,9 +149,9 @@ def _finished_or_resumed(job_id, stalled_after=30):
     """What the platform does while a job runs: the broker redelivers, and beat's watchdog re-sends
     the chunks of a job that stalled (Redis loses a message taken by a worker killed before it
     recorded it as unacknowledged)."""
-    from apps.jobs.services import stalled_jobs_resume
+    from apps.jobs.services import jobs_watchdog
 
-    stalled_jobs_resume(stalled_after=stalled_after)
+    jobs_watchdog(stalled_after=stalled_after, chunk_stalled_after=stalled_after)
     return _finished(job_id)
 
 
@@ -208,7 +208,7 @@ def test_lost_messages_are_sent_again_by_the_watchdog(worker_factory, production
     is enough to finish it, on either broker."""
     from tests.scoring.data import make_conversations
 
-    from apps.jobs.services import stalled_jobs_resume
+    from apps.jobs.services import job_resume
     from apps.scoring.services.batch import score_job_submit
 
     make_conversations(600, seed=11, prefix="L")
@@ -220,10 +220,10 @@ def test_lost_messages_are_sent_again_by_the_watchdog(worker_factory, production
     mid = Job.objects.get(pk=job.pk)
     assert mid.status == "running" and mid.done < mid.total, "the job finished before the kill; use more data"
     second = worker_factory()
-    assert stalled_jobs_resume(stalled_after=0) == [job.pk]
+    assert job_resume(job_id=job.pk).status == "running"  # the one-click recovery (API, admin, command)
     job = wait_for(lambda: _finished(job.pk), "the resumed job", [first, second], describe=lambda: _job_state(job.pk))
     assert (job.status, job.done, job.failed, job.total) == ("succeeded", 720, 0, 720), job.error
-    assert [s["step"] for s in job.steps].count("resumed") == 1
+    assert [s["step"] for s in job.steps].count("resume requested") == 1
     _assert_one_prediction_each(job, 720)
 
 
@@ -233,16 +233,15 @@ def test_lost_assessment_message_is_sent_again_and_runs_once(worker_factory, pro
     from tests.factories import AgentFactory
     from tests.scoring.data import make_conversations
 
-    from apps.jobs.services import job_create, job_enqueue
-    from apps.jobs.services import stalled_jobs_resume
+    from apps.jobs.services import job_create, job_dispatch, jobs_watchdog
 
     day = dt.date(2024, 3, 4)
     make_conversations(30, seed=4, day=day, agents=[AgentFactory()], prefix="R")
     job, _ = job_create(kind="assess", params={"date": day.isoformat()})  # sent on commit
     _purge_broker()
     w = worker_factory()
-    assert stalled_jobs_resume(stalled_after=0) == [job.pk]
-    job_enqueue(job_id=job.pk)
+    assert jobs_watchdog(stalled_after=0) == {job.pk: "dispatched"}
+    job_dispatch(job_id=job.pk)  # the lost message turns up after all
     job = wait_for(lambda: _finished(job.pk), "the re-sent assessment", [w], describe=lambda: _job_state(job.pk))
     time.sleep(1.5)  # give the copy the chance to run
     job.refresh_from_db()
@@ -297,12 +296,13 @@ def test_better_candidate_is_promoted_worse_is_not(worker_factory, labelled, tra
     w = worker_factory()
     better, _ = retrain_submit(params={"tasks": ["intent"]})
     better = wait_for(lambda: _finished(better.pk), "the first retraining", [w])
-    assert better.status == "succeeded", better.error
+    assert better.status == "succeeded" and "tasks" in better.result, (better.error, better.steps)
     assert better.result["tasks"]["intent"]["decision"] == "promoted"
     assert ModelVersion.objects.get(task="intent", status="production").version == 2
 
-    worse, _ = retrain_submit(params={"tasks": ["intent"], "hyperparams": {"intent": {"min_df": 0.25, "C": 0.01}}})
+    worse, _ = retrain_submit(params={"tasks": ["intent"], "hyperparams": {"intent": {"C": 1e-4}}})
     worse = wait_for(lambda: _finished(worse.pk), "the second retraining", [w])
+    assert worse.status == "succeeded" and "tasks" in worse.result, (worse.error, worse.steps)
     outcome = worse.result["tasks"]["intent"]
     assert outcome["decision"] == "rejected", outcome
     assert outcome["candidate"]["macro_f1"] <= outcome["production"]["macro_f1"]
@@ -323,3 +323,18 @@ def test_corrupted_artifact_is_refused_by_the_worker(worker_factory, production,
     job = wait_for(lambda: _finished(job.pk), "the job to fail", [w])
     assert job.status == "failed" and "sha256" in job.error
     assert not Prediction.objects.exists()
+
+
+def test_the_documented_call_of_the_watchdog_works_and_a_worker_runs_it(worker_factory, production, tmp_path):
+    """``celery -A csplatform call jobs.watchdog`` imports no model before Django is set up."""
+    from apps.jobs.services import job_create
+
+    job, _ = job_create(kind="score", params={"all": True}, enqueue=False)  # the broker never took it
+    w = Worker(tmp_path)
+    call = subprocess.run([sys.executable, "-m", "celery", "-A", "csplatform", "call", "jobs.watchdog"],
+                          cwd=settings.BASE_DIR, env=w.env, capture_output=True, text=True, timeout=60)
+    assert call.returncode == 0, call.stderr[-2000:]
+    worker = worker_factory()
+    job = wait_for(lambda: _finished(job.pk), "the job the watchdog sent", [worker],
+                   describe=lambda: _job_state(job.pk))
+    assert job.status == "succeeded" and job.dispatched_at is not None, job.error
