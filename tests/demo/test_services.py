@@ -47,8 +47,9 @@ def test_users_one_per_role_team_leads_per_team_agents_linked():
     assert len(by_role[Role.AGENT]) == len(teams)
     User = get_user_model()
     for user in users:
-        account = authenticate(username=user.username, password="demo-pass-123")
-        assert account is not None and user_role(account) == user.role
+        assert user_role(User.objects.get(username=user.username)) == user.role
+    for user in (by_role[Role.MANAGER][0], by_role[Role.AGENT][0]):  # one shared password
+        assert authenticate(username=user.username, password="demo-pass-123") is not None
     for lead in by_role[Role.TEAM_LEAD]:
         assert list(TeamLead.objects.filter(user__username=lead.username).values_list("team", flat=True)) == [lead.scope]
     for agent_user in by_role[Role.AGENT]:
@@ -85,6 +86,7 @@ def test_seed_demo_users_option_writes_the_logins_for_demo_credentials(settings,
     assert authenticate(username="reviewer", password=password) is not None
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_nights_are_scored_assessed_and_flagged_once(production_models):
     from apps.conversations.models import Conversation
@@ -115,6 +117,7 @@ def test_nights_are_scored_assessed_and_flagged_once(production_models):
     assert AssessmentRun.objects.count() == 3
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_agent_users_dispute_their_own_results_and_a_team_lead_resolves_one(production_models):
     from apps.qa.models import CriterionAnswer, Dispute, QaResult
