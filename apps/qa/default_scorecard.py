@@ -20,7 +20,7 @@ DEFAULT_NAME = "Bank contact centre (default)"
 # guaranteed") is not a violation: these exclusions drop it.
 _NOT_ASKING = (
     r"(不会|不要|切勿|请勿|千万(别|不要)|绝不|不得|从不|不向|不能|不可以|别).{0,12}(卡号|密码|验证码|动态码|校验码|CVV|cvv|安全码)|"
-    r"\b(never|do not|don'?t|won'?t|will not|should ?n[o']t|no one|nobody|not)\b.{0,40}"
+    r"\b(never|do not|\w+n'?t|will not|no one|nobody|not)\b.{0,40}"
     r"\b(password|pin|cvv|cvc|code|card number|otp|passcode)"
 )
 _NOT_PROMISING = (
@@ -45,7 +45,8 @@ SECTIONS = [
                                      r"\b(hello|hi|hey|good (morning|afternoon|evening))\b|thank(s| you) for (calling|contacting|reaching)"},
                     "2": {"operator": "regex", "speaker": "agent", "first": 3,
                           "pattern": r"我是.{0,12}(客服|专员|顾问|经理)|(客服|专员|顾问)\S{0,4}(号|编号)?\s*\S{0,6}(为您服务|很高兴)|"
-                                     r"工号\s*\w+|\bmy name is\b|\bthis is \w+|\bI'?m \w+ (from|with|at|on)\b|\bspeaking\b"},
+                                     r"工号\s*\w+|\bmy name is\b|\bthis is \w+|\bI'?m \w+ (from|with|at|on)\b|\bspeaking( with)?\b|"
+                                     r"\b(from|with|in) (the )?(customer service|customer support|support|\w+ team)\b|\bagent (no\.? ?|number )?\d+"},
                 },
             },
         }],
@@ -62,16 +63,15 @@ SECTIONS = [
                     "expression": "!1 || 2",
                     "conditions": {
                         "1": {"operator": "regex", "speaker": "agent",
-                              "pattern": r"余额|可用额度|剩余额度|账单金额|本期账单|欠款|待还|最近一笔|交易记录|流水|"
-                                         r"账户(里|中|上)?(有|是|为|显示)|"
-                                         r"\bbalance\b|available credit|credit limit is|statement (balance|amount)|"
-                                         r"last (transaction|payment)|your account (shows|has|is showing)|you owe|outstanding amount",
+                              "pattern": r"尾号\s?\d{3,4}的?(卡|账户|信用卡)|(可用)?余额(为|是|还有|：|:)\s?[\d,]|可用额度(为|是|还有)|"
+                                         r"账单金额(为|是)|应还(款)?金额|欠款(为|是|共)|名下(共)?有.{0,3}个|(有|那)笔.{0,12}(转出|转入|转账|扣款|消费)|"
+                                         r"\b(ending|ending in) \d{3,4}\b|\bbalance (of|is) \D{0,2}\d|available (balance|credit) (of|is) \D{0,2}\d|"
+                                         r"statement balance (is|of)|amount due|accounts? in your name|you owe \D{0,2}\d|outstanding (amount|balance) (is|of)",
                               "exclude": r"请问|能否|是否|\?|？"},
                         "2": {"operator": "regex", "speaker": "agent", "anchor": {"condition": "1", "where": "before"},
                               "pattern": r"(验证|核实|核对|确认).{0,8}(身份|信息|通过|成功|无误)|身份.{0,4}(验证|核实|核对)|"
-                                         r"(提供|报一下|说一下|告诉我).{0,10}(姓名|身份证|证件号|预留手机|手机号|出生日期|后四位)|"
-                                         r"\bverif(y|ied|ication)\b|confirm (your|the) (identity|date of birth|full name|name|address|postcode)|"
-                                         r"security questions?|last four digits"},
+                                         r"(verify|confirm|check) (your|the) (identity|date of birth|full name|name|address|postcode)|"
+                                         r"\bverified\b|passed security|security questions?|matches our records"},
                     },
                 },
             },
@@ -89,10 +89,12 @@ SECTIONS = [
                                          r"(告诉|提供|报|说|发|输入|念).{0,8}(密码|验证码|动态码|校验码|短信码|CVV|cvv|安全码|卡背.{0,4}(三|3)位)|"
                                          r"(密码|验证码|动态码|CVV|cvv|安全码)(是多少|多少|告诉我|报一下|说一下|发给我|提供一下)|"
                                          r"\b(full|whole|entire|complete|long) (card|account) number|"
-                                         r"\b(tell|give|read|send|provide|share|confirm|need)( me| us)?( with)? (your|the)( online| card)? "
-                                         r"(password|pin|cvv|cvc|cv2|security code|verification code|one[- ]time (code|passcode|password)|otp|sms code)|"
+                                         r"\b(tell|give|read|provide|share|send)( me| us)? (your|the)( [\w-]+){0,3} "
+                                         r"(password|pin|cvv|cvc|cv2|security code|verification code|one[- ]time (code|passcode|password)|otp|sms code|code)\b"
+                                         r"(?! (will|to|is sent|we send|by text))|"
                                          r"what('?s| is) (your|the) (password|pin|cvv|cvc|security code|verification code|otp)|"
-                                         r"(three|3)[- ]digit (code|number) on the back"},
+                                         r"\bcode (we|I) (just )?(texted|sent)|"
+                                         r"(three|3)[- ]digit (security )?(code|number)"},
                     },
                 },
             },
@@ -107,7 +109,7 @@ SECTIONS = [
                     "conditions": {
                         "1": {"operator": "regex", "speaker": "agent", "exclude": _NOT_PROMISING,
                               "pattern": r"(保证|保本|稳赚|肯定|一定|绝对|百分之百|100%).{0,6}(收益|赚钱|回报|盈利|不亏|赚|保本|翻倍)|"
-                                         r"稳赚不赔|包赚|只赚不赔|零风险|无风险.{0,6}(收益|理财|投资|回报)|"
+                                         r"稳赚不赔|包赚|只赚不赔|零风险|无风险.{0,6}(收益|理财|投资|回报)|(绝对|肯定|一定)不会亏|(收益|回报|年化).{0,12}是保证的|"
                                          r"\bguarantee(d|s)?\b.{0,20}\b(returns?|profits?|income|gains?|yield|interest|make money|earn)|"
                                          r"\b(risk[- ]free|zero[- ]risk|no risk)\b|can'?t lose|definitely (make|earn|profit)|"
                                          r"100% (safe|return|guaranteed)"},
@@ -121,22 +123,20 @@ SECTIONS = [
         "criteria": [
             {
                 "key": "need_understood",
-                "question_zh": "坐席是否确认了客户的需求并给出了答复或处理？",
-                "question_en": "Did the agent confirm the customer's need and give an answer or take action?",
+                "question_zh": "坐席是否确认了客户的需求，并且没有推诿？",
+                "question_en": "Did the agent confirm the customer's need, without deflecting it?",
                 "points": 20,
                 "rule": {
-                    "expression": "1 && 2",
+                    "expression": "1 && !2",
                     "conditions": {
                         "1": {"operator": "regex", "speaker": "agent",
-                              "pattern": r"您是想|您是要|您的意思是|请问您是|您需要|您想|了解您的|明白您的|确认一下您|您要办理|您遇到的|"
-                                         r"do you (want|mean|need)|you'?d like to|you want to|if I understand|so you('re| are)|"
-                                         r"let me (check|look|see|confirm)|I understand (you|that)|you('re| are) (asking|calling) about"},
+                              "pattern": r"您是想|您是要|您的意思是|请问您是|您想要|我确认一下|确认一下您|明白.{0,3}您|了解您的|您要办理|"
+                                         r"do you (want|mean|need)|you'?d like to|you want to|just to confirm|if I understand|"
+                                         r"so you('re| are)|you('re| are) (asking|calling|looking) (about|for|to)|I understand (you|that)"},
                         "2": {"operator": "regex", "speaker": "agent",
-                              "pattern": r"(已经|已)(为您|帮您|给您)|为您(查询|办理|处理|提交|查到|核实|申请|开通|调整)|"
-                                         r"(可以|您可以|建议您)(通过|在|到|拨打|登录|前往|使用)|步骤|操作如下|方法是|流程是|"
-                                         r"(I'?ve|I have) (processed|submitted|updated|checked|reset|sent|raised|arranged|unlocked)|"
-                                         r"\byou can\b|here('s| is) how|I('ll| will) (send|process|submit|escalate|arrange)|"
-                                         r"the (fee|rate|limit|charge) (is|was)"},
+                              "pattern": r"不清楚|不知道|不归我们管|找别的部门|自己去.{0,6}(问|查|办)|过几天再说|管不了|没办法|"
+                                         r"\bno idea\b|not our (department|problem)|(can'?t|cannot) help (you )?with that|"
+                                         r"try again (in|later)|ask (at )?(a|the) branch|nothing I can do|not my (job|problem)"},
                     },
                 },
             },
@@ -151,9 +151,9 @@ SECTIONS = [
                     "conditions": {
                         "1": {"operator": "sentiment", "polarity": "negative", "speaker": "customer"},
                         "2": {"operator": "keywords", "speaker": "agent", "anchor": {"condition": "1", "where": "after"},
-                              "words": ["抱歉", "不好意思", "对不起", "理解您", "非常理解", "能理解", "给您带来不便", "给您添麻烦",
-                                        "让您久等", "请您放心", "您别着急", "sorry", "apologi", "i understand", "understand your",
-                                        "i can see why", "inconvenience", "i hear you", "that must be"]},
+                              "words": ["抱歉", "不好意思", "对不起", "理解您", "非常理解", "我理解", "能理解", "给您带来不便", "给您添麻烦",
+                                        "让您久等", "请您放心", "别着急", "sorry", "apologi", "i understand", "understand how",
+                                        "understand your", "i can see why", "inconvenience", "i hear you", "that must be"]},
                     },
                 },
             },
@@ -171,7 +171,7 @@ SECTIONS = [
                 "question_en": "Did the agent avoid repeating the same sentence mechanically?",
                 "points": 5,
                 "rule": {"expression": "1", "answer_when_true": "no",
-                         "conditions": {"1": {"operator": "repetition", "speaker": "agent", "min_count": 3, "min_length": 6}}},
+                         "conditions": {"1": {"operator": "repetition", "speaker": "agent", "min_count": 2, "min_length": 6}}},
             },
             {
                 "key": "tone",

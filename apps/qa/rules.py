@@ -59,7 +59,8 @@ ANSWERS_YES_NO = ("yes", "no", "na")
 ANSWERS_1_5 = ("1", "2", "3", "4", "5")
 
 # Sentence ends: Chinese and Western punctuation and line breaks; the mark stays with its sentence.
-_SENTENCE_RE = stdlib_re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*|[。！？!?；;\n]+")
+# A full stop ends a sentence only before a space or the end ("$1,200.50" stays whole).
+_SENTENCE_RE = stdlib_re.compile(r"(?:[^。！？!?；;\n.]|\.(?!\s|$))+(?:[。！？!?；;\n]+|\.+(?=\s|$))?|[。！？!?；;\n.]+")
 _WS_RE = stdlib_re.compile(r"\s+")
 _AMOUNT_RE = regex.compile(
     r"(?:[¥￥$€£]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:元|块|万元|万|美元|欧元|英镑|rmb|RMB|CNY|yuan|dollars?|USD|EUR|GBP))"
@@ -71,11 +72,13 @@ _SLOW_PROBES = tuple(c * n + "!" for c in ("a", "1", " ", "您", "ab") for n in 
 
 SENTIMENT_LEXICON = {
     "negative": (
-        "生气", "气死", "不满", "不满意", "投诉", "太差", "很差", "差劲", "失望", "烦", "糟糕", "坑人", "骗", "受够",
-        "怎么回事", "什么破", "无语", "离谱", "不合理", "搞什么", "着急", "急死", "太慢", "没人管", "乱扣", "愤怒",
+        "生气", "气死", "不满", "投诉", "太差", "很差", "差劲", "失望", "烦死", "真烦", "烦人", "糟糕", "坑人", "骗",
+        "受够", "怎么回事", "什么破", "无语", "离谱", "不合理", "搞什么", "急死", "急！", "太慢", "没人管", "乱扣",
+        "愤怒", "又出问题", "第二次", "第三次", "好几次", "到底能不能", "还没解决", "一直没", "不接受",
         "angry", "furious", "frustrat", "disappoint", "terrible", "awful", "ridiculous", "unacceptable", "complain",
         "worst", "annoy", "upset", "not happy", "unhappy", "waste of time", "fed up", "outrage", "scam", "useless",
-        "still waiting", "nobody", "again and again",
+        "still waiting", "unbelievable", "what is going on", "second time", "third time", "again and again",
+        "urgent", "not acceptable", "i've tried",
     ),
     "positive": (
         "谢谢", "感谢", "满意", "太好了", "很好", "非常好", "好的明白", "解决了", "辛苦了", "帮大忙",

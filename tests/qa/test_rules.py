@@ -86,8 +86,10 @@ def test_keywords_all_at_least_none(t, words):
     (EN, r"balance (is|of)", None, ["balance is"]),
     # "验证通过。" ends its own sentence, so the exclusion does not reach the balance sentence.
     (ZH, r"余额", r"验证", ["余额"]),
-    # The English line is one sentence with both words: the exclusion drops it.
-    (EN, r"balance", r"verified", []),
+    # Likewise in English: a full stop before a space ends the sentence.
+    (EN, r"balance", r"verified", ["balance"]),
+    # Within one sentence, the exclusion drops it.
+    (EN, r"balance", r"\$1,200", []),
 ])
 def test_regex_with_exclusion(t, pattern, exclude, expected):
     cond = {"operator": "regex", "pattern": pattern, "speaker": "agent"}
@@ -191,7 +193,7 @@ def test_anchor_before(t):
     assert answer == "yes"
     # Both conditions matched: the disclosure (1) in message 5, the verification (2) before it.
     assert {e["seq"] for e in evidence if e["condition"] == "1"} == {5}
-    assert {e["seq"] for e in evidence if e["condition"] == "2"} == {3} if t is EN else {3, 5}
+    assert {e["seq"] for e in evidence if e["condition"] == "2"} == {3, 5}
 
 
 @pytest.mark.parametrize("lines", [
@@ -313,6 +315,12 @@ def test_score_and_auto_fail():
     score, failed, reason = score_compute([a, b, c], {1: "yes", 2: "5", 3: "no"})
     assert (score, failed) == (0.0, True) and "No CVV" in reason
     assert score_compute([a], {1: "na"}) == (None, False, "")
+
+
+def test_sentences_split_in_both_languages():
+    t = transcript(("agent", "Your balance is $1,200.50. Thanks, bye! 好的。请稍等…ok"))
+    assert [(s.text, s.offset) for s in t.sentences] == [
+        ("Your balance is $1,200.50.", 0), ("Thanks, bye!", 27), ("好的。", 40), ("请稍等…ok", 43)]
 
 
 @pytest.mark.parametrize("pattern, seqs", [
