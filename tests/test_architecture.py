@@ -18,7 +18,7 @@ Graph = dict[str, dict[str, set[str]]]  # source -> target -> files that import 
 
 def _node(module: str) -> str | None:
     parts = module.split(".")
-    if parts[0] == "apps" and len(parts) > 1 and parts[1]:
+    if parts[0] == "apps" and len(parts) > 1 and parts[1] not in ("", "__init__"):
         return f"apps.{parts[1]}"
     if parts[0] == "workers":
         return "workers"
@@ -117,3 +117,39 @@ def test_the_checks_pass_a_one_way_graph(tmp_path):
     })
     graph = import_graph(tmp_path)
     assert find_cycle(graph) is None and workers_importers(graph) == []
+
+
+SETTINGS = ROOT / "csplatform" / "settings.py"
+
+
+def _env_names() -> set[str]:
+    """Every environment variable ``settings.py`` reads with ``env(...)`` / ``env.<cast>(...)``."""
+    names = set()
+    for node in ast.walk(ast.parse(SETTINGS.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            base = func.value if isinstance(func, ast.Attribute) else func
+            if isinstance(base, ast.Name) and base.id == "env" and isinstance(node.args[0].value, str):
+                names.add(node.args[0].value)
+    return names
+
+
+def test_every_environment_setting_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Settings"):]
+    names = _env_names()
+    assert len(names) > 30
+    missing = sorted(n for n in names if f"`{n}`" not in table)
+    assert not missing, f"settings read from the environment but not in README's settings table: {missing}"
+
+
+def test_code_reads_settings_that_settings_py_defines():
+    """No ``getattr(settings, NAME, default)``: a default hidden in code is a setting nobody can find."""
+    offenders = []
+    for root in ("apps", "workers", "csplatform"):
+        for path in (ROOT / root).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+                        and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == "settings"):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders

@@ -37,7 +37,7 @@ MAX_JOBS_EXPORTED = 200
 
 
 def _broker_url() -> str:
-    return str(getattr(settings, "CELERY_BROKER_URL", "") or "")
+    return str(settings.CELERY_BROKER_URL or "")
 
 
 def queue_depths(queues: tuple[str, ...] = QUEUES) -> dict[str, int]:
@@ -59,7 +59,7 @@ def queue_depths(queues: tuple[str, ...] = QUEUES) -> dict[str, int]:
         n = len(REDIS_PRIORITY_STEPS)
         return {queue: int(sum(counts[i * n : (i + 1) * n])) for i, queue in enumerate(queues)}
     if scheme == "filesystem" or url.startswith("filesystem:"):
-        options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}
         folder = Path(options.get("data_folder_in", ""))
         depths = {}
         for queue in queues:
@@ -83,7 +83,7 @@ def worker_queues(timeout: float | None = None) -> dict[str, list[str]]:
     """``{worker name: [queue names]}`` for the workers that answered within ``timeout``."""
     from csplatform.celery import app as celery_app
 
-    timeout = getattr(settings, "METRICS_CELERY_TIMEOUT", 1.0) if timeout is None else timeout
+    timeout = settings.METRICS_CELERY_TIMEOUT if timeout is None else timeout
     replies = celery_app.control.inspect(timeout=timeout).active_queues() or {}
     return {worker: [q.get("name", "") for q in (queues or [])] for worker, queues in replies.items()}
 
