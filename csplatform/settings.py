@@ -345,7 +345,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Operations (issue 7): /metrics, scrape-time collectors, deploy hardening ----------
+# --- Operations: /metrics, scrape-time collectors, deploy hardening ---------------------
 # /metrics is answered first in the stack (no Host check, no HTTPS redirect); when
 # METRICS_TOKEN is set a scrape must send it as a Bearer token or basic-auth password.
 MIDDLEWARE.insert(0, "apps.core.metrics.MetricsEndpointMiddleware")
@@ -374,13 +374,13 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# --- Queue (issue 5): model cache and inference threads ------------------------
+# --- Model cache and inference threads ---------------------------------------
 # How often a process re-checks which versions are in production (seconds).
 REGISTRY_CHECK_SECONDS = env.float("REGISTRY_CHECK_SECONDS", default=5.0)
 # Native (OpenMP/BLAS) threads per process for inference; processes give the parallelism.
 ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=1)
 
-# --- Load test (issue 7): real-time predict path -------------------------------------------
+# --- Real-time predict path -----------------------------------------------------------------
 # Verified API keys are cached per process this many seconds (by sha256 of the key), so a
 # revocation takes effect within this time; 0 turns the cache off (apps/core/auth.py).
 API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=30.0)
