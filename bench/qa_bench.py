@@ -206,6 +206,10 @@ def main() -> None:
         t0 = time.perf_counter()
         setup_data(args.conversations)
         print(f"setup: {args.conversations} conversations in {time.perf_counter() - t0:.1f} s")
+    else:  # score from scratch: the results of an earlier run are removed first
+        from apps.qa.models import QaResult
+
+        QaResult.objects.filter(conversation__external_id__startswith=PREFIX).delete()
     seed_default_scorecard()
     try:
         print(f"rules-1 (in process, no writes): {rules_in_process(args.sample):,.0f} conversations/s")

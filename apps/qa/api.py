@@ -16,10 +16,11 @@ from apps.core.exceptions import ApplicationError, NotFound
 from apps.core.pagination import DefaultPagination
 from apps.core.permissions import HasScope
 from apps.core.roles import Role, user_role
+from apps.jobs.serializers import JobOutputSerializer
 
 from . import selectors, services
 from .calibration import calibration_report
-from .jobs import rule_try
+from .jobs import qa_score_submit, rule_try
 from .models import CalibrationSession, CriterionAnswer, Dispute, Scorecard, ScorecardVersion
 from .serializers import (
     DisputeInSerializer,
@@ -213,6 +214,27 @@ class RuleTryApi(QaApi):
         data.is_valid(raise_exception=True)
         out = rule_try(params=dict(data.validated_data), created_by=request.user)
         return Response(out, status=status.HTTP_202_ACCEPTED if "job" in out else status.HTTP_200_OK)
+
+
+class QaScoreJobApi(QaApi):
+    required_scope = "write"
+    manager_only = True
+
+    @extend_schema(
+        request=inline_serializer("QaScoreJobIn", {
+            "version": serializers.IntegerField(required=False, help_text="Scorecard version id (default: the active one)."),
+            "since": serializers.DateTimeField(required=False), "until": serializers.DateTimeField(required=False),
+            "conversation_ids": serializers.ListField(child=serializers.IntegerField(), required=False),
+            "all": serializers.BooleanField(required=False), "chunk_size": serializers.IntegerField(required=False),
+        }),
+        responses={201: JobOutputSerializer, 200: JobOutputSerializer},
+        summary="Score conversations with a scorecard version on the queue (a qa_score job)",
+    )
+    def post(self, request):
+        params = request.data if isinstance(request.data, dict) else {}
+        key = request.headers.get("Idempotency-Key")
+        job, created = qa_score_submit(params=dict(params), created_by=request.user, idempotency_key=key)
+        return Response(JobOutputSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class CalibrationReportApi(QaApi):

@@ -13,7 +13,6 @@ import logging
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
@@ -98,6 +97,11 @@ def criterion_validate(data: dict, *, field_name: str) -> dict:
     answered_by = data.get("answered_by", Criterion.AnsweredBy.RULE)
     if answered_by not in Criterion.AnsweredBy.values:
         raise ApplicationError(_("Unknown answer source."), {f"{field_name}.answered_by": ", ".join(Criterion.AnsweredBy.values)})
+    if answered_by == Criterion.AnsweredBy.MODEL:
+        raise ApplicationError(
+            _("Learned criteria cannot be scored in this version; answer the criterion by a rule or a reviewer."),
+            {f"{field_name}.answered_by": "rule, reviewer"},
+        )
     rule = data.get("rule") or {}
     if answered_by == Criterion.AnsweredBy.RULE:
         if scale != Scale.YES_NO:
@@ -340,13 +344,6 @@ def transcripts_load(conversation_ids: list[int]) -> dict[int, rules.Transcript]
     return out
 
 
-def learned_answers(spec: rules.CriterionSpec, transcripts: dict[int, rules.Transcript]) -> dict[int, str]:
-    """Answers of a criterion switched to its learned model, by conversation id."""
-    from .learned import criterion_model_predict
-
-    return criterion_model_predict(criterion_id=spec.id, transcripts=transcripts)
-
-
 def qa_results_upsert(*, conversation_ids: list[int], version: ScorecardVersion | None = None) -> list[QaResult]:
     """Evaluate ``version`` (default: the active one) on conversations and upsert their results.
 
@@ -362,10 +359,6 @@ def qa_results_upsert(*, conversation_ids: list[int], version: ScorecardVersion 
     if not transcripts:
         return []
     ids = list(transcripts)
-    model_answers = {
-        spec.id: learned_answers(spec, transcripts) for spec in specs
-        if spec.answered_by == Criterion.AnsweredBy.MODEL
-    }
     previous = dict(
         QaResult.objects.filter(scorecard_version=version, conversation_id__in=ids).values_list("conversation_id", "auto_failed")
     )
@@ -383,10 +376,7 @@ def qa_results_upsert(*, conversation_ids: list[int], version: ScorecardVersion 
         final: dict[int, str] = {}
         rows = []
         for spec in specs:
-            if spec.answered_by == Criterion.AnsweredBy.MODEL and spec.applies_to(transcript):
-                auto, evidence = model_answers[spec.id].get(cid, ""), []
-            else:
-                auto, evidence = rules.criterion_evaluate(spec, transcript)
+            auto, evidence = rules.criterion_evaluate(spec, transcript)
             reviewer = kept.get((cid, spec.id))
             if reviewer is not None:
                 final[spec.id] = reviewer[0]
@@ -623,6 +613,3 @@ def result_get_for(*, user, result_id: int) -> QaResult:
         raise NotFound(_("No such QA result."))
     return result
 
-
-def qa_settings() -> dict:
-    return {"learned_min_answers": settings.QA_LEARNED_MIN_ANSWERS}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("qa/results/<int:result_id>/", api.ResultDetailApi.as_view(), name="qa-result-detail"),
     path("qa/disputes/", api.DisputeListApi.as_view(), name="qa-dispute-list"),
     path("qa/disputes/<int:dispute_id>/resolve", api.DisputeResolveApi.as_view(), name="qa-dispute-resolve"),
+    path("qa/score", api.QaScoreJobApi.as_view(), name="qa-score"),
     path("qa/rules/try", api.RuleTryApi.as_view(), name="qa-rule-try"),
     path("qa/calibrations/<int:session_id>/report", api.CalibrationReportApi.as_view(), name="qa-calibration-report"),
 ]

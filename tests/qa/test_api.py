@@ -175,3 +175,12 @@ def test_schema_lists_the_qa_endpoints(admin_user_client):
     for path in ("/api/v1/qa/scorecards/", "/api/v1/qa/results/{result_id}/", "/api/v1/qa/disputes/",
                  "/api/v1/qa/versions/{version_id}/publish", "/api/v1/qa/rules/try"):
         assert path in schema
+
+
+def test_qa_score_job_endpoint(default_version):
+    conv = make_conversation(GOOD_ZH)
+    client = key_client("read", "write")
+    response = client.post("/api/v1/qa/score", {"conversation_ids": [conv.pk]}, format="json")
+    assert response.status_code == 201 and response.json()["kind"] == "qa_score"
+    bad = client.post("/api/v1/qa/score", {"since": "soon"}, format="json")
+    assert bad.status_code == 400 and "since" in bad.json()["extra"]

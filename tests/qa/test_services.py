@@ -18,7 +18,6 @@ from apps.qa.models import (
     QaDailyAgent,
     QaResult,
     Scorecard,
-    ScorecardVersion,
 )
 from apps.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import AgentFactory
@@ -332,3 +331,13 @@ def test_qa_score_submit_validation(default_version, params, field):
     with pytest.raises(ApplicationError) as exc:
         qa_score_submit(params=params)
     assert field in exc.value.extra
+
+
+def test_learned_criteria_are_refused_with_the_field():
+    import copy
+
+    sections = copy.deepcopy(SIMPLE)
+    sections[0]["criteria"][0]["answered_by"] = "model"
+    with pytest.raises(ApplicationError) as exc:
+        services.scorecard_create(name="Learned", sections=sections)
+    assert "sections.0.criteria.0.answered_by" in exc.value.extra
