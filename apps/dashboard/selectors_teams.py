@@ -104,6 +104,25 @@ def team_leaderboard(filters: ConversationFilters) -> list[dict]:
     return rows
 
 
+def qa_figures(*, filters: ConversationFilters, agent=None, team: str | None = None) -> dict | None:
+    """Mean QA score, auto-fails, conversations QA-scored and the criteria failed most over the
+    range (the QA app's daily aggregates); None when no QA result falls in it."""
+    from apps.qa.selectors import criteria_failed_most, qa_trend
+
+    rows = qa_trend(since=filters.date_from, until=filters.date_to, agent=agent, team=team or None)
+    n = sum(r["n"] or 0 for r in rows)
+    if not n:
+        return None
+    scored = [(r["avg_score"], r["n"]) for r in rows if r["avg_score"] is not None]
+    weight = sum(k for _, k in scored)
+    return {
+        "n": n, "auto_fails": sum(r["auto_fails"] or 0 for r in rows),
+        "avg_score": round(sum(s * k for s, k in scored) / weight, 2) if weight else None,
+        "worst_criteria": criteria_failed_most(since=filters.date_from, until=filters.date_to, agent=agent,
+                                               team=team or None, limit=5),
+    }
+
+
 def team_data(*, team: str, filters: ConversationFilters) -> dict:
     """One team: figures against the previous period, its trend, and its agents' leaderboard."""
     filters = replace(filters, team=team).with_default_range()
@@ -128,4 +147,5 @@ def team_data(*, team: str, filters: ConversationFilters) -> dict:
         for k in FIGURES
     }
     return {"team": team, "filters": filters, "previous_filters": previous, "summary": summary,
-            "changes": changes, "trend": trend, "agents": board}
+            "changes": changes, "trend": trend, "agents": board,
+            "qa": qa_figures(filters=filters, team=team), "previous_qa": qa_figures(filters=previous, team=team)}

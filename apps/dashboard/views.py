@@ -25,7 +25,7 @@ from apps.core.services import audit_record
 from apps.scoring.services import review as review_services
 from apps.scoring.models import ReviewItem
 
-from . import exports, selectors, selectors_detail
+from . import exports, selectors, selectors_detail, selectors_teams
 from .forms import ConversationFilterForm, OverviewFilterForm, PickForm, ReviewForm
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -263,6 +263,8 @@ def agent_report(request, pk: int):
     agent = get_object_or_404(Agent, pk=pk)
     form, filters, status = _read_filters(request)
     report = selectors_detail.agent_report(agent=agent, filters=filters)
+    report["qa"] = selectors_teams.qa_figures(filters=report["filters"], agent=agent)
+    report["team_qa"] = selectors_teams.qa_figures(filters=report["filters"], team=report["team"])
     chart = {
         "days": [r["date"].isoformat() for r in report["daily"]],
         "mean_quality": [r["mean_quality"] for r in report["daily"]],

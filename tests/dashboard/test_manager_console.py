@@ -233,3 +233,23 @@ def test_actions_need_permissions(staff_user, manager_user):
     assert "data-promote" in manager_client.get("/dashboard/models/").content.decode()
     assert 'id="job-form"' in manager_client.get("/dashboard/jobs/").content.decode()
     assert manager_client.get(f"/dashboard/models/{v2.pk}/promote/").status_code == 200
+
+
+def test_team_and_agent_pages_show_qa_figures_from_the_qa_aggregates(staff_client, known):
+    from apps.qa.models import QaDailyAgent, Scorecard, ScorecardVersion
+
+    a1, a2, _a3 = known["agents"]
+    version = ScorecardVersion.objects.create(scorecard=Scorecard.objects.create(name="card"), number=1)
+    QaDailyAgent.objects.create(date=DAY1, agent=a1, team="t1", scorecard_version=version, n=2, score_sum=150.0,
+                                auto_fails=1, criterion_pass={"greeting": [1, 2], "verify_identity": [2, 2]})
+    QaDailyAgent.objects.create(date=DAY2, agent=a2, team="t1", scorecard_version=version, n=2, score_sum=190.0,
+                                auto_fails=0, criterion_pass={"greeting": [2, 2]})
+    team = staff_client.get(f"/dashboard/teams/t1/?{RANGE}").context["data"]
+    assert team["qa"]["avg_score"] == pytest.approx(85.0) and team["qa"]["auto_fails"] == 1
+    assert team["qa"]["worst_criteria"][0]["key"] == "greeting"
+    report = staff_client.get(f"/dashboard/agents/{a1.pk}/?{RANGE}")
+    assert report.context["report"]["qa"]["avg_score"] == pytest.approx(75.0)
+    assert report.context["report"]["team_qa"]["n"] == 4
+    assert 'id="agent-qa"' in report.content.decode()
+    # No QA results in a range: no QA section.
+    assert staff_client.get("/dashboard/teams/t1/?date_from=2025-01-01&date_to=2025-01-02").context["data"]["qa"] is None
