@@ -160,11 +160,9 @@ REST_FRAMEWORK = {
         "predict": env("THROTTLE_PREDICT", default="120000/min"),
         "bulk": env("THROTTLE_BULK", default="600/min"),
     },
-    "DEFAULT_PARSER_CLASSES": [
-        "apps.core.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: the bulk and nested bodies have no form encoding (other types → 415).
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.StrictJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.DefaultPagination",
     "PAGE_SIZE": 50,

@@ -26,7 +26,9 @@ ERROR_STATUSES = {
     "406": "The Accept header asks for a format the API cannot answer.",
     "413": "Request body over API_MAX_BODY_BYTES.",
     "415": "Unsupported Content-Type.",
+    "409": "Conflicts with the current state (an existing object, a finished job, a concurrent change).",
     "429": "Too many requests; retry after extra.retry_after seconds (also the Retry-After header).",
+    "503": "A dependency is unavailable (no model in production, the broker down); retry later.",
 }
 ERROR_SCHEMA = {
     "type": "object",

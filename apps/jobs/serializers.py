@@ -41,7 +41,7 @@ class RetrainJobInputSerializer(serializers.Serializer):
 class JobOutputSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True, help_text="Percent of items done or failed.")
     duration = serializers.SerializerMethodField(help_text="Seconds from start to finish (or to now).")
-    created_by = serializers.StringRelatedField()
+    created_by = serializers.StringRelatedField(allow_null=True, help_text="The user who submitted it (null: an API key or the schedule).")
 
     class Meta:
         model = Job

@@ -1,6 +1,6 @@
 import django_filters
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,7 +44,11 @@ class ProductionAtQuerySerializer(serializers.Serializer):
 
 class ProductionAtApi(APIView):
     @extend_schema(parameters=[ProductionAtQuerySerializer],
-                   responses={200: ModelVersionOutputSerializer(many=True)},
+                   responses={200: inline_serializer(name="ProductionAt", fields={
+                       "at": serializers.DateTimeField(),
+                       "versions": serializers.DictField(child=ModelVersionOutputSerializer(allow_null=True),
+                                                         help_text="task → the version in production then, or null"),
+                   })},
                    summary="Which version of each task was in production at a moment")
     def get(self, request):
         query = ProductionAtQuerySerializer(data=request.query_params)

@@ -83,8 +83,10 @@ def test_deeply_nested_json_is_400(api_client, url):
     body = "[" * 1000 + "]" * 1000  # 2 KB
     _assert_shape(api_client.post(url, body, content_type="application/json"), 400)
     nested = '{"text": ' + "[" * 100 + "]" * 100 + "}"
-    response = api_client.post(url, nested, content_type="application/json")
+    response = api_client.post(url, nested, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
     assert "deeper" in _assert_shape(response, 400)["message"]
+    response = api_client.post(url, nested, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "嵌套" in _assert_shape(response, 400)["message"]
 
 
 def test_nan_and_huge_numbers_are_parse_errors(api_client):
