@@ -150,3 +150,15 @@ def test_stored_dates_come_back_rfc3339(api_client):
 def test_oversized_body_is_413_in_the_shape(api_client, settings):
     settings.API_MAX_BODY_BYTES = 10
     _assert_shape(api_client.post("/api/v1/customers/bulk", {"items": [{"external_id": "C1"}]}, format="json"), 413)
+
+
+@pytest.mark.parametrize("page_size", ["abc", "0", "-5", "501"])
+def test_a_bad_page_size_is_400(page_size):
+    body = _assert_shape(_client("read").get("/api/v1/customers/", {"page_size": page_size}), 400)
+    assert "page_size" in body["extra"]["fields"]
+    assert _client("read").get("/api/v1/conversations/", {"page_size": page_size}).status_code == 400
+
+
+def test_a_good_page_size_pages(api_client):
+    api_client.post("/api/v1/customers/bulk", {"items": [{"external_id": f"C{i}"} for i in range(3)]}, format="json")
+    assert len(api_client.get("/api/v1/customers/", {"page_size": 2}).json()["results"]) == 2
