@@ -60,6 +60,8 @@ def run_one(dataset, backend, data_dir):
     model.fit(train_x, train_y)
     fit_s = time.perf_counter() - start
     predicted = model.predict(val_x)
+    members = {member.backend: float(np.mean(member.predict(val_x) == np.asarray(val_y)))
+               for member in getattr(model, "members_", [])}
     texts = (val_x * (THROUGHPUT_TEXTS // len(val_x) + 1))[:THROUGHPUT_TEXTS]
     torch.set_num_threads(1)
     with threadpool_limits(limits=1):
@@ -72,7 +74,7 @@ def run_one(dataset, backend, data_dir):
         "dataset": dataset, "backend": backend, "n_train": len(train_x), "n_val": len(val_x),
         "accuracy": float(np.mean(predicted == np.asarray(val_y))),
         "macro_f1": float(f1_score(val_y, predicted, average="macro")),
-        "fit_s": round(fit_s, 1), "texts_per_s_1thread": round(texts_per_s),
+        "members_accuracy": members, "fit_s": round(fit_s, 1), "texts_per_s_1thread": round(texts_per_s),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "cpus": sorted(os.sched_getaffinity(0)),
     }

@@ -70,3 +70,21 @@ def waimai_slice():
     df = pd.concat(parts).sample(frac=1.0, random_state=0)
     train, test = df.iloc[:400], df.iloc[400:]
     return train.review.tolist(), train.label.tolist(), test.review.tolist(), test.label.tolist()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A local Hugging Face checkpoint directory: a two-layer BERT of width 32 (random weights) with the
+    packaged MiniLM tokenizer, small enough to fine-tune in seconds."""
+    from transformers import AutoTokenizer, BertConfig, BertModel, set_seed
+
+    from ml.embedding import default_checkpoint
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(default_checkpoint(), local_files_only=True)
+    set_seed(0)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

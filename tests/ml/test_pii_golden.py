@@ -96,7 +96,7 @@ def scores():
     return _score(GOLDEN)
 
 
-def test_recall_precision_report(scores, capsys):
+def test_recall_and_precision_of_every_type(scores, capsys):
     tp, fp, fn = scores
     lines = [
         "",
@@ -113,6 +113,10 @@ def test_recall_precision_report(scores, capsys):
         )
     with capsys.disabled():
         print("\n".join(lines))
+    for t in PII_TYPES:
+        assert tp[t] > 0, f"no {t} found"
+        assert _ratio(tp[t], tp[t] + fn[t]) >= 0.95, f"{t} recall"
+        assert _ratio(tp[t], tp[t] + fp[t]) >= 0.95, f"{t} precision"
 
 
 def test_recall_id_and_card_is_perfect(scores):
