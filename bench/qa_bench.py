@@ -8,6 +8,8 @@ Chinese and English, written to pass or break the default scorecard's criteria; 
 unless ``--keep``), seeds the default scorecard, then measures:
 
 * rules-1: the scorecard's rules evaluated in this process on a sample (no queue, no writes);
+* service-1: ``qa_results_upsert`` in this process on the sample, in chunks: transcripts loaded,
+  rules evaluated, results and answers upserted (no queue);
 * queue-N: a ``qa_score`` job through Celery with N worker processes (``-Q default``), timed
   from submission until the job row says succeeded: planning, broker, loading transcripts,
   evaluating, and upserting ``QaResult`` + ``CriterionAnswer`` rows included.
@@ -133,6 +135,22 @@ def rules_in_process(sample: int) -> float:
     return len(transcripts) / (time.perf_counter() - t0)
 
 
+def service_in_process(sample: int, chunk_size: int) -> float:
+    """``qa_results_upsert`` in this process (load, evaluate, write), no queue; the rows are removed after."""
+    from apps.conversations.models import Conversation
+    from apps.qa.models import QaResult
+    from apps.qa.services import active_version, qa_results_upsert
+
+    version = active_version()
+    ids = list(Conversation.objects.filter(external_id__startswith=PREFIX).order_by("pk").values_list("pk", flat=True)[:sample])
+    t0 = time.perf_counter()
+    for start in range(0, len(ids), chunk_size):
+        qa_results_upsert(conversation_ids=ids[start:start + chunk_size], version=version)
+    rate = len(ids) / (time.perf_counter() - t0)
+    QaResult.objects.filter(conversation_id__in=ids).delete()
+    return rate
+
+
 def start_workers(n: int) -> list[subprocess.Popen]:
     procs = []
     for _ in range(n):
@@ -161,6 +179,9 @@ def queue_run(n: int, workers: int, chunk_size: int) -> tuple[float, dict]:
     from apps.qa.jobs import qa_score_submit
     from apps.qa.models import QaResult
 
+    from csplatform.celery import app
+
+    app.control.purge()  # messages other runs left in the broker would be timed too
     procs = start_workers(workers)
     try:
         time.sleep(8)  # let the workers connect before the clock starts
@@ -213,6 +234,7 @@ def main() -> None:
     seed_default_scorecard()
     try:
         print(f"rules-1 (in process, no writes): {rules_in_process(args.sample):,.0f} conversations/s")
+        print(f"service-1 (in process, with writes): {service_in_process(args.sample, args.chunk_size):,.0f} conversations/s")
         elapsed, info = queue_run(args.conversations, args.workers, args.chunk_size)
         print(f"queue-{args.workers}: {info['done']} conversations in {elapsed:.1f} s = "
               f"{info['done'] / elapsed:,.0f} conversations/s ({info})")

@@ -472,13 +472,12 @@ def _results_copy_upsert(version: ScorecardVersion, results: list[QaResult], ans
 def _emit_auto_fail(*, version_id: int, conversation_ids: list[int]) -> None:
     from apps.webhooks.services import event_emit
 
-    rows = QaResult.objects.filter(scorecard_version_id=version_id, conversation_id__in=conversation_ids).values_list(
-        "conversation__external_id", "reason"
-    )
-    for start in range(0, len(conversation_ids), 500):
+    rows = list(QaResult.objects.filter(scorecard_version_id=version_id, conversation_id__in=conversation_ids)
+                .order_by("conversation_id").values_list("conversation__external_id", "reason"))
+    for start in range(0, len(rows), 500):
         event_emit(event="qa.auto_fail", payload={
             "scorecard_version": version_id,
-            "conversations": [{"external_id": ext, "reason": reason} for ext, reason in list(rows)[start:start + 500]],
+            "conversations": [{"external_id": ext, "reason": reason} for ext, reason in rows[start:start + 500]],
         })
 
 
