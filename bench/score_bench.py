@@ -101,7 +101,6 @@ def train_models() -> None:
 
     job, _ = job_services.job_create(kind="retrain", enqueue=False, params={
         "backend": "linear", "promote": "always",
-        "hyperparams": {"quality": {"max_iter": 50, "n_folds": 2}},
     })
     training.retrain_run(job_id=job.pk)
 

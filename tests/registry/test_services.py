@@ -104,40 +104,27 @@ def test_register_unknown_task_is_refused(model_store):
         services.model_version_register(task="nope", backend="linear", estimator=_estimator())
 
 
-def test_loader_caches_and_reloads_on_promotion(model_store, django_assert_num_queries):
+def test_promotion_compares_with_the_production_version_at_the_moment_of_promotion(model_store):
+    """Two retrains at once: the one that compared with v1 may not replace v2 promoted in between."""
     v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
     services.model_version_promote(version=v1)
-    first = loader.production_models()
-    assert first.version_key == "intent:1"
     v2 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
-    services.model_version_promote(version=v2)
-    assert loader.production_models().version_key == "intent:2"
+    v3 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    services.model_version_promote(version=v2, expected_production=v1.pk)
+    with pytest.raises(services.ProductionChanged):
+        services.model_version_promote(version=v3, expected_production=v1.pk)
+    assert ModelVersion.objects.get(task="intent", status="production").pk == v2.pk
+    assert Promotion.objects.filter(model_version=v3).count() == 0
+    services.model_version_promote(version=v3, expected_production=v2.pk)
+    assert ModelVersion.objects.get(task="intent", status="production").pk == v3.pk
 
 
-def test_loader_check_is_throttled(model_store, settings, django_assert_num_queries):
+def test_a_first_promotion_expects_no_production_version(model_store):
     v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
-    services.model_version_promote(version=v1)
-    settings.REGISTRY_CHECK_SECONDS = 60
-    loader.production_models()
-    with django_assert_num_queries(0):
-        for _ in range(50):
-            loader.production_models()
-
-
-def test_loader_refuses_corrupted_artifact(model_store):
-    v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
-    services.model_version_promote(version=v1)
-    loader.reset()
-    with open(f"{v1.artifact_path}/pipeline.skops", "ab") as handle:
-        handle.write(b"corrupt")
-    with pytest.raises(loader.ModelsUnavailable, match="sha256"):
-        loader.production_models()
-
-
-def test_no_production_is_unavailable(model_store):
-    with pytest.raises(loader.ModelsUnavailable, match="No model is in production"):
-        loader.production_models()
-    assert not loader.production_models(required=False)
+    v2 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    services.model_version_promote(version=v1, expected_production=None)
+    with pytest.raises(services.ProductionChanged):
+        services.model_version_promote(version=v2, expected_production=None)
 
 
 def test_models_api_and_production_at(api_client, model_store):
