@@ -59,7 +59,9 @@ class BulkUpsertApi(APIView):
 def bulk_schema(item_serializer_class):
     return extend_schema(
         request=inline_serializer(
-            name=f"{item_serializer_class.__name__}Bulk", fields={"items": item_serializer_class(many=True)}
+            name=f"{item_serializer_class.__name__}Bulk",
+            fields={"items": serializers.ListField(child=item_serializer_class(), min_length=1,
+                                                   max_length=settings.BULK_MAX_ITEMS)}
         ),
         responses={
             200: inline_serializer(

@@ -1,10 +1,11 @@
 """Serializer fields shared by the API apps."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .dates import check_conversation_datetime, check_query_datetime
-from .validators import reject_control_characters
+from .validators import NO_CONTROL_CHARACTERS_PATTERN, reject_control_characters
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -30,6 +31,7 @@ class UtcDateTimeField(serializers.DateTimeField):
             raise serializers.ValidationError(exc.messages, code="date_range") from exc
 
 
+@extend_schema_field({"type": "string", "maxLength": 64, "pattern": NO_CONTROL_CHARACTERS_PATTERN})
 class IdentifierField(serializers.CharField):
     """A CRM identifier: at most 64 characters, trimmed, no control characters."""
 
