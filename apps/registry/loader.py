@@ -104,8 +104,7 @@ def _limit_threads() -> None:
     """One native thread per process for inference (``ML_NUM_THREADS``, default 1).
 
     Web and worker processes already give the parallelism; OpenMP/BLAS pools on top of
-    them oversubscribe the cores (a one-row gradient-boosting predict goes from ~5 ms to
-    ~70 ms on a busy 2-core machine).
+    them oversubscribe the cores and multiply the time of a one-row prediction.
     """
     global _threads_limited
     if _threads_limited:

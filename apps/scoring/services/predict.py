@@ -67,8 +67,8 @@ def predict_texts(
     models = models if models is not None else production_models()
     n = len(texts)
     texts = ["" if t is None else str(t) for t in texts]
-    # Inference on loaded, verified estimators: scikit-learn's per-call parameter validation
-    # and finiteness scans of our own feature matrices are ~8% of a one-text prediction.
+    # Inference on loaded, verified estimators: scikit-learn's per-call parameter validation and
+    # finiteness scans of our own feature matrices are skipped (see docs/benchmarks.md, predict).
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         intents = _classify(models.get("intent"), texts, top_k) if models.get("intent") else [None] * n
         sentiments = (
@@ -186,7 +186,7 @@ def _predictions_upsert_postgresql(rows: list[Prediction]) -> list[Prediction]:
     """The same upsert as ``bulk_create(update_conflicts=True)``, as one ``INSERT ... SELECT unnest``.
 
     One array parameter per column instead of one placeholder per value: the batch path's
-    largest database cost (about half of ``bulk_create``'s time for 1,000 rows).
+    largest database cost (docs/benchmarks.md, "Batch scoring through the queue").
     """
     table = Prediction._meta.db_table
     columns = ", ".join(c for c, _, _ in _PG_COLUMNS)
@@ -209,7 +209,8 @@ def _predictions_upsert_postgresql(rows: list[Prediction]) -> list[Prediction]:
 
 def _conversations_denormalise(predictions: list[Prediction], now) -> None:
     if connection.vendor == "postgresql":
-        # One UPDATE ... FROM (VALUES ...) instead of Django's CASE WHEN per row: the batch path's hot spot.
+        # One UPDATE ... FROM (VALUES ...) instead of Django's CASE WHEN per row (the batch path's
+        # hot spot; docs/benchmarks.md, "Batch scoring through the queue").
         table = Conversation._meta.db_table
         values_sql = ", ".join(["(%s, %s, %s, %s, %s::double precision, %s::boolean)"] * len(predictions))
         params: list[Any] = []
