@@ -3,10 +3,10 @@
 Model choices are made on the training data, never on the validation split; this is the
 estimate they are made on: stratified k-fold cross-validation of the training fold, each fold
 fit with the backend's defaults and the ``--param`` overrides. Two runs that differ in one
-parameter give the paired per-fold comparison that docs/benchmarks.md reports.
+parameter give a paired per-fold comparison.
 
     .venv/bin/python bench/ml_cv.py --dataset banking77 --backend linear
-    .venv/bin/python bench/ml_cv.py --dataset banking77 --backend linear --param neighbours=0
+    .venv/bin/python bench/ml_cv.py --dataset banking77 --backend linear --param C=0.5
 """
 
 import argparse

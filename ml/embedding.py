@@ -2,17 +2,17 @@
 
 Texts are encoded by ``sentence_transformers.SentenceTransformer.encode`` from a local
 checkpoint directory (the packaged all-MiniLM-L6-v2 by default; nothing is downloaded)
-and classified by ``LogisticRegressionCV``, whose regularisation strength is chosen by
-stratified cross-validation on the training texts (log loss). The artifact holds the
-logistic regression (skops) and the sha256 of the checkpoint's weights: loading refuses
+and classified by a ``LogisticRegression`` (library defaults) on standardised embeddings
+(``StandardScaler``). The artifact holds that pipeline (skops) and the sha256 of the checkpoint's weights: loading refuses
 a checkpoint whose weights differ from those the model was trained on.
 """
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from ml import artifacts
 from ml.base import TextClassifier
@@ -20,9 +20,9 @@ from ml.base import TextClassifier
 MODEL_FILE = "classifier.skops"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 TRUSTED_TYPES = (
-    "sklearn.linear_model._logistic.LogisticRegressionCV",
     "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
     "numpy.float64",
     "numpy.int64",
     "numpy.dtype",
@@ -67,7 +67,7 @@ def load_encoder(checkpoint, device=None):
 
 
 class EmbeddingClassifier(TextClassifier):
-    """Sentence embeddings into a cross-validated logistic regression.
+    """Sentence embeddings into a logistic regression.
 
     Parameters
     ----------
@@ -82,7 +82,7 @@ class EmbeddingClassifier(TextClassifier):
     progress : bool
         Show the encoder's progress bar (stderr).
     random_state : int or None
-        Seed of the cross-validation folds.
+        Accepted for a uniform interface; the fit is deterministic.
     """
 
     backend = "embedding"
@@ -102,23 +102,11 @@ class EmbeddingClassifier(TextClassifier):
                                     convert_to_numpy=True)
 
     def _fit(self, texts, y):
-        from sklearn.model_selection import StratifiedKFold
-
         self.checkpoint_ = checkpoint_path(self.checkpoint)
         self.checkpoint_sha256_ = checkpoint_digest(self.checkpoint_)
         self.encoder_ = load_encoder(self.checkpoint_, self.device)
-        X = self.embed(texts)
-        smallest = int(np.unique(y, return_counts=True)[1].min())
-        if smallest >= 2:
-            folds = StratifiedKFold(min(5, smallest), shuffle=True, random_state=self.random_state)
-            self.classifier_ = LogisticRegressionCV(
-                cv=folds, scoring="neg_log_loss", l1_ratios=(0.0,), max_iter=1000, use_legacy_attributes=False,
-            )
-        else:
-            self.classifier_ = LogisticRegression(max_iter=1000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # folds may lack a rare class
-            self.classifier_.fit(X, y)
+        self.classifier_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        self.classifier_.fit(self.embed(texts), y)
 
     def _predict_proba(self, texts):
         return self.classifier_.predict_proba(self.embed(texts))

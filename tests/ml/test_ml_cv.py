@@ -5,11 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import DATASETS, WAIMAI, _require
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "ml_cv.py"
 
 
+@pytest.mark.slow
 def test_it_cross_validates_the_training_fold_with_parameter_overrides(tmp_path):
     _require(WAIMAI)
     out = tmp_path / "cv.json"
