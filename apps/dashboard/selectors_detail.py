@@ -255,7 +255,7 @@ def job_list(*, limit: int = 50):
 
     # The scoring step an assessment starts for itself is shown on the assessment; listed alone it is
     # noise once it has found nothing to score.
-    empty_chained = Q(kind=Job.Kind.SCORE, status=Job.Status.SUCCEEDED, total=0, params__has_key="then_assess_job")
+    empty_chained = Q(kind="score", status=Job.Status.SUCCEEDED, total=0, params__has_key="then_assess_job")
     return Job.objects.select_related("created_by").exclude(empty_chained).order_by("-created_at")[:limit]
 
 

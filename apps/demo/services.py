@@ -96,7 +96,7 @@ def _user(username: str, group, hashed: str, first_name: str, *, scope: str = ""
 def _score_waiting_jobs() -> int:
     """Run the scoring jobs still waiting for a worker here, chunk by chunk. Returns conversations scored."""
     n = 0
-    for job_id in Job.objects.filter(kind=Job.Kind.SCORE, status=Job.Status.QUEUED).order_by("pk").values_list(
+    for job_id in Job.objects.filter(kind="score", status=Job.Status.QUEUED).order_by("pk").values_list(
             "pk", flat=True):
         for index, ids in score_job_plan(job_id=job_id):
             n += chunk_score(job_id=job_id, chunk_index=index, conversation_ids=ids).get("done", 0)

@@ -26,15 +26,17 @@ class JobKind:
     """Celery task name of one chunk, called with ``job_id, chunk_index, conversation_ids``."""
     submit: Callable | None = None
     """The owning app's validated submit service: ``submit(*, params, created_by, idempotency_key)``."""
+    label: str = ""
+    """What people read (lazily translated); the name when empty."""
 
 
 _kinds: dict[str, JobKind] = {}
 
 
 def job_kind_register(*, name: str, task: str, chunk_task: str | None = None,
-                      submit: Callable | None = None) -> JobKind:
+                      submit: Callable | None = None, label: str = "") -> JobKind:
     """Register (or re-register, idempotently) one job kind."""
-    kind = JobKind(name=name, task=task, chunk_task=chunk_task, submit=submit)
+    kind = JobKind(name=name, task=task, chunk_task=chunk_task, submit=submit, label=label)
     _kinds[name] = kind
     return kind
 
@@ -48,3 +50,8 @@ def job_kind_get(name: str) -> JobKind:
 
 def job_kinds() -> list[str]:
     return sorted(_kinds)
+
+
+def job_kind_choices() -> list[tuple[str, str]]:
+    """``Job.kind``'s choices: the registered kinds (read when a form, filter or schema needs them)."""
+    return [(name, _kinds[name].label or name) for name in sorted(_kinds)]

@@ -2,14 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .kinds import job_kind_choices
+
 
 class Job(models.Model):
-    class Kind(models.TextChoices):
-        SCORE = "score", _("Batch scoring")
-        ASSESS = "assess", _("Quality assessment")
-        RETRAIN = "retrain", _("Retraining")
-        IMPORT = "import", _("Import")
-        INDEX = "index", _("Reply index")
+    """One batch of work; its ``kind`` is one registered by an app (``apps.jobs.kinds``)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -18,7 +15,7 @@ class Job(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=job_kind_choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=128, null=True, blank=True, unique=True)

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_celery_results.models import TaskResult
 
 from apps.core.exceptions import ApplicationError, Conflict
@@ -355,7 +356,7 @@ def job_resume(*, job_id: int, user=None) -> Job:
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
         if job.status == Job.Status.SUCCEEDED:
-            raise Conflict(f"Job {job.pk} already succeeded; submit a new job to run it again.")
+            raise Conflict(_("Job %(id)s already succeeded; submit a new job to run it again.") % {"id": job.pk})
         reopened = job.status in (Job.Status.FAILED, Job.Status.CANCELLED)
         if reopened:
             redo = JobChunk.objects.filter(job_id=job.pk, state__in=[JobChunk.State.FAILED, JobChunk.State.SKIPPED])

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
@@ -13,4 +14,5 @@ class RegistryConfig(AppConfig):
 
         from .training import retrain_submit
 
-        job_kind_register(name="retrain", task="registry.train_candidate", submit=retrain_submit)
+        job_kind_register(name="retrain", task="registry.train_candidate", submit=retrain_submit,
+                          label=_("Retraining"))

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.exceptions import ApplicationError, Conflict, NotFound
 from apps.core.services import audit_record
@@ -158,8 +159,8 @@ def model_version_promote(*, version: ModelVersion, user=None, reason: str = "",
         previous = next((mv for mv in rows if mv.status == ModelVersion.Status.PRODUCTION), None)
         if expected_production is not _NOT_GIVEN and (previous.pk if previous else None) != expected_production:
             raise ProductionChanged(
-                f"The production version of {version.task} changed after the candidate was compared with it; "
-                "not promoted (retrain to compare with the new one).")
+                _("The production version of %(task)s changed after the candidate was compared with it; "
+                  "not promoted (retrain to compare with the new one).") % {"task": version.task})
         now = timezone.now()
         if previous is not None:
             previous.status = ModelVersion.Status.RETIRED

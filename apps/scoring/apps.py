@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 
 
 class ScoringConfig(AppConfig):
@@ -18,7 +19,7 @@ class ScoringConfig(AppConfig):
         from .services.predict import predictions_discard
 
         job_kind_register(name="score", task="scoring.score_job", chunk_task="scoring.score_chunk",
-                          submit=score_job_submit)
-        job_kind_register(name="assess", task="scoring.assess_aggregate")
+                          submit=score_job_submit, label=_("Batch scoring"))
+        job_kind_register(name="assess", task="scoring.assess_aggregate", label=_("Quality assessment"))
         job_finished.connect(assessment_after_scoring, dispatch_uid="scoring.assessment_after_scoring")
         conversations_changed.connect(predictions_discard, dispatch_uid="scoring.predictions_discard")

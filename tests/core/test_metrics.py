@@ -139,8 +139,8 @@ def test_collector_caches_between_scrapes():
 def test_job_progress_of_running_jobs_is_exported():
     from apps.jobs.models import Job
 
-    running = Job.objects.create(kind=Job.Kind.SCORE, status=Job.Status.RUNNING, total=10, done=3, failed=1)
-    Job.objects.create(kind=Job.Kind.SCORE, status=Job.Status.SUCCEEDED, total=5, done=5)
+    running = Job.objects.create(kind="score", status=Job.Status.RUNNING, total=10, done=3, failed=1)
+    Job.objects.create(kind="score", status=Job.Status.SUCCEEDED, total=5, done=5)
 
     families = {f.name: f for f in PlatformCollector(ttl=0).collect()}
 

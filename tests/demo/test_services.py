@@ -102,7 +102,7 @@ def test_nights_are_scored_assessed_and_flagged_once(production_models):
     assert history["scored"] == Conversation.objects.count()
     assert set(AssessmentRun.objects.values_list("date", flat=True)) == {
         ANCHOR - dt.timedelta(days=d) for d in (1, 2, 3)}
-    assert set(Job.objects.filter(kind=Job.Kind.ASSESS).values_list("status", flat=True)) == {Job.Status.SUCCEEDED}
+    assert set(Job.objects.filter(kind="assess").values_list("status", flat=True)) == {Job.Status.SUCCEEDED}
     assert history["flagged"] == ReviewItem.objects.count() > 0
     days = set(AgentDailyQuality.objects.values_list("date", flat=True))
     assert days == {ANCHOR - dt.timedelta(days=d) for d in (1, 2, 3)}

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Case, Count, F, FloatField, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.conversations.models import Conversation
 from apps.core import hooks
@@ -87,7 +88,7 @@ def assessment_rerun(*, date: dt.date, created_by=None) -> Job:
     """Run the assessment of a date again after it failed; ``Conflict`` when it succeeded or still runs."""
     job = assessment_start(date=date, created_by=created_by)
     if job is None:
-        raise Conflict(f"The assessment of {date.isoformat()} succeeded or is still running.")
+        raise Conflict(_("The assessment of %(date)s succeeded or is still running.") % {"date": date.isoformat()})
     return job
 
 

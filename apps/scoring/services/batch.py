@@ -145,5 +145,5 @@ def score_job_submit(*, params: dict, created_by=None, idempotency_key: str | No
         )
     production_models()  # 503 now rather than a failed job later
     return job_services.job_create(
-        kind=Job.Kind.SCORE, params=params, created_by=created_by, idempotency_key=idempotency_key,
+        kind="score", params=params, created_by=created_by, idempotency_key=idempotency_key,
     )

@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         job, _ = job_services.job_create(
-            kind=Job.Kind.RETRAIN, enqueue=False,
+            kind="retrain", enqueue=False,
             params={"tasks": options["tasks"], "backend": options["backend"], "reason": "bootstrap_models",
                     "promote": "if_better" if options["if_better"] else "always"},
         )
