@@ -4,7 +4,8 @@
 
 Fills a separate database (``csp_dashbench`` on 127.0.0.1, created and migrated when missing) with
 INSERT ... SELECT generate_series SQL: N conversations over ``--days`` days with predictions (inserted in time order, as a CRM feed arrives),
-200 agents in 10 teams, 2% of conversations in the review queue (half of them reviewed). Then, with
+each with an end time, two messages (customer, then agent) and the first response time ingest derives
+from them (``features.first_response_s``), 200 agents in 10 teams, 2% of conversations in the review queue (half of them reviewed). Then, with
 Django's test Client logged in as staff, it times GET /dashboard/ (default range: the 30 days ending
 at the newest conversation), filtered variants and an all-time range; median of ``--runs`` after one
 warm-up, plus each selector's median. Data is reused across runs unless ``--refill`` or N differs.
@@ -69,6 +70,14 @@ SELECT id, '["negative_sentiment"]'::jsonb,
        CASE WHEN id %% 2 = 0 THEN 2.0 END,
        now(), CASE WHEN id %% 2 = 0 THEN now() END
 FROM conversations_conversation WHERE id %% 50 = 0;
+UPDATE conversations_conversation SET ended_at = started_at + (60 + random() * 900) * interval '1 second';
+INSERT INTO conversations_message (conversation_id, seq, speaker, text, sent_at)
+SELECT id, 1, 'customer', '', started_at FROM conversations_conversation
+UNION ALL
+SELECT id, 2, 'agent', '', started_at + (5 + random() * 300) * interval '1 second' FROM conversations_conversation;
+UPDATE conversations_conversation c SET features = jsonb_build_object('first_response_s',
+       EXTRACT(EPOCH FROM m.sent_at - c.started_at)::float)
+FROM conversations_message m WHERE m.conversation_id = c.id AND m.seq = 2;
 """
 
 
@@ -143,6 +152,9 @@ def main() -> None:
         "overview, 30 days, intent=投诉建议": "/dashboard/?intent=投诉建议",
         "overview, 7 days": f"/dashboard/?date_from={latest - dt.timedelta(days=6)}&date_to={latest}",
         "overview, all time (1 year)": f"/dashboard/?date_from={all_from}&date_to={latest}",
+        "overview, all time, weekly groups": f"/dashboard/?date_from={all_from}&date_to={latest}&group=week",
+        "teams leaderboard, 30 days": "/dashboard/teams/",
+        "team page, 30 days": "/dashboard/teams/team-3/",
         "conversation list, 30 days (page 1)": "/dashboard/conversations/",
         "agent report, 30 days": "/dashboard/agents/1/",
     }

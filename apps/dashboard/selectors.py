@@ -20,16 +20,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import (
-    Count, DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Max, OuterRef, Q, QuerySet,
-    Subquery, Sum, Value,
+    Count, DurationField, ExpressionWrapper, F, FloatField, IntegerField, Max, Q, QuerySet, Sum, Value,
 )
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import (
     Cast, Coalesce, ExtractHour, ExtractIsoWeekDay, Floor, NullIf, TruncDate, TruncHour,
 )
 from django.utils import timezone
 
 from apps.agents.models import Agent
-from apps.conversations.models import Conversation, Message
+from apps.conversations.models import Conversation
 from apps.core.labels import Sentiment
 from apps.scoring.models import ReviewItem
 
@@ -40,15 +40,12 @@ SENTIMENTS = [Sentiment.NEGATIVE.value, Sentiment.NEUTRAL.value, Sentiment.POSIT
 EFFECTIVE_INTENT = Coalesce(NullIf("review__intent", Value("")), "predicted_intent")
 EFFECTIVE_SENTIMENT = Coalesce(NullIf("review__sentiment", Value("")), NullIf("predicted_sentiment", Value("")))
 EFFECTIVE_QUALITY = Coalesce("review__quality", "predicted_quality")
-# Operations metrics from message timestamps. First response: from the conversation's start to
-# the agent's first message; handle time: from start to end. Both are NULL where unknown and so
-# left out of the means.
-FIRST_AGENT_MESSAGE = Subquery(
-    Message.objects.filter(conversation=OuterRef("pk"), speaker=Message.Speaker.AGENT, sent_at__isnull=False)
-    .order_by("sent_at").values("sent_at")[:1],
-    output_field=DateTimeField(),
-)
-FIRST_RESPONSE = ExpressionWrapper(FIRST_AGENT_MESSAGE - F("started_at"), output_field=DurationField())
+# Operations metrics from message timestamps. First response: from the customer's first message to
+# the agent's reply, in seconds, as derived from the messages on ingest (``features.first_response_s``,
+# ``ml.features.conversation_features``) so that no query joins the messages; handle time: from
+# the conversation's start to its end. Both are NULL where unknown and so left out of the means.
+# (SQLite's text extraction gives 'null' for a JSON null, PostgreSQL's gives NULL: both become NULL.)
+FIRST_RESPONSE = Cast(NullIf(KeyTextTransform("first_response_s", "features"), Value("null")), FloatField())
 HANDLE_TIME = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
 # Scores are floats in [1, 5]; a bin is the nearest whole score, halves up (4.5 -> 5).
 # Floor(x + 0.5) rather than Round(): PostgreSQL rounds doubles half-to-even, SQLite half-up.
@@ -220,9 +217,12 @@ OPERATIONS_AGGREGATES = {
 }
 
 
-def _seconds(total: dt.timedelta | None, n: int) -> float | None:
-    """The mean of a summed duration in seconds (one decimal)."""
-    return round(total.total_seconds() / n, 1) if n and total is not None else None
+def _seconds(total: dt.timedelta | float | None, n: int) -> float | None:
+    """The mean of a summed duration (or of summed seconds) in seconds, one decimal."""
+    if not n or total is None:
+        return None
+    seconds = total.total_seconds() if isinstance(total, dt.timedelta) else float(total)
+    return round(seconds / n, 1)
 
 
 def metrics_fold(rows: list[dict]) -> dict:

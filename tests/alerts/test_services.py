@@ -83,9 +83,15 @@ def test_subjects_within_threshold_or_too_small_raise_nothing(centre, mail_dir):
 
 
 def test_team_negative_share_and_operations_metrics(centre, mail_dir):
+    from ml.features import conversation_features
+
+    messages = [{"speaker": "customer", "text": "在吗", "sent_at": at(DAY, 9)},
+                {"speaker": "agent", "text": "在的", "sent_at": at(DAY, 9) + dt.timedelta(minutes=20)}]
     c = ConversationFactory(agent=centre["good"], started_at=at(DAY, 9), ended_at=at(DAY, 10),
-                            predicted_quality=4.0, predicted_sentiment="neutral")
-    MessageFactory(conversation=c, seq=1, speaker="agent", sent_at=at(DAY, 9) + dt.timedelta(minutes=20))
+                            predicted_quality=4.0, predicted_sentiment="neutral",
+                            features=conversation_features(messages))
+    for seq, m in enumerate(messages, start=1):
+        MessageFactory(conversation=c, seq=seq, **m)
     AlertRule.objects.create(name="Negative team", metric="negative_share", scope="team", comparison="above",
                              threshold=0.4, min_volume=5, send_webhook=False)
     AlertRule.objects.create(name="Slow reply", metric="first_response_s", scope="all", comparison="above",

@@ -88,12 +88,20 @@ def test_waiting_for_review_follows_the_filters(staff_client, known):
 
 
 def _with_messages(agent, day, *, reply_after_s, handle_s, csat=None, channel="web"):
+    """A conversation with timed messages and the features ingest derives from them."""
+    from ml.features import conversation_features
+
     start = at(day, 9)
+    messages = [
+        {"speaker": "customer", "text": "你好", "sent_at": start},
+        {"speaker": "agent", "text": "您好", "sent_at": start + dt.timedelta(seconds=reply_after_s)},
+        {"speaker": "agent", "text": "请讲", "sent_at": start + dt.timedelta(seconds=reply_after_s + 50)},
+    ]
     c = ConversationFactory(agent=agent, started_at=start, ended_at=start + dt.timedelta(seconds=handle_s),
-                            csat=csat, channel=channel, predicted_quality=3.0, predicted_sentiment="neutral")
-    MessageFactory(conversation=c, seq=1, speaker="customer", sent_at=start)
-    MessageFactory(conversation=c, seq=2, speaker="agent", sent_at=start + dt.timedelta(seconds=reply_after_s))
-    MessageFactory(conversation=c, seq=3, speaker="agent", sent_at=start + dt.timedelta(seconds=reply_after_s + 50))
+                            csat=csat, channel=channel, predicted_quality=3.0, predicted_sentiment="neutral",
+                            features=conversation_features(messages, channel=channel))
+    for seq, m in enumerate(messages, start=1):
+        MessageFactory(conversation=c, seq=seq, **m)
     return c
 
 
@@ -106,7 +114,8 @@ def test_operations_metrics_from_message_timestamps(staff_client, db):
     _with_messages(a1, DAY1, reply_after_s=90, handle_s=500)
     _with_messages(a2, DAY2, reply_after_s=60, handle_s=600, csat=3, channel="app")
     _with_messages(b1, DAY2, reply_after_s=600, handle_s=1200)
-    ConversationFactory(agent=b1, started_at=at(DAY2, 11), ended_at=None)  # no messages, no end: left out
+    ConversationFactory(agent=b1, started_at=at(DAY2, 11), ended_at=None,  # no reply, no end: left out
+                        features={"first_response_s": None})
     f = selectors.ConversationFilters(date_from=DAY1, date_to=DAY2)
     kpis = selectors.overview_data(f)["kpis"]
     assert kpis["first_response_s"] == pytest.approx((30 + 90 + 60 + 600) / 4)
