@@ -1,4 +1,4 @@
-"""Command line: ``python -m ml train|evaluate|predict``.
+"""Command line: ``python -m ml train|evaluate``.
 
 ``train`` measures the model on a held-out fraction of the file, then refits it on every
 row and saves that model with the held-out metrics (``--no-refit`` saves the model fitted
@@ -39,7 +39,7 @@ def build_parser():
     """The argument parser of ``python -m ml``."""
     from ml import BACKENDS, TASKS
 
-    parser = argparse.ArgumentParser(prog="python -m ml", description="Train, evaluate and use text models.")
+    parser = argparse.ArgumentParser(prog="python -m ml", description="Train and evaluate text models.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a model and save it with its validation metrics")
@@ -67,15 +67,6 @@ def build_parser():
     evaluate.add_argument("--feature-cols", default=None)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
-    predict = sub.add_parser("predict", help="predict with a saved model")
-    predict.add_argument("--model", required=True)
-    source = predict.add_mutually_exclusive_group(required=True)
-    source.add_argument("--text", action="append", help="a text (repeatable)")
-    source.add_argument("--data", help="CSV, JSONL or XLSX file")
-    predict.add_argument("--text-col", default="text")
-    predict.add_argument("--feature-cols", default=None)
-    predict.add_argument("--out", default=None, help="JSON-lines output file (default stdout)")
-    predict.add_argument("--top-k", type=int, default=3)
     return parser
 
 
@@ -204,8 +195,7 @@ def cmd_evaluate(args, out):
               f"spearman={report['spearman']}", file=out)
     else:
         print(f"n={report['n']} accuracy={report['accuracy']:.4f} macro_f1={report['macro_f1']:.4f} "
-              f"ece={report['ece']:.4f} texts/s(batch {report['batch_size']})="
-              f"{report['texts_per_s_batch']:.0f}", file=out)
+              f"ece={report['ece']:.4f}", file=out)
     return EXIT_OK
 
 
@@ -222,52 +212,6 @@ def _match_label_type(labels, classes):
     return labels
 
 
-def cmd_predict(args, out):
-    import ml
-    from ml.io import read_labelled
-
-    model = ml.load(args.model)
-    features = None
-    if args.text is not None:
-        texts = list(args.text)
-        if model.task == "quality":
-            import pandas as pd
-
-            features = pd.DataFrame(index=range(len(texts)))
-    else:
-        frame, texts, _ = read_labelled(args.data, args.text_col)
-        if model.task == "quality":
-            features = _features(frame, args.text_col, None, args.feature_cols)
-    handle = open(args.out, "w", encoding="utf-8") if args.out else out
-    try:
-        batch = 256
-        bar = _progress(len(texts), "predict")
-        for start in range(0, len(texts), batch):
-            chunk = texts[start:start + batch]
-            if model.task == "quality":
-                scores = model.predict(chunk, features.iloc[start:start + batch])
-                rows = [{"text": t, "score": float(s)} for t, s in zip(chunk, scores)]
-            else:
-                proba = model.predict_proba(chunk)
-                rows = []
-                for text, p in zip(chunk, proba):
-                    top = np.argsort(-p)[:max(1, args.top_k)]
-                    rows.append({
-                        "text": text, "label": _default(model.classes_[top[0]]), "confidence": float(p[top[0]]),
-                        "top": [{"label": _default(model.classes_[i]), "p": float(p[i])} for i in top],
-                    })
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False, default=_default) + "\n")
-            bar.update(len(chunk))
-        bar.close()
-    finally:
-        if args.out:
-            handle.close()
-    if args.out:
-        print(f"wrote {len(texts)} predictions to {args.out}", file=sys.stderr)
-    return EXIT_OK
-
-
 def _default(value):
     if isinstance(value, np.generic):
         return value.item()
@@ -276,7 +220,7 @@ def _default(value):
     return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate}
 
 
 def main(argv=None, out=None):

@@ -1,6 +1,4 @@
-"""Evaluation: classification and regression reports, calibration, latency, plots."""
-
-import time
+"""Evaluation: classification and regression reports, calibration, confusion-matrix plots."""
 
 import numpy as np
 
@@ -154,48 +152,7 @@ def plot_confusion(matrix, classes, path, normalize=True):
     plt.close(fig)
 
 
-def measure_latency(predict, texts, batch_size=256, n_single=50):
-    """Latency of ``predict`` per text at batch size 1 and per batch.
-
-    Parameters
-    ----------
-    predict : callable
-        Takes a list of texts.
-    texts : sequence of str
-    batch_size : int
-    n_single : int
-        Texts timed one at a time.
-
-    Returns
-    -------
-    dict
-        ``latency_ms_batch1`` (mean per text, batch of 1), ``latency_ms_per_batch``,
-        ``batch_size``, ``texts_per_s_batch1``, ``texts_per_s_batch``.
-    """
-    texts = list(texts)
-    if not texts:
-        return {}
-    single = texts[:n_single]
-    predict(single[:1])  # warm-up
-    start = time.perf_counter()
-    for text in single:
-        predict([text])
-    per_text = (time.perf_counter() - start) / len(single)
-    batches = [texts[i:i + batch_size] for i in range(0, len(texts), batch_size)]
-    start = time.perf_counter()
-    for batch in batches:
-        predict(batch)
-    elapsed = time.perf_counter() - start
-    return {
-        "latency_ms_batch1": 1000 * per_text,
-        "texts_per_s_batch1": 1 / per_text if per_text else None,
-        "batch_size": batch_size,
-        "latency_ms_per_batch": 1000 * elapsed / len(batches),
-        "texts_per_s_batch": len(texts) / elapsed if elapsed else None,
-    }
-
-
-def evaluate(estimator, texts, y, features=None, latency=True, batch_size=256):
+def evaluate(estimator, texts, y, features=None):
     """Evaluate a fitted estimator on labelled texts.
 
     Parameters
@@ -205,15 +162,12 @@ def evaluate(estimator, texts, y, features=None, latency=True, batch_size=256):
     y : sequence of labels (classification) or scores (quality)
     features : list of dict or DataFrame, optional
         Conversation features (quality task).
-    latency : bool
-        Add latency figures (:func:`measure_latency`).
-    batch_size : int
 
     Returns
     -------
     dict
-        :func:`classification_report` or :func:`regression_report` plus ``task``,
-        ``backend`` and latency keys.
+        :func:`classification_report` or :func:`regression_report` plus ``task`` and
+        ``backend``.
 
     Raises
     ------
@@ -224,15 +178,6 @@ def evaluate(estimator, texts, y, features=None, latency=True, batch_size=256):
     y = list(y)
     if estimator.task == "quality":
         report = regression_report(y, estimator.predict(texts, features))
-        predict = None
-        if latency:
-            from ml.features import features_frame
-
-            frame = features_frame(features, len(texts))
-
-            def predict(batch, _frame=frame, _index={t: i for i, t in enumerate(texts)}):
-                rows = _frame.iloc[[_index[t] for t in batch]]
-                return estimator.predict(batch, rows)
     else:
         known = set(np.asarray(estimator.classes_).tolist())
         unknown = sorted({str(label) for label in y if label not in known})
@@ -242,11 +187,8 @@ def evaluate(estimator, texts, y, features=None, latency=True, batch_size=256):
         proba = estimator.predict_proba(texts)
         y_pred = estimator.classes_[proba.argmax(axis=1)]
         report = classification_report(y, y_pred, proba, estimator.classes_)
-        predict = estimator.predict_proba
     report["task"] = estimator.task
     report["backend"] = estimator.backend
-    if latency and predict is not None:
-        report.update(measure_latency(predict, texts, batch_size=batch_size))
     return report
 
 

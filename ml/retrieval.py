@@ -6,8 +6,7 @@ Each record pairs a customer message (the *query*) with the agent reply that fol
 it. Queries are embedded with character n-gram TF-IDF (``char_wb``; 1-3 grams for
 Chinese, 2-4 for other languages), which needs no pretrained checkpoint and works for
 Chinese, English and mixed text alike. Rows are L2-normalised, so cosine similarity is a
-sparse dot product: the query row times the partition's transposed (n-gram x reply) CSR
-matrix, which touches only the postings of the query's n-grams. The index is partitioned by
+sparse product: the query row times the partition's transposed (n-gram x reply) CSR matrix. The index is partitioned by
 ``(language, intent)`` so that a query only scores the rows of its own language and intent.
 
 Incremental updates keep each language's vocabulary and IDF fixed (those of the last
@@ -39,23 +38,6 @@ __all__ = [
 TASK = "reply_index"
 BACKEND = "char_tfidf"
 ANY_INTENT = None
-
-
-def _cosine_scores(XT, columns, values):
-    """``values @ XT[columns]`` (one dense score per entry) by gathering the postings of ``columns``.
-
-    ``XT`` is the (features x entries) CSR matrix of a partition. Equal to the sparse product,
-    without scipy's per-call format checks, which cost more than the arithmetic for one query.
-    """
-    starts = XT.indptr[columns]
-    lengths = XT.indptr[columns + 1] - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(XT.shape[1])
-    # position of every posting of the query's columns inside XT.indices / XT.data
-    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-    weights = XT.data[positions] * np.repeat(values, lengths)
-    return np.bincount(XT.indices[positions], weights=weights, minlength=XT.shape[1])
 
 
 def vectorizer_state(vectorizer):
@@ -279,13 +261,12 @@ class ReplyIndex:
         if not keys:
             return []
         row = vectorizer.transform([str(text)])
-        columns, values = row.indices, row.data
-        if not len(columns):
+        if not row.nnz:
             return []
         candidates = []
         for key in keys:
             part = self.parts_[key]
-            scores = _cosine_scores(part["XT"], columns, values)
+            scores = (row @ part["XT"]).toarray().ravel()
             n_take = min(len(scores), max(k * 8, 16))
             top = np.argpartition(-scores, n_take - 1)[:n_take] if n_take < len(scores) else np.arange(len(scores))
             candidates.extend((float(scores[i]), key, int(i)) for i in top if scores[i] > 0)

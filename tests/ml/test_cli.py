@@ -1,4 +1,4 @@
-"""``python -m ml``: train, evaluate, predict and exit code 2 on bad input."""
+"""``python -m ml``: train (held-out metrics, then refit), evaluate, and exit code 2 on bad input."""
 
 import json
 import shutil
@@ -77,16 +77,6 @@ def test_evaluate_reads_xlsx(model_dir, data, capsys):
     assert json.loads(capsys.readouterr().out)["n"] == 20
 
 
-def test_predict_text_and_file(model_dir, data, capsys, tmp_path):
-    assert main(["predict", "--model", str(model_dir), "--text", "my card has not arrived yet"]) == 0
-    row = json.loads(capsys.readouterr().out)
-    assert row["label"] == "card_arrival" and 0 < row["confidence"] <= 1 and len(row["top"]) == 3
-    out = tmp_path / "pred.jsonl"
-    assert main(["predict", "--model", str(model_dir), "--data", str(data / "test.jsonl"), "--out", str(out)]) == 0
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == 100 and {"text", "label", "confidence"} <= set(rows[0])
-
-
 def test_bad_input_exits_2(model_dir, data, tmp_path):
     (tmp_path / "empty.csv").write_text("")
     (tmp_path / "header.csv").write_text("text,category\n")
@@ -105,7 +95,7 @@ def test_bad_input_exits_2(model_dir, data, tmp_path):
         ("evaluate", "--model", model_dir, "--data", tmp_path / "unknown.csv", "--label-col", "category"),
         ("evaluate", "--model", tmp_path / "missing", "--data", data / "test.jsonl", "--label-col", "category"),
         ("evaluate", "--model", tampered, "--data", data / "test.jsonl", "--label-col", "category"),
-        ("predict", "--model", model_dir, "--data", tmp_path / "nothing.csv"),
+        ("evaluate", "--model", model_dir, "--data", tmp_path / "nothing.csv", "--label-col", "category"),
         ("train", "--task", "intent", "--backend", "nonsense", "--data", data / "train.csv", "--out", tmp_path / "m"),
     ]
     messages = []

@@ -157,19 +157,3 @@ def test_an_index_holding_unmasked_replies_is_masked_on_load(tmp_path):
     (path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     hit = ReplyIndex.load(path).search("余额不对", language="zh", k=1)[0]
     assert "13912345678" not in hit["text"] and "[PHONE]" in hit["text"]
-
-
-def test_cosine_scores_equal_the_sparse_product():
-    import numpy as np
-    import scipy.sparse as sp
-
-    from ml.retrieval import _cosine_scores
-
-    rng = np.random.default_rng(0)
-    XT = sp.random(300, 40, density=0.05, format="csr", random_state=1)
-    for columns in (np.array([3, 17, 150, 299]), np.array([], dtype=np.int64), np.arange(300)):
-        values = rng.random(len(columns))
-        q = sp.csr_matrix((values, columns, [0, len(columns)]), shape=(1, 300))
-        np.testing.assert_allclose(_cosine_scores(XT, columns, values), (q @ XT).toarray().ravel())
-    empty_rows = sp.csr_matrix((300, 40))
-    assert not _cosine_scores(empty_rows, np.array([1, 2]), np.array([0.5, 0.5])).any()
