@@ -299,12 +299,17 @@ def active_version() -> ScorecardVersion | None:
 
 # ---------------------------------------------------------------- compiled versions
 
-_compiled: dict[int, list[rules.CriterionSpec]] = {}
+_compiled: dict[tuple, list[rules.CriterionSpec]] = {}
 
 
 def version_specs(version: ScorecardVersion) -> list[rules.CriterionSpec]:
-    """The compiled criteria of a version; published versions are compiled once per process."""
-    cached = _compiled.get(version.pk)
+    """The compiled criteria of a version; published versions are compiled once per process.
+
+    The cache key includes the publication time, so a reused primary key (SQLite reuses the ids
+    of deleted rows) never returns another version's criteria.
+    """
+    key = (version.pk, version.published_at)
+    cached = _compiled.get(key)
     if cached is not None and version.status != ScorecardVersion.Status.DRAFT:
         return cached
     specs = []
@@ -320,7 +325,7 @@ def version_specs(version: ScorecardVersion) -> list[rules.CriterionSpec]:
             question_en=c.question_en, question_zh=c.question_zh,
         ))
     if version.status != ScorecardVersion.Status.DRAFT:
-        _compiled[version.pk] = specs
+        _compiled[key] = specs
     return specs
 
 
