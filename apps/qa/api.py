@@ -55,6 +55,23 @@ def _actor(request):
     return request.user
 
 
+MAX_ID = 2**63 - 1
+
+
+def _id(value: int, what: str) -> int:
+    """A URL id the database can hold (404 otherwise, like an id that does not exist)."""
+    if not 1 <= value <= MAX_ID:
+        raise NotFound(f"{what} {value} does not exist.")
+    return value
+
+
+def _query_text(request, name: str) -> str:
+    value = request.query_params.get(name, "")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ApplicationError("Control characters are not allowed here.", {name: "No control characters."})
+    return value
+
+
 class QaApi(APIView):
     permission_classes = [ScopeOrConsoleRole]
 
@@ -82,7 +99,7 @@ class ScorecardListApi(QaApi):
 
 
 def _version(version_id: int) -> ScorecardVersion:
-    version = ScorecardVersion.objects.select_related("scorecard").filter(pk=version_id).first()
+    version = ScorecardVersion.objects.select_related("scorecard").filter(pk=_id(version_id, "Scorecard version")).first()
     if version is None:
         raise NotFound(f"Scorecard version {version_id} does not exist.")
     return version
@@ -92,7 +109,7 @@ class ScorecardDraftApi(ScorecardListApi):
     @extend_schema(request=None, responses={201: VersionOutSerializer},
                    summary="The scorecard's draft version (a copy of its newest version when none exists)")
     def post(self, request, scorecard_id: int):
-        scorecard = Scorecard.objects.filter(pk=scorecard_id).first()
+        scorecard = Scorecard.objects.filter(pk=_id(scorecard_id, "Scorecard")).first()
         if scorecard is None:
             raise NotFound(f"Scorecard {scorecard_id} does not exist.")
         version = services.scorecard_draft_create(scorecard=scorecard, actor=_actor(request))
@@ -139,8 +156,8 @@ class ResultListApi(QaApi):
     )
     def get(self, request):
         qs = selectors.results_for_user(user=request.user).order_by("-computed_at", "-id")
-        if request.query_params.get("conversation"):
-            qs = qs.filter(conversation__external_id=request.query_params["conversation"])
+        if _query_text(request, "conversation"):
+            qs = qs.filter(conversation__external_id=_query_text(request, "conversation"))
         if request.query_params.get("auto_failed") in ("true", "false"):
             qs = qs.filter(auto_failed=request.query_params["auto_failed"] == "true")
         paginator = DefaultPagination()
@@ -153,7 +170,8 @@ class ResultDetailApi(QaApi):
 
     @extend_schema(responses={200: ResultOutSerializer}, summary="One QA result with its answers and evidence")
     def get(self, request, result_id: int):
-        return Response(ResultOutSerializer(services.result_get_for(user=request.user, result_id=result_id)).data)
+        result = services.result_get_for(user=request.user, result_id=_id(result_id, "QA result"))
+        return Response(ResultOutSerializer(result).data)
 
 
 class DisputeListApi(QaApi):
@@ -164,7 +182,10 @@ class DisputeListApi(QaApi):
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=Dispute.Status.values)],
                    responses={200: DisputeOutSerializer(many=True)}, summary="Disputes you may see")
     def get(self, request):
-        qs = selectors.disputes_for_user(user=request.user, status=request.query_params.get("status") or None)
+        status_ = request.query_params.get("status") or None
+        if status_ is not None and status_ not in Dispute.Status.values:
+            raise ApplicationError("Unknown status.", {"status": ", ".join(Dispute.Status.values)})
+        qs = selectors.disputes_for_user(user=request.user, status=status_)
         paginator = DefaultPagination()
         page = paginator.paginate_queryset(qs.order_by("-created_at", "-id"), request, view=self)
         return paginator.get_paginated_response(DisputeOutSerializer(page, many=True).data)
@@ -174,7 +195,8 @@ class DisputeListApi(QaApi):
     def post(self, request):
         data = DisputeInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        answer = CriterionAnswer.objects.filter(pk=data.validated_data["answer"]).first()
+        answer_id = data.validated_data["answer"]
+        answer = CriterionAnswer.objects.filter(pk=answer_id).first() if 1 <= answer_id <= MAX_ID else None
         if answer is None:
             raise ApplicationError("No such criterion answer.", {"answer": "Unknown id."})
         dispute = services.dispute_open(answer=answer, actor=request.user, comment=data.validated_data["comment"],
@@ -190,7 +212,7 @@ class DisputeResolveApi(QaApi):
     def post(self, request, dispute_id: int):
         data = DisputeResolveInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = selectors.disputes_for_user(user=request.user).filter(pk=dispute_id).first()
+        dispute = selectors.disputes_for_user(user=request.user).filter(pk=_id(dispute_id, "Dispute")).first()
         if dispute is None:
             raise NotFound(f"Dispute {dispute_id} does not exist.")
         dispute = services.dispute_resolve(dispute=dispute, actor=request.user, **data.validated_data)
@@ -247,7 +269,7 @@ class CalibrationReportApi(QaApi):
     def get(self, request, session_id: int):
         if user_role(request.user) not in (Role.MANAGER, Role.TEAM_LEAD, Role.REVIEWER, Role.INTEGRATION):
             raise PermissionDenied
-        session = CalibrationSession.objects.filter(pk=session_id).first()
+        session = CalibrationSession.objects.filter(pk=_id(session_id, "Calibration session")).first()
         if session is None:
             raise NotFound(f"Calibration session {session_id} does not exist.")
         return Response(calibration_report(session=session))

@@ -28,19 +28,21 @@ SCORE_KIND = "qa_score"
 TRY_KIND = "qa_try"
 TRY_BATCH = 1000
 TRY_SAMPLE = 20
+MAX_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
 
 
 def _when(value: Any, field_name: str) -> dt.datetime | None:
     if value in (None, ""):
         return None
-    parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
-    if parsed is None:
-        try:
+    try:
+        parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
+        if parsed is None:
             parsed = dt.datetime.combine(dt.date.fromisoformat(str(value)), dt.time())
-        except ValueError:
-            raise ApplicationError(_("Not a date or datetime."), {field_name: _("ISO 8601, e.g. 2026-01-31.")}) from None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, dt.timezone.utc)
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, dt.timezone.utc)
+        parsed.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
+        raise ApplicationError(_("Not a date or datetime."), {field_name: _("ISO 8601, e.g. 2026-01-31.")}) from None
     return parsed
 
 
@@ -50,7 +52,8 @@ def _version(value: Any) -> ScorecardVersion:
         if version is None:
             raise ApplicationError(_("No scorecard is active; publish one or name a version."), {"version": _("Required.")})
         return version
-    version = ScorecardVersion.objects.filter(pk=value).first() if str(value).isdigit() else None
+    text = str(value)
+    version = ScorecardVersion.objects.filter(pk=int(text)).first() if text.isdigit() and int(text) <= MAX_ID else None
     if version is None:
         raise ApplicationError(_("No such scorecard version."), {"version": str(value)})
     if version.status == ScorecardVersion.Status.DRAFT:
@@ -78,7 +81,8 @@ def qa_score_submit(*, params: dict, created_by=None, idempotency_key: str | Non
             clean[key] = when.isoformat()
     if params.get("conversation_ids"):
         ids = params["conversation_ids"]
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_ID
+                                                for i in ids):
             raise ApplicationError(_("conversation_ids is a list of ids."), {"conversation_ids": _("A list of integers.")})
         clean["conversation_ids"] = ids
     if params.get("all"):

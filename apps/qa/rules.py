@@ -630,10 +630,23 @@ class CompiledRule:
         return ("no" if truth else "yes"), evidence
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character occurs in any string of ``value`` (JSON columns cannot store it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def rule_compile(rule: Any, *, field_name: str = "rule", probe: bool = True) -> CompiledRule:
     """Validate ``rule`` (see the module docstring) and compile it; errors name ``field_name.…``."""
     if not isinstance(rule, dict):
         raise ApplicationError(_("A rule must be an object."), {field_name: _("Expected an object.")})
+    if _has_nul(rule):
+        raise ApplicationError(_("A rule may not contain NUL characters."), {field_name: _("Remove the NUL characters.")})
     conditions_cfg = rule.get("conditions")
     if not isinstance(conditions_cfg, dict) or not conditions_cfg:
         raise ApplicationError(_("A rule needs at least one condition."), {f"{field_name}.conditions": _("This field is required.")})

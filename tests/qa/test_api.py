@@ -184,3 +184,18 @@ def test_qa_score_job_endpoint(default_version):
     assert response.status_code == 201 and response.json()["kind"] == "qa_score"
     bad = client.post("/api/v1/qa/score", {"since": "soon"}, format="json")
     assert bad.status_code == 400 and "since" in bad.json()["extra"]
+
+
+def test_hostile_input_gets_4xx_not_5xx(default_version):
+    client = key_client("read", "write", "admin")
+    huge = 2**70
+    assert client.get(f"/api/v1/qa/results/{huge}/").status_code == 404
+    assert client.post(f"/api/v1/qa/scorecards/{huge}/draft", format="json").status_code == 404
+    assert client.get("/api/v1/qa/results/?conversation=a%00b").status_code == 400
+    assert client.get("/api/v1/qa/disputes/?status=nope").status_code == 400
+    assert client.post("/api/v1/qa/score", {"since": "2026-02-31"}, format="json").status_code == 400
+    assert client.post("/api/v1/qa/score", {"version": str(huge), "all": True}, format="json").status_code == 400
+    assert client.post("/api/v1/qa/score", {"conversation_ids": [huge]}, format="json").status_code == 400
+    rule = {"expression": "1", "conditions": {"1": {"operator": "keywords", "words": ["a\x00b"]}}}
+    response = client.post("/api/v1/qa/rules/try", {"rule": rule}, format="json")
+    assert response.status_code == 400 and "rule" in response.json()["extra"]
