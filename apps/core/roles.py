@@ -12,6 +12,8 @@ conversation, ``"conversation__agent"`` on a QA result), so this module imports 
 """
 from __future__ import annotations
 
+from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -51,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "agents.view_agent", "agents.view_teamlead", "agents.add_teamlead", "agents.change_teamlead",
         "agents.delete_teamlead", "conversations.view_conversation",
         "core.api_read", "core.api_write", "core.api_predict",
+        # The console's actions: promote and roll back, start jobs, start retraining, acknowledge alerts.
+        "registry.change_modelversion", "registry.add_modelversion", "jobs.add_job", "alerts.change_alert",
     ],
     Role.TEAM_LEAD: _QA_READ + _REVIEW + _RESOLVE + [
         "qa.view_samplingrule", "qa.add_calibrationsession", "agents.view_agent",
@@ -64,6 +68,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 def roles_setup() -> dict[str, int]:
     """Create the four groups and give each exactly its permissions; safe to run again."""
     counts: dict[str, int] = {}
+    # Permissions are created per app after its migrations; an app migrated later than the one
+    # whose ``post_migrate`` runs this would otherwise not have its permissions yet.
+    labels = {name.split(".", 1)[0] for names in ROLE_PERMISSIONS.values() for name in names}
+    for app_config in django_apps.get_app_configs():
+        if app_config.label in labels:
+            create_permissions(app_config, verbosity=0)
     with transaction.atomic():
         for role, names in ROLE_PERMISSIONS.items():
             group, _ = Group.objects.get_or_create(name=role)
