@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.exceptions import ApplicationError
+from apps.dashboard.access import console_required
 
 from .models import Alert, AlertRule
 from .services import alert_acknowledge
@@ -16,7 +16,7 @@ from .services import alert_acknowledge
 ACK_PERMISSION = "alerts.change_alert"
 
 
-@staff_member_required
+@console_required
 @require_GET
 def alert_list(request):
     status = request.GET.get("status") or Alert.Status.OPEN
@@ -31,7 +31,7 @@ def alert_list(request):
     })
 
 
-@staff_member_required
+@console_required
 @require_POST
 def alert_ack(request, pk: int):
     if not request.user.has_perm(ACK_PERMISSION):

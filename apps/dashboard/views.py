@@ -1,14 +1,15 @@
-"""The managers' console: thin views over selectors and services (staff only).
+"""The managers' console: thin views over selectors and services (console permission, ``access``).
 
 Overview, conversations, agents and the review queue; models and jobs are in ``views_ops``.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +27,7 @@ from apps.scoring.services import review as review_services
 from apps.scoring.models import ReviewItem
 
 from . import exports, selectors, selectors_detail, selectors_teams
+from .access import agent_visible_or_403, console_required, conversations_scoped, led_teams
 from .forms import ConversationFilterForm, OverviewFilterForm, PickForm, ReviewForm
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -95,7 +97,7 @@ def _labels() -> dict:
 # --- Overview ---------------------------------------------------------------
 
 
-@staff_member_required
+@console_required(agent_redirect=True)
 @require_GET
 def overview(request):
     form, filters, status = _read_filters(request)
@@ -175,12 +177,12 @@ def _bucket_rows(data: dict, filters: selectors.ConversationFilters) -> list[dic
 
 
 
-@staff_member_required
+@console_required
 @require_GET
 def conversation_list(request):
     form, filters, status = _read_filters(request, ConversationFilterForm)
     filters = filters.with_default_range()
-    paginator = Paginator(selectors_detail.conversation_list(filters), 50)
+    paginator = Paginator(conversations_scoped(request.user, selectors_detail.conversation_list(filters)), 50)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -190,7 +192,22 @@ def conversation_list(request):
     }, status=status)
 
 
-@staff_member_required
+def _export_filters_for(user, filters: selectors.ConversationFilters) -> selectors.ConversationFilters:
+    """The export's filters narrowed to a team lead's team; 403 for a team that is not theirs.
+
+    A lead of one team exports that team without naming it; a lead of several names one.
+    """
+    teams = led_teams(user)
+    if teams is None:
+        return filters
+    if not filters.team and len(teams) == 1:
+        return replace(filters, team=next(iter(teams)))
+    if filters.team not in teams:
+        raise PermissionDenied
+    return filters
+
+
+@console_required
 @require_GET
 def conversation_export(request, fmt: str):
     if fmt not in EXPORT_FORMATS:
@@ -198,7 +215,7 @@ def conversation_export(request, fmt: str):
     form, filters, status = _read_filters(request, ConversationFilterForm)
     if status != 200:
         return _filter_errors_response(form)
-    filters = filters.with_default_range()
+    filters = _export_filters_for(request.user, filters.with_default_range())
     audit_record(action="export", actor=request.user, data={
         "what": "conversations", "format": fmt, "filters": request.GET.dict(),
         "date_from": filters.date_from.isoformat(), "date_to": filters.date_to.isoformat(),
@@ -211,13 +228,14 @@ def conversation_export(request, fmt: str):
                                  sheet="conversations")
 
 
-@staff_member_required
+@console_required
 @require_GET
 def conversation_detail(request, pk: int):
     try:
         conversation = selectors_detail.conversation_detail(conversation_id=pk)
     except Conversation.DoesNotExist:
         raise Http404
+    agent_visible_or_403(request.user, conversation.agent)
     review = getattr(conversation, "review", None)
     return render(request, "dashboard/conversation_detail.html", {
         "conversation": conversation, "review": review, "prediction": conversation.prediction,
@@ -225,10 +243,11 @@ def conversation_detail(request, pk: int):
     })
 
 
-@staff_member_required
+@console_required
 @require_POST
 def conversation_pick(request, pk: int):
     conversation = get_object_or_404(Conversation, pk=pk)
+    agent_visible_or_403(request.user, conversation.agent)
     form = PickForm(request.POST)
     reason = (form.cleaned_data.get("reason") if form.is_valid() else "") or "manual"
     item = review_services.review_pick(conversation=conversation, user=request.user, reason=reason)
@@ -257,10 +276,11 @@ def _suggestions(conversation) -> list[str]:
 # --- Agent report --------------------------------------------------------------
 
 
-@staff_member_required
+@console_required
 @require_GET
 def agent_report(request, pk: int):
     agent = get_object_or_404(Agent, pk=pk)
+    agent_visible_or_403(request.user, agent)
     form, filters, status = _read_filters(request)
     report = selectors_detail.agent_report(agent=agent, filters=filters)
     report["qa"] = selectors_teams.qa_figures(filters=report["filters"], agent=agent)
@@ -284,12 +304,13 @@ def agent_report(request, pk: int):
     }, status=status)
 
 
-@staff_member_required
+@console_required
 @require_GET
 def agent_export(request, pk: int, fmt: str):
     if fmt not in EXPORT_FORMATS:
         raise Http404
     agent = get_object_or_404(Agent, pk=pk)
+    agent_visible_or_403(request.user, agent)
     form, filters, status = _read_filters(request)
     if status != 200:
         return _filter_errors_response(form)
@@ -308,7 +329,7 @@ def agent_export(request, pk: int, fmt: str):
 # --- Review queue -----------------------------------------------------------------
 
 
-@staff_member_required
+@console_required
 @require_GET
 def review_queue(request):
     status = request.GET.get("status") or ReviewItem.Status.PENDING
@@ -322,7 +343,7 @@ def review_queue(request):
     })
 
 
-@staff_member_required
+@console_required
 @require_GET
 def review_start(request):
     item = review_services.review_next(user=request.user)
@@ -332,7 +353,7 @@ def review_start(request):
     return redirect("dashboard:review_item", pk=item.pk)
 
 
-@staff_member_required
+@console_required
 @require_http_methods(["GET", "POST"])
 def review_item(request, pk: int):
     try:
@@ -384,7 +405,7 @@ def _redirect_next(request, item):
     return redirect("dashboard:review_item", pk=nxt.pk)
 
 
-@staff_member_required
+@console_required
 @require_GET
 def review_agreement(request):
     days = request.GET.get("days")

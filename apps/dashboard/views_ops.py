@@ -6,7 +6,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
@@ -20,6 +19,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.services import audit_record
 
 from . import selectors_detail
+from .access import console_required
 from .forms import ConfirmForm, JobStartForm
 from .templatetags.console import version_label
 
@@ -124,7 +124,7 @@ def _decision_text(version) -> str:
              "%(c)s against %(p)s (at least %(m)s better was required).") % values
 
 
-@staff_member_required
+@console_required
 @require_GET
 def model_list(request):
     from apps.registry.models import Promotion
@@ -161,7 +161,7 @@ def _confusion_path(version) -> Path | None:
     return candidate
 
 
-@staff_member_required
+@console_required
 @require_GET
 def model_confusion(request, pk: int):
     from apps.registry.models import ModelVersion
@@ -173,7 +173,7 @@ def model_confusion(request, pk: int):
     return FileResponse(path.open("rb"), content_type="image/png")
 
 
-@staff_member_required
+@console_required
 @require_http_methods(["GET", "POST"])
 def model_promote(request, pk: int):
     from apps.registry.models import ModelVersion
@@ -197,7 +197,7 @@ def model_promote(request, pk: int):
     })
 
 
-@staff_member_required
+@console_required
 @require_http_methods(["GET", "POST"])
 def model_rollback(request, task: str):
     from apps.registry.models import ModelVersion, Promotion, Task
@@ -254,7 +254,7 @@ def _job_start(*, form: JobStartForm, user):
     return job
 
 
-@staff_member_required
+@console_required
 @require_http_methods(["GET", "POST"])
 def job_list(request):
     if request.method == "POST":
@@ -353,7 +353,7 @@ def _job_status_labels() -> dict:
     return {k: str(v) for k, v in Job.Status.choices}
 
 
-@staff_member_required
+@console_required
 @require_GET
 def job_detail(request, pk: int):
     from apps.jobs.models import Job
@@ -373,7 +373,7 @@ def job_detail(request, pk: int):
     })
 
 
-@staff_member_required
+@console_required
 @require_GET
 def job_status(request):
     try:

@@ -133,6 +133,8 @@ def test_console_lists_alerts_and_acknowledging_needs_the_permission(centre, cli
     assessment_finished.send(sender=None, date=DAY, job_id=1, result={})
     alert = Alert.objects.get()
     staff = django_user_model.objects.create_user(username="staff", password="pw-123456!", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(content_type__app_label="conversations",
+                                                      codename="view_conversation"))
     client.force_login(staff)
     page = client.get("/dashboard/alerts/")
     assert page.status_code == 200 and f'data-alert="{alert.pk}"' in page.content.decode()

@@ -3,6 +3,10 @@ from django.core import checks
 
 
 def test_console_still_shows_flash_messages(client, staff_user):
+    from django.contrib.auth.models import Permission
+
+    staff_user.user_permissions.add(Permission.objects.get(content_type__app_label="conversations",
+                                                           codename="view_conversation"))
     client.force_login(staff_user)
     response = client.get("/dashboard/review/start/", follow=True, HTTP_ACCEPT_LANGUAGE="en")  # the queue is empty
     assert response.redirect_chain[-1][0] == "/dashboard/review/"

@@ -24,13 +24,13 @@ PAGES = [
 
 
 @pytest.mark.parametrize("name,args", PAGES)
-def test_staff_login_required(client, django_user_model, name, args):
+def test_sign_in_and_console_permission_required(client, django_user_model, name, args):
     url = reverse(name, args=args)
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
     user = django_user_model.objects.create_user(username="plain", password="pw-123456!")
     client.force_login(user)
-    assert client.get(url).status_code == 302
+    assert client.get(url).status_code == 403
 
 
 @pytest.mark.parametrize("name,args", PAGES)
