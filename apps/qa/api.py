@@ -76,12 +76,17 @@ class QaApi(APIView):
     permission_classes = [ScopeOrConsoleRole]
 
 
-class ScorecardListApi(QaApi):
+class ScorecardAdminApi(QaApi):
+    """Reads need ``read``; writes need the ``admin`` scope (or the manager role)."""
+
     manager_only = True
 
     @property
     def required_scope(self) -> str:
         return "read" if self.request.method in permissions.SAFE_METHODS else "admin"
+
+
+class ScorecardListApi(ScorecardAdminApi):
 
     @extend_schema(responses={200: ScorecardOutSerializer(many=True)}, summary="Scorecards and their versions")
     def get(self, request):
@@ -105,7 +110,7 @@ def _version(version_id: int) -> ScorecardVersion:
     return version
 
 
-class ScorecardDraftApi(ScorecardListApi):
+class ScorecardDraftApi(ScorecardAdminApi):
     @extend_schema(request=None, responses={201: VersionOutSerializer},
                    summary="The scorecard's draft version (a copy of its newest version when none exists)")
     def post(self, request, scorecard_id: int):
@@ -116,7 +121,7 @@ class ScorecardDraftApi(ScorecardListApi):
         return Response(VersionOutSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
-class ScorecardVersionApi(ScorecardListApi):
+class ScorecardVersionApi(ScorecardAdminApi):
     @extend_schema(responses={200: VersionOutSerializer}, summary="A scorecard version with its sections and criteria")
     def get(self, request, version_id: int):
         return Response(VersionOutSerializer(_version(version_id)).data)
@@ -133,7 +138,7 @@ class ScorecardVersionApi(ScorecardListApi):
         return Response(VersionOutSerializer(version).data)
 
 
-class ScorecardPublishApi(ScorecardListApi):
+class ScorecardPublishApi(ScorecardAdminApi):
     @extend_schema(request=PublishInSerializer, responses={200: VersionOutSerializer},
                    summary="Publish a draft version (and activate its scorecard; optionally re-score)")
     def post(self, request, version_id: int):
