@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -22,6 +23,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apps.agents.models import Agent, TeamLead
+from apps.alerts.models import AlertRule
+from apps.alerts.reports import team_reports_send
 from apps.core.roles import Role, roles_setup
 from apps.jobs.models import Job
 from apps.qa.models import Answer, Criterion, CriterionAnswer, Dispute
@@ -31,6 +34,8 @@ from apps.scoring.services.batch import chunk_score, score_job_plan
 
 logger = logging.getLogger(__name__)
 
+# Reserved for examples (RFC 2606): the demo's e-mails go to files under ``var/mail``, never out.
+EMAIL_DOMAIN = "demo.example"
 MANAGER_USERNAME = "manager"
 REVIEWER_USERNAME = "reviewer"
 DISPUTE_COMMENTS = {
@@ -38,6 +43,13 @@ DISPUTE_COMMENTS = {
     "en": "I did do this in the conversation; please look at this item again.",
 }
 RESOLUTION = {"zh": "复核录音后确认坐席已做到，接受申诉。", "en": "Checked the transcript: the agent did it. Accepted."}
+
+
+# An alert rule the demo adds next to the default ones: the generated agents' QA averages sit
+# between about 80 and 100, under the defaults' thresholds, so this one shows alerts firing.
+DEMO_ALERT_RULE = {"metric": "qa_score", "scope": "agent", "window_days": 7, "comparison": "below",
+                   "threshold": 90.0, "min_volume": 5}
+DEMO_ALERT_RULE_NAMES = {"zh": "演示：坐席质检得分低于 90（7 天）", "en": "Demo: agent QA score below 90 (7 days)"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,8 @@ def demo_users_ensure(*, password: str) -> list[DemoUser]:
 
     Team leads are ``lead-1`` ... in the order of the teams' names; agent users are
     ``agent-<external id>`` for the active agent with the most conversations in each team.
+    Every user's e-mail address is ``<username>@demo.example``, so the alerts and weekly
+    reports sent to team leads are written as files by the demo's e-mail backend.
     """
     roles_setup()
     groups = {g.name: g for g in Group.objects.filter(name__in=[Role.MANAGER, Role.TEAM_LEAD, Role.REVIEWER, Role.AGENT])}
@@ -88,7 +102,8 @@ def _user(username: str, group, hashed: str, first_name: str, *, scope: str = ""
     User = get_user_model()
     user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first_name[:150]})
     user.password, user.is_staff, user.is_active = hashed, True, True
-    user.save(update_fields=["password", "is_staff", "is_active"])
+    user.email = f"{username}@{EMAIL_DOMAIN}"
+    user.save(update_fields=["password", "is_staff", "is_active", "email"])
     user.groups.set([group])
     return DemoUser(username=username, role=group.name, scope=scope)
 
@@ -103,14 +118,24 @@ def _score_waiting_jobs() -> int:
     return n
 
 
+def demo_alert_rule_ensure() -> AlertRule:
+    """The demo's alert rule, named in the installation's language; kept as it is when it exists."""
+    name = DEMO_ALERT_RULE_NAMES["zh" if settings.LANGUAGE_CODE.startswith("zh") else "en"]
+    rule, _ = AlertRule.objects.get_or_create(name=name, defaults=DEMO_ALERT_RULE)
+    return rule
+
+
 def demo_nights_run(*, nights: int, today: dt.date | None = None) -> dict:
     """Score what is waiting, then assess each of the ``nights`` days before ``today`` (oldest first).
 
     A night already assessed is skipped, so running it again changes nothing. The assessment's
     own scoring job and the aggregation run here; the messages the services also sent to the
-    broker find their jobs finished when a worker starts, and do nothing.
+    broker find their jobs finished when a worker starts, and do nothing. Each night evaluates
+    the alert rules (e-mailed to the teams' leads); when any night was assessed, the weekly
+    team reports are sent once at the end, as the beat would on a Monday.
     """
     today = today or timezone.localdate()
+    demo_alert_rule_ensure()
     scored = _score_waiting_jobs()
     assessed, flagged = [], 0
     for back in range(nights, 0, -1):
@@ -122,7 +147,9 @@ def demo_nights_run(*, nights: int, today: dt.date | None = None) -> dict:
         result = assessment_aggregate(job_id=job.pk)
         assessed.append(date.isoformat())
         flagged += result.get("flagged", 0)
-    return {"scored": scored, "assessed": assessed, "flagged": flagged}
+    reports = team_reports_send(today=today) if assessed else {}
+    return {"scored": scored, "assessed": assessed, "flagged": flagged,
+            "reports": sorted(team for team, recipients in reports.items() if recipients)}
 
 
 def demo_disputes_open(*, n: int = 3, resolve: int = 1) -> dict:

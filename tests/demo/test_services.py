@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from apps.agents.models import Agent, TeamLead
 from apps.core.roles import Role, scope_queryset, user_role
-from apps.demo.services import demo_disputes_open, demo_nights_run, demo_users_ensure
+from apps.demo.services import DEMO_ALERT_RULE_NAMES, demo_disputes_open, demo_nights_run, demo_users_ensure
 
 ANCHOR = dt.date(2025, 6, 2)
 SEED = ["--conversations", "160", "--customers", "40", "--agents", "10", "--days", "4",
@@ -113,8 +113,39 @@ def test_nights_are_scored_assessed_and_flagged_once(production_models):
     assert set(QaDailyAgent.objects.values_list("date", flat=True)) == days
 
     again = demo_nights_run(nights=3, today=ANCHOR)
-    assert again == {"scored": 0, "assessed": [], "flagged": 0}
+    assert again == {"scored": 0, "assessed": [], "flagged": 0, "reports": []}
     assert AssessmentRun.objects.count() == 3
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_nights_e_mail_alerts_and_weekly_reports_to_the_team_leads(production_models, settings, tmp_path):
+    from email import message_from_bytes
+
+    from apps.alerts.models import Alert
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    seed("--scorecard")
+    users = demo_users_ensure(password="demo-pass-123")
+    leads = {u.scope: f"{u.username}@demo.example" for u in users if u.role == Role.TEAM_LEAD}
+    assert get_user_model().objects.get(username="lead-1").email == "lead-1@demo.example"
+
+    history = demo_nights_run(nights=3, today=ANCHOR)
+    assert Alert.objects.filter(rule__name__in=DEMO_ALERT_RULE_NAMES.values()).exists()
+    emailed = Alert.objects.exclude(emailed_to="")
+    assert emailed.exists()
+    for alert in emailed:
+        assert leads[alert.team] in alert.emailed_to
+    assert history["reports"] == sorted(leads)
+
+    messages = [message_from_bytes(p.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[0])
+                for p in sorted((tmp_path / "mail").iterdir())]
+    recipients = [m["To"] for m in messages]
+    assert len(messages) == emailed.count() + len(leads)
+    assert set(leads.values()) <= {r for r in recipients}
+    charts = [part for m in messages for part in m.walk() if part.get_content_type() == "image/png"]
+    assert charts, "the weekly reports carry their charts as images"
 
 
 @pytest.mark.slow

@@ -18,7 +18,8 @@ _nights.__name__ = "number of nights (1-90)"
 class Command(BaseCommand):
     help = (
         "Run the scoring jobs waiting for a worker and the nightly assessment of each of the last N days in this "
-        "process (through the same services as the workers), then have the demo's agent users dispute a QA "
+        "process (through the same services as the workers), e-mail the alerts and weekly team reports, then "
+        "have the demo's agent users dispute a QA "
         "answer and a team lead resolve one. Needs production models (bootstrap_models); nights already "
         "assessed are skipped."
     )
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         if verbosity:
             self.stdout.write(self.style.SUCCESS(
                 f"Demo nights: {history['scored']} conversations scored, {len(history['assessed'])} nights assessed "
-                f"({', '.join(history['assessed']) or 'none new'}), {history['flagged']} flagged for review; "
+                f"({', '.join(history['assessed']) or 'none new'}), {history['flagged']} flagged for review, "
+                f"{len(history['reports'])} weekly team reports e-mailed; "
                 f"disputes {opened['opened']} opened / {opened['resolved']} resolved."
             ))
