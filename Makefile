@@ -53,8 +53,9 @@ run:
 test: install
 	$(PY) -m pytest -q
 
+## test-fast: everything but real workers, the browser and the slowest model tests, on every core
 test-fast: install
-	$(PY) -m pytest -q -m "not worker and not e2e and not slow"
+	$(PY) -m pytest -q -n auto -m "not worker and not e2e and not slow"
 
 ## vendor: refresh the Chart.js file committed under static/vendor (needs npm)
 vendor:
