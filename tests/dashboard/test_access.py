@@ -39,7 +39,11 @@ def lead_client(client, known, django_user_model):
 def test_agent_user_is_sent_from_the_overview_to_their_own_qa_results(agent_client):
     response = agent_client.get("/dashboard/")
     assert response.status_code == 302 and response.url == "/dashboard/qa/results/"
-    assert agent_client.get(response.url).status_code == 200
+    own = agent_client.get(response.url)
+    assert own.status_code == 200
+    # The top bar offers no manager page it could not open.
+    for path in MANAGER_PAGES[1:]:
+        assert f'href="{path}"' not in own.content.decode(), path
 
 
 def test_agent_user_gets_403_on_every_other_manager_page(agent_client, known):
@@ -67,6 +71,7 @@ def test_manager_and_reviewer_open_every_manager_page(client, known, django_user
     client.force_login(_user(django_user_model, role, role))
     for path in MANAGER_PAGES:
         assert client.get(path).status_code == 200, path
+    assert 'href="/dashboard/models/"' in client.get("/dashboard/qa/").content.decode()
 
 
 def test_manager_group_holds_the_console_actions(client, known, django_user_model):
