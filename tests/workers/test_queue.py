@@ -338,3 +338,22 @@ def test_the_documented_call_of_the_watchdog_works_and_a_worker_runs_it(worker_f
     job = wait_for(lambda: _finished(job.pk), "the job the watchdog sent", [worker],
                    describe=lambda: _job_state(job.pk))
     assert job.status == "succeeded" and job.dispatched_at is not None, job.error
+
+
+def test_cancel_stops_a_running_chunk_at_its_next_batch(worker_factory, production):
+    """A chunk of many batches sees the cancel between two of them: nothing of it is stored."""
+    from tests.scoring.data import make_conversations
+
+    from apps.jobs.services import job_cancel
+    from apps.scoring.services.batch import score_job_submit
+
+    make_conversations(6000, seed=13, prefix="X")
+    w = worker_factory()
+    job, _ = score_job_submit(params={"all": True, "chunk_size": 10000})
+    wait_for(lambda: JobChunk.objects.filter(job=job, started_at__isnull=False).exists(), "the chunk to start", [w])
+    job_cancel(job_id=job.pk)
+    chunk = wait_for(lambda: JobChunk.objects.filter(job=job).exclude(state="pending").first(),
+                     "the chunk to stop", [w], describe=lambda: _job_state(job.pk))
+    assert chunk.state == "skipped"
+    assert not Prediction.objects.filter(job=job).exists()
+    assert Job.objects.get(pk=job.pk).status == "cancelled"
