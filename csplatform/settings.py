@@ -261,6 +261,8 @@ RETRAIN_MIN_NEW_LABELS = env.int("RETRAIN_MIN_NEW_LABELS", default=200)
 QA_SCORE_CHUNK_SIZE = env.int("QA_SCORE_CHUNK_SIZE", default=2000)
 QA_TRY_SYNC_MAX = env.int("QA_TRY_SYNC_MAX", default=5000)
 QA_LEARNED_MIN_ANSWERS = env.int("QA_LEARNED_MIN_ANSWERS", default=200)
+# The nightly assessment puts conversations whose QA score is below this into the review queue.
+QA_REVIEW_BELOW = env.float("QA_REVIEW_BELOW", default=60.0)
 # The backend a retraining job trains when its parameters name none (quality always uses "quality").
 RETRAIN_BACKEND = env("RETRAIN_BACKEND", default="linear")
 # Seconds a process keeps the active suggestion rules before reading them again.

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.conversations.models import Conversation
+from apps.scoring.models import ReviewItem
 
 from .models import Assignment, CriterionAnswer, QaDailyAgent, QaResult, SamplingRule, ScorecardVersion
 from .services import active_version, qa_results_upsert
@@ -124,6 +126,43 @@ def _random_per_agent(rule: SamplingRule, day, date: dt.date) -> list[tuple[int,
     return picked
 
 
+REASON_QA_AUTO_FAIL = "qa_auto_fail"
+REASON_QA_LOW_SCORE = "qa_low_score"
+
+
+def review_items_flag(*, date: dt.date, version: ScorecardVersion) -> dict:
+    """Put the day's auto-failed and low-scoring conversations into the review queue.
+
+    A conversation whose result auto-failed gets the reason ``qa_auto_fail``; one that scored below
+    ``QA_REVIEW_BELOW`` gets ``qa_low_score``. A conversation already in the queue keeps its item
+    and gains the reason; running it again adds nothing twice. Returns ``{"flagged", "extended"}``:
+    new items and existing items that gained a reason.
+    """
+    start, end = day_bounds(date)
+    below = settings.QA_REVIEW_BELOW
+    rows = QaResult.objects.filter(
+        scorecard_version=version, conversation__started_at__gte=start, conversation__started_at__lt=end,
+    ).filter(Q(auto_failed=True) | Q(score__lt=below)).values_list(
+        "conversation_id", "conversation__prediction_id", "auto_failed"
+    )
+    wanted = {
+        cid: (pred, REASON_QA_AUTO_FAIL if failed else REASON_QA_LOW_SCORE) for cid, pred, failed in rows
+    }
+    existing = ReviewItem.objects.filter(conversation_id__in=list(wanted)).only("pk", "conversation_id", "reasons")
+    extended = []
+    for item in existing:
+        reason = wanted.pop(item.conversation_id)[1]
+        if reason not in (item.reasons or []):
+            item.reasons = [*(item.reasons or []), reason]
+            extended.append(item)
+    ReviewItem.objects.bulk_update(extended, ["reasons"], batch_size=1000)
+    new = [
+        ReviewItem(conversation_id=cid, prediction_id=pred, reasons=[reason]) for cid, (pred, reason) in wanted.items()
+    ]
+    ReviewItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    return {"flagged": len(new), "extended": len(extended)}
+
+
 def qa_assessment_run(*, date: dt.date) -> dict:
     """The QA part of the nightly assessment of ``date``."""
     version = active_version()
@@ -132,4 +171,8 @@ def qa_assessment_run(*, date: dt.date) -> dict:
     scored = qa_unscored_score(date=date, version=version)
     agents = qa_daily_aggregate(date=date, version=version)
     assigned = assignments_from_sampling(date=date, version=version)
-    return {"version": version.pk, "scored": scored, "agents": agents, "assignments": assigned}
+    review = review_items_flag(date=date, version=version)
+    return {
+        "version": version.pk, "scored": scored, "agents": agents, "assignments": assigned,
+        "review_flagged": review["flagged"], "review_extended": review["extended"],
+    }

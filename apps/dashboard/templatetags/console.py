@@ -48,6 +48,8 @@ def reason_label(code: str) -> str:
         "negative_sentiment": _("negative sentiment"),
         "low_quality": _("predicted quality below 3"),
         "manual": _("picked by a manager"),
+        "qa_auto_fail": _("QA auto-fail"),
+        "qa_low_score": _("low QA score"),
     }
     return labels.get(code, code)
 

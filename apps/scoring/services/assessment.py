@@ -133,10 +133,15 @@ def conversations_flag(*, date: dt.date) -> list[dict]:
     rows = list(
         Conversation.objects.filter(started_at__gte=start, started_at__lt=end, prediction__isnull=False)
         .filter(Q(uncertain=True) | Q(predicted_sentiment="negative") | Q(predicted_quality__lt=LOW_QUALITY))
-        .filter(review__isnull=True)
         .values("id", "external_id", "prediction_id", "uncertain", "predicted_sentiment", "predicted_quality")
     )
-    items, flagged = [], []
+    # Items already there (e.g. flagged by QA earlier in the same aggregation) gain the model's
+    # reasons; only new items are returned as flagged.
+    existing = {
+        item.conversation_id: item
+        for item in ReviewItem.objects.filter(conversation_id__in=[r["id"] for r in rows]).only("pk", "conversation_id", "reasons")
+    }
+    items, extended, flagged = [], [], []
     for row in rows:
         reasons = []
         if row["uncertain"]:
@@ -145,8 +150,16 @@ def conversations_flag(*, date: dt.date) -> list[dict]:
             reasons.append(REASON_NEGATIVE)
         if row["predicted_quality"] is not None and row["predicted_quality"] < LOW_QUALITY:
             reasons.append(REASON_LOW_QUALITY)
+        item = existing.get(row["id"])
+        if item is not None:
+            added = [r for r in reasons if r not in (item.reasons or [])]
+            if added:
+                item.reasons = [*(item.reasons or []), *added]
+                extended.append(item)
+            continue
         items.append(ReviewItem(conversation_id=row["id"], prediction_id=row["prediction_id"], reasons=reasons))
         flagged.append({"external_id": row["external_id"], "reasons": reasons})
+    ReviewItem.objects.bulk_update(extended, ["reasons"], batch_size=1000)
     ReviewItem.objects.bulk_create(items, ignore_conflicts=True, batch_size=1000)
     return flagged
 
