@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 from django_celery_results.models import TaskResult
 
 from apps.core.exceptions import ApplicationError, Conflict
@@ -428,8 +429,6 @@ def schedules_setup() -> list[str]:
 
     An entry that exists is left exactly as a manager edited it in the admin.
     """
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
-
     created = []
     for name, entry in settings.BEAT_SCHEDULE.items():
         if PeriodicTask.objects.filter(name=name).exists():

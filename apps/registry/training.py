@@ -18,6 +18,7 @@ from django.conf import settings
 
 from apps.conversations.features import conversation_features
 from apps.conversations.models import Conversation
+from apps.core.exceptions import ApplicationError
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
 
@@ -224,8 +225,6 @@ def retrain_submit(*, params: dict | None = None, created_by=None, idempotency_k
     params = dict(params or {})
     unknown = set(params.get("tasks") or []) - set(Task.values)
     if unknown:
-        from apps.core.exceptions import ApplicationError
-
         raise ApplicationError(f"Unknown tasks: {', '.join(sorted(unknown))}.", {"tasks": Task.values})
     return job_services.job_create(kind="retrain", params=params, created_by=created_by,
                                    idempotency_key=idempotency_key)

@@ -25,6 +25,7 @@ from apps.core.permissions import request_has_scope
 from apps.registry.loader import production_models
 
 from . import services
+from .services.suggestions import suggest
 
 logger = logging.getLogger(__name__)
 
@@ -32,25 +33,7 @@ MAX_BATCH = 100
 MAX_SUGGESTIONS = 5
 
 
-_suggest_fn = None
-
-
-def _suggester():
-    """``apps.scoring.services.suggestions.suggest`` when that module exists (resolved once per process)."""
-    global _suggest_fn
-    if _suggest_fn is None:
-        try:
-            from apps.scoring.services.suggestions import suggest
-        except ImportError:
-            suggest = False
-        _suggest_fn = suggest
-    return _suggest_fn
-
-
 def _suggest(*, intent, sentiment, quality, text, language):
-    suggest = _suggester()
-    if not suggest:
-        return {"suggestions": [], "replies": []}
     try:
         out = suggest(intent=intent, sentiment=sentiment, quality=quality, text=text, language=language, k_replies=3)
     except Exception:  # suggestions are a bonus; a failure there must not fail the prediction

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
 from apps.registry import training
-from apps.registry.models import Task
+from apps.registry.models import ModelVersion, Task
 
 
 class Command(BaseCommand):
@@ -41,8 +41,6 @@ class Command(BaseCommand):
                 line += f" ({outcome['reason']})"
             self.stdout.write(line)
         if not any(o["decision"] == "promoted" for o in results.values()):
-            from apps.registry.models import ModelVersion
-
             if not ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION).exists():
                 raise CommandError("no model could be trained: seed or import labelled conversations first "
                                    "(python manage.py seed_demo)", returncode=1)
