@@ -25,6 +25,7 @@ from apps.core.roles import Role, user_agent_id, user_can_resolve_for_agent, use
 from apps.core.services import audit_record
 
 from . import rules
+from .learned import learned_production_version, model_answers
 from .models import (
     Assignment,
     Criterion,
@@ -98,10 +99,12 @@ def criterion_validate(data: dict, *, field_name: str) -> dict:
     if answered_by not in Criterion.AnsweredBy.values:
         raise ApplicationError(_("Unknown answer source."), {f"{field_name}.answered_by": ", ".join(Criterion.AnsweredBy.values)})
     if answered_by == Criterion.AnsweredBy.MODEL:
-        raise ApplicationError(
-            _("Learned criteria cannot be scored in this version; answer the criterion by a rule or a reviewer."),
-            {f"{field_name}.answered_by": "rule, reviewer"},
-        )
+        if learned_production_version(key=key) is None:
+            raise ApplicationError(
+                _("No learned model is in production for %(key)s: train one (manage.py train_criterion_model) "
+                  "and check its agreement with reviewers before switching.") % {"key": key},
+                {f"{field_name}.answered_by": _("Use rule or reviewer until a learned model is in production.")},
+            )
     rule = data.get("rule") or {}
     if answered_by == Criterion.AnsweredBy.RULE:
         if scale != Scale.YES_NO:
@@ -373,6 +376,7 @@ def qa_results_upsert(*, conversation_ids: list[int], version: ScorecardVersion 
             result__scorecard_version=version, result__conversation_id__in=ids, source=CriterionAnswer.Source.REVIEWER
         ).values_list("result__conversation_id", "criterion_id", "answer", "overridden_by_id", "comment")
     }
+    learned = model_answers(specs, transcripts)
     now = timezone.now()
     results: list[QaResult] = []
     answer_rows: list[list[tuple]] = []
@@ -382,6 +386,8 @@ def qa_results_upsert(*, conversation_ids: list[int], version: ScorecardVersion 
         rows = []
         for spec in specs:
             auto, evidence = rules.criterion_evaluate(spec, transcript)
+            if (spec.id, cid) in learned:
+                auto, evidence = learned[(spec.id, cid)]
             reviewer = kept.get((cid, spec.id))
             if reviewer is not None:
                 final[spec.id] = reviewer[0]

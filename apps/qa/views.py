@@ -58,6 +58,8 @@ def highlight(messages_: list[dict], evidence: list[dict]) -> list[dict]:
     """Messages with their text cut into parts, the evidence spans marked (overlapping spans merged)."""
     spans: dict[int, list[tuple[int, int]]] = {}
     for e in evidence:
+        if "span" not in e:  # a learned model's confidence marks no text
+            continue
         start, end = e["span"]
         spans.setdefault(e["seq"], []).append((start, end))
     out = []

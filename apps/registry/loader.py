@@ -162,7 +162,8 @@ def _current_generation() -> int | None:
 
 
 def production_models(*, required: bool = True) -> ModelSet:
-    """The production estimators, loaded once per process and reloaded when they change."""
+    """The production estimators of the core tasks (intent, sentiment, quality), loaded once per
+    process and reloaded when they change."""
     global _production, _production_ids, _checked_at, _generation
     now = time.monotonic()
     interval = settings.REGISTRY_CHECK_SECONDS
@@ -173,7 +174,7 @@ def production_models(*, required: bool = True) -> ModelSet:
         if _production is None or time.monotonic() - _checked_at >= interval or (required and not _production):
             generation = _current_generation()
             ids = tuple(
-                ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION).order_by("pk")
+                ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION, task__in=TASK_ORDER).order_by("pk")
                 .values_list("pk", flat=True)
             )
             if ids != _production_ids or generation != _generation or _production is None:
@@ -183,7 +184,7 @@ def production_models(*, required: bool = True) -> ModelSet:
                 _production_ids = ids
                 _generation = generation
                 # Drop estimators no longer in production (a pinned job reloads them if needed).
-                for stale in [k for k in _estimators if k not in ids]:
+                for stale in [k for k, m in _estimators.items() if k not in ids and m.task in TASK_ORDER]:
                     del _estimators[stale]
             _checked_at = time.monotonic()
         result = _production
@@ -193,3 +194,17 @@ def production_models(*, required: bool = True) -> ModelSet:
             "or promote a version in the admin)."
         )
     return result
+
+
+def production_model(task: str) -> LoadedModel | None:
+    """The production estimator of one task outside the core set (a learned QA criterion's
+    ``qa:<key>``), loaded once per process per version; None when the task has no production version."""
+    version_id = (
+        ModelVersion.objects.filter(task=task, status=ModelVersion.Status.PRODUCTION).values_list("pk", flat=True).first()
+    )
+    with _lock:
+        for stale in [k for k, m in _estimators.items() if m.task == task and k != version_id]:
+            del _estimators[stale]  # a version of this task no longer in production
+    if version_id is None:
+        return None
+    return models_for([version_id]).get(task)

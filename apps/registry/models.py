@@ -9,6 +9,19 @@ class Task(models.TextChoices):
     QUALITY = "quality", _("Service quality")
 
 
+# Besides the three core tasks, a task may be a learned QA criterion: "qa:<criterion key>".
+LEARNED_TASK_PREFIX = "qa:"
+TASK_MAX_LENGTH = 80
+
+
+def task_is_known(task: str) -> bool:
+    """A core task, or ``qa:`` followed by a criterion key."""
+    return task in Task.values or (
+        isinstance(task, str) and task.startswith(LEARNED_TASK_PREFIX) and 0 < len(task) - len(LEARNED_TASK_PREFIX)
+        and len(task) <= TASK_MAX_LENGTH
+    )
+
+
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
         CANDIDATE = "candidate", _("Candidate")
@@ -16,7 +29,7 @@ class ModelVersion(models.Model):
         RETIRED = "retired", _("Retired")
         REJECTED = "rejected", _("Rejected")
 
-    task = models.CharField(_("task"), max_length=16, choices=Task.choices)
+    task = models.CharField(_("task"), max_length=TASK_MAX_LENGTH, choices=Task.choices)
     backend = models.CharField(_("backend"), max_length=32)
     version = models.PositiveIntegerField(_("version"))
     artifact_path = models.CharField(_("artifact location"), max_length=500)
@@ -54,7 +67,7 @@ class Promotion(models.Model):
         PROMOTE = "promote", _("Promote")
         ROLLBACK = "rollback", _("Roll back")
 
-    task = models.CharField(_("task"), max_length=16, choices=Task.choices)
+    task = models.CharField(_("task"), max_length=TASK_MAX_LENGTH, choices=Task.choices)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="promotions")
     previous = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

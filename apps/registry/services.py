@@ -27,7 +27,7 @@ from apps.core.exceptions import ApplicationError, Conflict, NotFound
 from apps.core.services import audit_record
 
 from . import loader
-from .models import ModelVersion, Promotion, Task
+from .models import ModelVersion, Promotion, Task, task_is_known
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _sha256(path: Path) -> str:
 
 
 def task_store(task: str) -> Path:
-    return Path(settings.MODEL_STORE) / task
+    return Path(settings.MODEL_STORE) / task.replace(":", "-")
 
 
 def _stage_artifact(*, task: str, estimator_dir: str | Path | None, estimator: Any) -> Path:
@@ -91,8 +91,8 @@ def model_version_register(
     user=None,
 ) -> ModelVersion:
     """Store an artifact as the next version of ``task`` (status candidate)."""
-    if task not in Task.values:
-        raise ApplicationError(f"Unknown task {task!r}.", {"tasks": Task.values})
+    if not task_is_known(task):
+        raise ApplicationError(f"Unknown task {task!r}.", {"tasks": [*Task.values, "qa:<criterion key>"]})
     if (estimator_dir is None) == (estimator is None):
         raise ApplicationError("Give exactly one of estimator_dir or estimator.")
     staged = _stage_artifact(task=task, estimator_dir=estimator_dir, estimator=estimator)
