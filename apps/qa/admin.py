@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.exceptions import ApplicationError
 
 from . import services
+from .learned import learned_model_summary, learned_summary_text
 from .models import (
     Assignment,
     CalibrationSession,
@@ -81,8 +82,15 @@ class CriterionInline(admin.StackedInline):
     form = CriterionForm
     extra = 0
     fields = ["key", "order", "question_zh", "question_en", "scale", "points", "auto_fail", "answered_by", "rule",
-              "applies_intents", "applies_channels", "applies_languages", "model_version"]
+              "applies_intents", "applies_channels", "applies_languages", "model_version", "learned_model"]
+    readonly_fields = ["learned_model"]
     raw_id_fields = ["model_version"]
+
+    @admin.display(description=_("learned model: agreement with reviewers"))
+    def learned_model(self, obj):
+        if obj is None or not obj.key:
+            return "—"
+        return learned_summary_text(learned_model_summary(key=obj.key))
 
 
 def _draft_only(obj) -> bool:

@@ -64,16 +64,56 @@ class AnswerSet:
     labels: list[str]
 
 
+def _reviewer_answer_rows(key: str):
+    return (
+        CriterionAnswer.objects.filter(criterion__key=key, result__reviewed_at__isnull=False)
+        .filter(Q(source=CriterionAnswer.Source.REVIEWER) | Q(criterion__answered_by=Criterion.AnsweredBy.RULE))
+        .exclude(answer__in=["", "na"])
+    )
+
+
+def reviewer_answer_count(*, key: str) -> int:
+    """How many conversations reviewers answered criterion ``key`` on (what training would use)."""
+    return _reviewer_answer_rows(key).values("result__conversation_id").distinct().count()
+
+
+def learned_model_summary(*, key: str) -> dict:
+    """What the console and admin show before anyone switches a criterion to its model: the
+    reviewer answers available, and the production (else the newest) model's held-out agreement."""
+    task = learned_task(key)
+    mv = learned_production_version(key=key) or ModelVersion.objects.filter(task=task).order_by("-version").first()
+    out = {"task": task, "answers": reviewer_answer_count(key=key), "min_answers": settings.QA_LEARNED_MIN_ANSWERS,
+           "model": None}
+    if mv is not None:
+        out["model"] = {"version": mv.version, "status": mv.status, "agreement": mv.metrics.get("agreement"),
+                        "kappa": mv.metrics.get("kappa"), "n": mv.metrics.get("n")}
+    return out
+
+
+def learned_summary_text(summary: dict) -> str:
+    """``learned_model_summary`` as one translated line."""
+    answers = _("%(n)d reviewer answers (training needs %(min)d).") % {
+        "n": summary["answers"], "min": summary["min_answers"]}
+    model = summary["model"]
+    if model is None:
+        return f"{answers} " + _("No model trained yet (manage.py train_criterion_model %(task)s).") % {
+            "task": summary["task"].removeprefix(LEARNED_TASK_PREFIX)}
+    status = {"production": _("in production"), "candidate": _("candidate"), "retired": _("retired"),
+              "rejected": _("rejected")}.get(model["status"], model["status"])
+    return f"{answers} " + _(
+        "Model v%(v)d (%(status)s): agrees with reviewers on %(agreement).1f%% of %(n)d held-out answers, "
+        "Cohen's kappa %(kappa).2f."
+    ) % {"v": model["version"], "status": status, "agreement": 100 * (model["agreement"] or 0),
+         "n": model["n"] or 0, "kappa": model["kappa"] or 0}
+
+
 def reviewer_answers(*, key: str) -> AnswerSet:
     """One answer per reviewed conversation for criterion ``key`` (the latest when several versions
     were reviewed): answers a reviewer set, and the rule's answers on results a reviewer reviewed
     and kept. A learned model's own answers are never training data. Not applicable and blank
     answers are left out."""
     rows = (
-        CriterionAnswer.objects.filter(criterion__key=key, result__reviewed_at__isnull=False)
-        .filter(Q(source=CriterionAnswer.Source.REVIEWER) | Q(criterion__answered_by=Criterion.AnsweredBy.RULE))
-        .exclude(answer__in=["", "na"])
-        .order_by("result__conversation_id", "-updated_at", "-pk")
+        _reviewer_answer_rows(key).order_by("result__conversation_id", "-updated_at", "-pk")
         .values_list("result__conversation_id", "result__conversation__external_id", "answer")
     )
     latest: dict[int, tuple[str, str]] = {}

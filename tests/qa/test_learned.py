@@ -147,3 +147,28 @@ def test_management_command_trains_by_key(reviewed, capsys):
     call_command("train_criterion_model", "courteous")
     assert '"decision": "promoted"' in capsys.readouterr().out
     assert ModelVersion.objects.filter(task="qa:courteous", status="production").count() == 1
+
+
+def test_admin_shows_agreement_and_console_shows_confidence(reviewed, client, admin_user):
+    criterion = Criterion.objects.get(key="courteous", section__version=reviewed["version"])
+    client.force_login(admin_user)
+    page = client.get(f"/admin/qa/section/{criterion.section_id}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "240 reviewer answers (training needs 200)." in page and "No model trained yet" in page
+
+    out = criterion_model_train(criterion_id=criterion.pk)
+    agreement = f"{100 * out['candidate']['agreement']:.1f}%"
+    page = client.get(f"/admin/qa/section/{criterion.section_id}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Model v{out['version']} (in production): agrees with reviewers on {agreement} of " \
+           f"{out['candidate']['n']} held-out answers" in page
+    page = client.get(f"/admin/qa/section/{criterion.section_id}/change/",
+                      HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"与质检员一致 {agreement}" in page
+
+    draft, sections = _switch_to_model(reviewed["scorecard"])
+    services.scorecard_version_update(version=draft, sections=sections)
+    version = services.scorecard_version_publish(version=draft)
+    conv, _ = generated(random.Random(5), polite=True)
+    (result,) = services.qa_results_upsert(conversation_ids=[conv.pk], version=version)
+    client.force_login(reviewed["reviewer"])
+    page = client.get(f"/dashboard/qa/results/{result.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"learned model v{out['version']}, confidence" in page
