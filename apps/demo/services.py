@@ -29,6 +29,7 @@ from apps.core.roles import Role, roles_setup
 from apps.jobs.models import Job
 from apps.qa.models import Answer, Criterion, CriterionAnswer, Dispute
 from apps.qa.services import dispute_open, dispute_resolve
+from apps.scoring.models import ReviewItem
 from apps.scoring.services.assessment import assessment_aggregate, assessment_start
 from apps.scoring.services.batch import chunk_score, score_job_plan
 
@@ -132,21 +133,23 @@ def demo_nights_run(*, nights: int, today: dt.date | None = None) -> dict:
     own scoring job and the aggregation run here; the messages the services also sent to the
     broker find their jobs finished when a worker starts, and do nothing. Each night evaluates
     the alert rules (e-mailed to the teams' leads); when any night was assessed, the weekly
-    team reports are sent once at the end, as the beat would on a Monday.
+    team reports are sent once at the end, as the beat would on a Monday. ``flagged`` counts the
+    conversations the nights put in the review queue, whichever flag (model or QA) put them there.
     """
     today = today or timezone.localdate()
     demo_alert_rule_ensure()
+    queued_before = ReviewItem.objects.count()
     scored = _score_waiting_jobs()
-    assessed, flagged = [], 0
+    assessed = []
     for back in range(nights, 0, -1):
         date = today - dt.timedelta(days=back)
         job = assessment_start(date=date)
         if job is None:
             continue
         scored += _score_waiting_jobs()
-        result = assessment_aggregate(job_id=job.pk)
+        assessment_aggregate(job_id=job.pk)
         assessed.append(date.isoformat())
-        flagged += result.get("flagged", 0)
+    flagged = ReviewItem.objects.count() - queued_before
     reports = team_reports_send(today=today) if assessed else {}
     return {"scored": scored, "assessed": assessed, "flagged": flagged,
             "reports": sorted(team for team, recipients in reports.items() if recipients)}
