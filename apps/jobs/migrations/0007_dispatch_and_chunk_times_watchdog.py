@@ -5,6 +5,13 @@ from django.db import migrations, models
 from apps.jobs.migrations._schedules import create_schedules
 
 
+def mark_existing_jobs_dispatched(apps, schema_editor):
+    """Jobs created before this migration were sent when created; the watchdog must not send them
+    again as if the broker had refused them."""
+    Job = apps.get_model("jobs", "Job")
+    Job.objects.filter(dispatched_at__isnull=True).update(dispatched_at=models.F("created_at"))
+
+
 def drop_old_check(apps, schema_editor):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     PeriodicTask.objects.filter(task="scoring.resume_stalled_jobs").delete()
@@ -27,6 +34,7 @@ class Migration(migrations.Migration):
                             field=models.DateTimeField(blank=True, null=True, verbose_name="sent")),
         migrations.AddField(model_name="jobchunk", name="started_at",
                             field=models.DateTimeField(blank=True, null=True, verbose_name="started")),
+        migrations.RunPython(mark_existing_jobs_dispatched, migrations.RunPython.noop),
         migrations.RunPython(drop_old_check, migrations.RunPython.noop),
         create_schedules(),
     ]

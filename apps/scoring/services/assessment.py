@@ -103,8 +103,11 @@ def assessment_after_scoring(sender, *, job: Job, **kwargs) -> None:
     """``job_finished`` receiver: dispatch the assessments that waited for this scoring job."""
     if job.kind != "score":
         return
-    for waiting in Job.objects.filter(status=Job.Status.QUEUED, params__waits_for_job=job.pk).only("pk"):
-        job_services.job_dispatch(job_id=waiting.pk)
+    waiting = Q(params__waits_for_job=job.pk)
+    if (job.params or {}).get("then_assess_job"):  # the link as scoring jobs of earlier releases stored it
+        waiting |= Q(pk=job.params["then_assess_job"])
+    for assess in Job.objects.filter(waiting, status=Job.Status.QUEUED).only("pk"):
+        job_services.job_dispatch(job_id=assess.pk)
 
 
 def new_labels_since_last_retrain() -> int:
