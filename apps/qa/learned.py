@@ -14,6 +14,7 @@ records the model's confidence as the answer's evidence.
 """
 from __future__ import annotations
 
+import logging
 import zlib
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ from apps.registry.models import LEARNED_TASK_PREFIX, ModelVersion
 
 from . import rules
 from .models import Criterion, CriterionAnswer
+
+logger = logging.getLogger(__name__)
 
 HELDOUT_MOD = 5
 # The linear backend is ml's generic text classifier; "intent" is the classification task whose
@@ -181,11 +184,18 @@ def criterion_model_train(*, criterion_id: int, user=None, promote: bool = True)
 
     production = learned_production_version(key=key)
     production_metrics = None
+    refused = ""
     if production is not None:
-        production_est = loader.models_for([production.pk]).get(task).estimator
-        production_metrics = agreement_measure(estimator=production_est, texts=test_texts, labels=test_labels)
+        try:
+            production_est = loader.models_for([production.pk]).get(task).estimator  # sha256-verified load
+        except loader.ModelsUnavailable as exc:
+            refused = exc.message  # an artifact that fails verification serves nobody: replace it
+        else:
+            production_metrics = agreement_measure(estimator=production_est, texts=test_texts, labels=test_labels)
     margin = float(settings.PROMOTION_MARGIN)
-    if production_metrics is None:
+    if refused:
+        better, reason = True, f"production v{production.version} refused: {refused}"
+    elif production_metrics is None:
         better, reason = True, "no production version to compare with"
     else:
         better = candidate["kappa"] - production_metrics["kappa"] >= margin
@@ -220,13 +230,17 @@ def model_answers(specs: list[rules.CriterionSpec], transcripts: dict[int, rules
 
     Each criterion is answered by the production model of its task on the conversations it applies
     to; the evidence is the model's confidence in its answer. A criterion whose task has no
-    production model is left unanswered.
+    production model, or one whose artifact fails verification, is left unanswered (and logged).
     """
     out: dict[tuple[int, int], tuple[str, list[dict]]] = {}
     for spec in specs:
         if spec.answered_by != Criterion.AnsweredBy.MODEL:
             continue
-        model = loader.production_model(learned_task(spec.key))
+        try:
+            model = loader.production_model(learned_task(spec.key))
+        except loader.ModelsUnavailable as exc:
+            logger.error("criterion %s left unanswered: %s", spec.key, exc.message)
+            continue
         if model is None:
             continue
         ids = [cid for cid, t in transcripts.items() if spec.applies_to(t)]

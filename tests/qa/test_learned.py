@@ -1,5 +1,6 @@
 """Learned criteria: trained from reviewers' answers through the registry, gated, then answering."""
 import random
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -172,3 +173,24 @@ def test_admin_shows_agreement_and_console_shows_confidence(reviewed, client, ad
     client.force_login(reviewed["reviewer"])
     page = client.get(f"/dashboard/qa/results/{result.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"learned model v{out['version']}, confidence" in page
+
+
+def test_tampered_artifact_leaves_the_criterion_unanswered_and_is_replaced(reviewed):
+    criterion = Criterion.objects.get(key="courteous", section__version=reviewed["version"])
+    first = criterion_model_train(criterion_id=criterion.pk)
+    draft, sections = _switch_to_model(reviewed["scorecard"])
+    services.scorecard_version_update(version=draft, sections=sections)
+    version = services.scorecard_version_publish(version=draft)
+    mv = ModelVersion.objects.get(pk=first["model_version_id"])
+    model_file = next(p for p in Path(mv.artifact_path).rglob("*") if p.is_file() and p.name != "manifest.json")
+    model_file.write_bytes(model_file.read_bytes() + b"tampered")
+    loader.reset()
+
+    conv, _ = generated(random.Random(3), polite=False)
+    (result,) = services.qa_results_upsert(conversation_ids=[conv.pk], version=version)
+    answers = {a.criterion.key: a for a in result.answers.select_related("criterion")}
+    assert answers["courteous"].answer == "" and answers["courteous"].evidence == []
+    assert answers["greeting"].answer == "no"  # the rules still answer
+
+    again = criterion_model_train(criterion_id=criterion.pk)  # same data, but production is refused
+    assert again["decision"] == "promoted" and "refused" in again["reason"]
