@@ -255,6 +255,12 @@ TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=300)
 CONFIDENCE_THRESHOLD = env.float("CONFIDENCE_THRESHOLD", default=0.5)
 CONFIDENCE_MIN_GAP = env.float("CONFIDENCE_MIN_GAP", default=0.1)
 RETRAIN_MIN_NEW_LABELS = env.int("RETRAIN_MIN_NEW_LABELS", default=200)
+# The backend a retraining job trains when its parameters name none (quality always uses "quality").
+RETRAIN_BACKEND = env("RETRAIN_BACKEND", default="linear")
+# Seconds a process keeps the active suggestion rules before reading them again.
+SUGGESTION_RULES_TTL = env.float("SUGGESTION_RULES_TTL", default=60.0)
+# Rows at most in one console XLSX export.
+DASHBOARD_XLSX_MAX_ROWS = env.int("DASHBOARD_XLSX_MAX_ROWS", default=100_000)
 # QA scorecards: conversations per qa_score chunk; a rule "try" over at most QA_TRY_SYNC_MAX
 # conversations answers at once, a larger range runs as a job; a criterion's learned model
 # can be trained once reviewers answered it QA_LEARNED_MIN_ANSWERS times.
@@ -263,17 +269,8 @@ QA_TRY_SYNC_MAX = env.int("QA_TRY_SYNC_MAX", default=5000)
 QA_LEARNED_MIN_ANSWERS = env.int("QA_LEARNED_MIN_ANSWERS", default=200)
 # The nightly assessment puts conversations whose QA score is below this into the review queue.
 QA_REVIEW_BELOW = env.float("QA_REVIEW_BELOW", default=60.0)
-# The backend a retraining job trains when its parameters name none (quality always uses "quality").
-RETRAIN_BACKEND = env("RETRAIN_BACKEND", default="linear")
-# Seconds a process keeps the active suggestion rules before reading them again.
-SUGGESTION_RULES_TTL = env.float("SUGGESTION_RULES_TTL", default=60.0)
-# Rows at most in one console XLSX export.
-DASHBOARD_XLSX_MAX_ROWS = env.int("DASHBOARD_XLSX_MAX_ROWS", default=100_000)
 PROMOTION_MARGIN = env.float("PROMOTION_MARGIN", default=0.005)
 FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
-# Webhook receivers: public addresses only, unless listed here (CIDRs) or private ranges are allowed.
-WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
-WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # Where e-mails (alerts, weekly team reports) link back to.
 CONSOLE_URL = env("CONSOLE_URL", default="http://127.0.0.1:8000/dashboard/")
 
