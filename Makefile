@@ -49,9 +49,11 @@ run:
 	echo "Flower:  http://127.0.0.1:$(FLOWER_PORT)/ (login $$FLOWER_BASIC_AUTH)   logs: var/log/"; \
 	FLOWER_URL="$${FLOWER_URL:-http://127.0.0.1:$(FLOWER_PORT)/}" $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
 
-## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL point to them)
+## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL point to them);
+## tests that start real workers or a browser share the broker and run one at a time
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto -m "not worker and not e2e"
+	$(PY) -m pytest -q -m "worker or e2e"
 
 ## test-fast: everything but real workers, the browser and the slowest model tests, on every core
 test-fast: install

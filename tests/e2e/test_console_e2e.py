@@ -112,12 +112,13 @@ def _canvas_painted(page, canvas_id: str) -> dict:
 def test_console_end_to_end(live_server, browser_page, django_user_model):
     page, errors = browser_page
     data = _seed()
-    from django.contrib.auth.models import Permission
+    from django.contrib.auth.models import Group
 
+    from apps.core.roles import Role, roles_setup
+
+    roles_setup()
     boss = django_user_model.objects.create_user(username="boss", password=PASSWORD, is_staff=True)
-    for app_label, codename in (("registry", "change_modelversion"), ("registry", "add_modelversion"),
-                                ("jobs", "add_job")):
-        boss.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    boss.groups.add(Group.objects.get(name=Role.MANAGER))
     base = live_server.url
 
     # 1. Log in through the admin login form, landing on the console.
