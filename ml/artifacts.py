@@ -129,10 +129,8 @@ def write_artifact(path, write_files, manifest):
 
 
 def _json_default(value):
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover
-        raise TypeError(repr(value))
+    import numpy as np
+
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):

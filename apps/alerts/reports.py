@@ -18,6 +18,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.qa.models import Criterion
+from apps.qa.selectors import criteria_failed_most, qa_trend
+
 from .models import TeamReport
 from .services import addresses_parse, team_lead_emails
 
@@ -37,11 +40,6 @@ def report_week(*, today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _worst_criteria(*, team: str, start: dt.date, end: dt.date, language: str) -> list[dict]:
-    try:
-        from apps.qa.models import Criterion
-        from apps.qa.selectors import criteria_failed_most
-    except ImportError:  # reports work without the QA app
-        return []
     rows = criteria_failed_most(since=start, until=end, team=team, limit=5)
     names = {}
     for key, zh, en in Criterion.objects.filter(key__in=[r["key"] for r in rows]).order_by("id").values_list(
@@ -51,10 +49,6 @@ def _worst_criteria(*, team: str, start: dt.date, end: dt.date, language: str) -
 
 
 def _qa_summary(*, team: str, start: dt.date, end: dt.date) -> dict | None:
-    try:
-        from apps.qa.selectors import qa_trend
-    except ImportError:
-        return None
     rows = qa_trend(since=start, until=end, team=team)
     n = sum(r["n"] for r in rows)
     if not n:

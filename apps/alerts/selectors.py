@@ -12,6 +12,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.qa.models import QaDailyAgent
+
 from .models import AlertRule, Metric, Scope
 
 CONVERSATION_METRICS = {
@@ -81,10 +83,6 @@ def _conversation_values(*, rule: AlertRule, start: dt.date, end: dt.date) -> li
 
 
 def _qa_values(*, rule: AlertRule, start: dt.date, end: dt.date) -> list[MetricValue]:
-    try:
-        from apps.qa.models import QaDailyAgent
-    except ImportError:  # the QA app is optional for alerts
-        return []
     qs = QaDailyAgent.objects.filter(date__gte=start, date__lte=end)
     if rule.team:
         qs = qs.filter(team=rule.team)

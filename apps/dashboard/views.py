@@ -24,6 +24,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.labels import Channel, Sentiment
 from apps.core.services import audit_record
 from apps.scoring.services import review as review_services
+from apps.scoring.services.suggestions import suggestion_texts
 from apps.scoring.models import ReviewItem
 
 from . import exports, selectors, selectors_detail, selectors_teams
@@ -256,11 +257,7 @@ def conversation_pick(request, pk: int):
 
 
 def _suggestions(conversation) -> list[str]:
-    """Reply suggestions from the scoring app's rules, when that module is there (written elsewhere)."""
-    try:
-        from apps.scoring.services.suggestions import suggestion_texts
-    except ImportError:
-        return []
+    """Reply suggestions from the scoring app's rules for the conversation's predictions."""
     if not conversation.predicted_intent and not conversation.predicted_sentiment:
         return []
     try:
