@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 from functools import partial
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from celery import current_app
@@ -106,6 +107,52 @@ def job_dispatch(*, job_id: int) -> bool:
         return False
     Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
     return True
+
+
+PlanFn = Callable[[Job], tuple[Iterable[int], int, dict | None, dict]]
+
+
+def chunks_plan(*, job_id: int, plan: PlanFn) -> list[tuple[int, list[int]]]:
+    """Split a job into ``JobChunk`` rows once and return the chunks still pending.
+
+    ``plan(job)`` is called only while the job has no chunks; it returns the ids to cover
+    (in order), the chunk size, the job's new parameters (or None to keep them) and a summary
+    for the "planned" step (also the result of a job with nothing to do). The plan is stored in
+    one transaction under the job's row lock, so a redelivered orchestrator re-sends the same
+    chunks instead of planning a different split.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.status in TERMINAL:
+        return []
+    if JobChunk.objects.filter(job_id=job_id).exists():
+        job_start(job_id=job_id)
+        return _pending_chunks(job_id)
+    ids, size, params, summary = plan(job)
+    size = max(1, int(size))
+    chunks: list[JobChunk] = []
+    current: list[int] = []
+    total = 0
+    for cid in ids:
+        current.append(cid)
+        total += 1
+        if len(current) == size:
+            chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=size))
+            current = []
+    if current:
+        chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=len(current)))
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job_id)
+        if not JobChunk.objects.filter(job_id=job_id).exists():  # else a concurrent replay planned first
+            JobChunk.objects.bulk_create(chunks, batch_size=500)
+            if params is not None:
+                locked.params = params
+                locked.save(update_fields=["params"])
+            job_start(job_id=job_id, total=total)
+            job_step(job_id=job_id, step="planned", chunks=len(chunks), total=total, **summary)
+    if total == 0:
+        job_finish(job_id=job_id, result=summary)
+        return []
+    return _pending_chunks(job_id)
 
 
 def chunks_dispatch(*, job_id: int, chunks: list[tuple[int, list[int]]]) -> int:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from apps.conversations.models import Conversation
 from apps.core.exceptions import ApplicationError
 from apps.jobs import services as job_services
-from apps.jobs.models import Job, JobChunk
+from apps.jobs.models import Job
 
 from . import rules
 from .models import ScorecardVersion
@@ -108,32 +108,13 @@ def _score_queryset(params: dict):
 
 def qa_score_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
     """Split a ``qa_score`` job into chunks once; return the chunks still pending."""
-    job = Job.objects.get(pk=job_id)
-    if job.status in (Job.Status.CANCELLED, Job.Status.SUCCEEDED, Job.Status.FAILED):
-        return []
-    if not JobChunk.objects.filter(job_id=job_id).exists():
-        size = int(job.params.get("chunk_size") or settings.QA_SCORE_CHUNK_SIZE)
-        ids = list(_score_queryset(job.params).order_by("pk").values_list("pk", flat=True))
-        chunks = [
-            JobChunk(job_id=job_id, index=i, conversation_ids=ids[start:start + size], n=len(ids[start:start + size]))
-            for i, start in enumerate(range(0, len(ids), size))
-        ]
-        with transaction.atomic():
-            Job.objects.select_for_update().get(pk=job_id)
-            if not JobChunk.objects.filter(job_id=job_id).exists():  # a concurrent replay did not plan first
-                JobChunk.objects.bulk_create(chunks, batch_size=500)
-                job_services.job_start(job_id=job_id, total=len(ids))
-                job_services.job_step(job_id=job_id, step="planned", chunks=len(chunks), total=len(ids),
-                                      version=job.params["version"])
-        if not ids:
-            job_services.job_finish(job_id=job_id, result={"version": job.params["version"], "scored": 0})
-            return []
-    else:
-        job_services.job_start(job_id=job_id)
-    return list(
-        JobChunk.objects.filter(job_id=job_id, state=JobChunk.State.PENDING).order_by("index")
-        .values_list("index", "conversation_ids")
-    )
+
+    def plan(job: Job):
+        ids = _score_queryset(job.params).order_by("pk").values_list("pk", flat=True)
+        size = job.params.get("chunk_size") or settings.QA_SCORE_CHUNK_SIZE
+        return ids.iterator(chunk_size=10000), size, None, {"version": job.params["version"]}
+
+    return job_services.chunks_plan(job_id=job_id, plan=plan)
 
 
 def qa_score_run(*, job_id: int) -> int:

@@ -15,7 +15,7 @@ from apps.conversations.models import Conversation
 from apps.core import hooks
 from apps.core.exceptions import ApplicationError
 from apps.jobs import services as job_services
-from apps.jobs.models import Job, JobChunk
+from apps.jobs.models import Job
 from apps.registry.loader import ModelSet, models_for, production_models
 
 from .predict import PREDICT_BATCH, predictions_count, conversations_predict, predictions_upsert
@@ -78,52 +78,16 @@ def score_target_queryset(params: dict, version_key: str | None = None):
 
 
 def score_job_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
-    """Split a scoring job into chunks (once) and return the chunks still pending.
+    """Split a scoring job into chunks (once, pinning the production versions) and return the pending ones."""
 
-    The plan is stored in ``JobChunk`` rows in one transaction, so a redelivered
-    orchestrator re-sends the same chunks instead of re-planning a different split.
-    """
-    job = Job.objects.get(pk=job_id)
-    if job.status in (Job.Status.CANCELLED, Job.Status.SUCCEEDED, Job.Status.FAILED):
-        return []
-    if not JobChunk.objects.filter(job_id=job_id).exists():
+    def plan(job: Job):
         models = production_models()
-        params = dict(job.params or {})
-        params["versions"] = models.version_ids
-        params["version_key"] = models.version_key
-        size = max(1, int(params.get("chunk_size") or settings.SCORE_CHUNK_SIZE))
+        params = {**(job.params or {}), "versions": models.version_ids, "version_key": models.version_key}
         ids = score_target_queryset(params, models.version_key).order_by("pk").values_list("pk", flat=True)
-        chunks: list[JobChunk] = []
-        current: list[int] = []
-        total = 0
-        for cid in ids.iterator(chunk_size=10000):
-            current.append(cid)
-            total += 1
-            if len(current) == size:
-                chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=len(current)))
-                current = []
-        if current:
-            chunks.append(JobChunk(job_id=job_id, index=len(chunks), conversation_ids=current, n=len(current)))
-        with transaction.atomic():
-            locked = Job.objects.select_for_update().get(pk=job_id)
-            if JobChunk.objects.filter(job_id=job_id).exists():  # a concurrent replay planned first
-                pass
-            else:
-                JobChunk.objects.bulk_create(chunks, batch_size=500)
-                locked.params = params
-                locked.save(update_fields=["params"])
-                job_services.job_start(job_id=job_id, total=total)
-                job_services.job_step(job_id=job_id, step="planned", chunks=len(chunks), total=total,
-                                      version_key=models.version_key)
-        if total == 0:
-            job_services.job_finish(job_id=job_id, result={"version_key": models.version_key})
-            return []
-    else:
-        job_services.job_start(job_id=job_id)
-    return [
-        (c.index, c.conversation_ids)
-        for c in JobChunk.objects.filter(job_id=job_id, state=JobChunk.State.PENDING).only("index", "conversation_ids")
-    ]
+        size = params.get("chunk_size") or settings.SCORE_CHUNK_SIZE
+        return ids.iterator(chunk_size=10000), size, params, {"version_key": models.version_key}
+
+    return job_services.chunks_plan(job_id=job_id, plan=plan)
 
 
 def score_job_run(*, job_id: int) -> int:
