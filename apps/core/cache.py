@@ -5,7 +5,9 @@
 With ``shared_key``, ``invalidate()`` in any process bumps a generation counter in Django's
 default cache (Redis in production) and every process drops its entries on its next ``get``:
 one shared-cache read per ``get``, so invalidation takes effect at once wherever the shared cache
-is shared (with the local-memory default only within one process).
+is shared (with the local-memory default only within one process). ``sync_seconds`` reads the
+shared counter at most that often instead (other processes then see an invalidation within
+that many seconds; the invalidating process at once).
 """
 from __future__ import annotations
 
@@ -23,8 +25,11 @@ _MISSING = object()
 
 class TTLCache:
     def __init__(self, *, ttl: float | Callable[[], float], maxsize: int = 1024, shared_key: str | None = None,
-                 timer: Callable[[], float] = time.monotonic):
+                 sync_seconds: float = 0.0, timer: Callable[[], float] = time.monotonic):
         self._ttl = ttl
+        self._timer = timer
+        self._sync_seconds = sync_seconds
+        self._synced_at = float("-inf")
         self._lock = threading.Lock()
         self._shared_key = f"ttlcache:generation:{shared_key}" if shared_key else None
         self._generation: Any = None
@@ -45,11 +50,15 @@ class TTLCache:
         """Drop every entry when another process invalidated since this one last looked."""
         if self._shared_key is None:
             return
+        now = self._timer()
+        if now - self._synced_at < self._sync_seconds:
+            return
         generation = self._shared_generation()
-        if generation != self._generation:
-            with self._lock:
+        with self._lock:
+            if generation != self._generation:
                 self._data.clear()
                 self._generation = generation
+            self._synced_at = now
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         self._sync()
@@ -76,6 +85,7 @@ class TTLCache:
         """Drop every entry here, and (with ``shared_key``) in every process on its next ``get``."""
         with self._lock:
             self._data.clear()
+            self._synced_at = float("-inf")  # the next get reads the new generation
         if self._shared_key is not None:
             shared_cache.set(self._shared_key, uuid.uuid4().hex, None)
 

@@ -90,3 +90,25 @@ def _clean_shared_cache():
 
     yield
     cache.delete_many(["ttlcache:generation:t1", "ttlcache:generation:t2"])
+
+
+def test_sync_seconds_reads_the_shared_generation_at_most_that_often():
+    clock = Clock()
+    here = TTLCache(ttl=300, shared_key="t1", timer=clock)
+    there = TTLCache(ttl=300, shared_key="t1", sync_seconds=5, timer=clock)
+    there.get("warm-up")
+    there.set("k", "v")
+    assert there.get("k") == "v"
+    here.invalidate()
+    clock.now += 4
+    assert there.get("k") == "v"  # not looked at the shared generation yet
+    clock.now += 2
+    assert there.get("k") is None
+
+
+def test_sync_seconds_never_delays_the_invalidating_process():
+    cache = TTLCache(ttl=300, shared_key="t1", sync_seconds=60)
+    cache.get("warm-up")
+    cache.set("k", "v")
+    cache.invalidate()
+    assert cache.get("k") is None
