@@ -1,28 +1,27 @@
 """Reply suggestions for agents: rules kept as data (``SuggestionRule``) plus the best past replies.
 
 ``suggest`` is called on the hot path (predict API, review screen, admin conversation page),
-so active rules are cached in each process. The cache is refreshed when the rules' generation
-(a counter in Django's cache, bumped by ``suggestion_rules_invalidate`` whenever the admin
-saves or deletes a rule) changes, and in any case after ``SUGGESTION_RULES_TTL`` seconds, so
+so active rules are cached in each process (``apps.core.cache.TTLCache``). The cache is
+dropped when the rules' shared generation (in Django's cache, renewed by
+``suggestion_rules_invalidate`` whenever the admin saves or deletes a rule) changes, checked at
+most every ``GENERATION_CHECK_SECONDS``, and in any case after ``SUGGESTION_RULES_TTL`` seconds, so
 edits made elsewhere (shell, migrations, another process with a local-memory cache) show up
 within that time.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 
+from apps.core.cache import TTLCache
 from apps.core.labels import SENTIMENT_ALIASES
 from apps.scoring.models import SuggestionRule
 from .retrieval import canonical_intent, reply_search
 from ml.retrieval import normalize_language
 
 MAX_SUGGESTIONS = 5
-GENERATION_KEY = "scoring:suggestion-rules:generation"
+RULES_SHARED_KEY = "scoring-suggestion-rules"
 # Seconds between checks of the shared generation counter (one cache read per process per interval).
 GENERATION_CHECK_SECONDS = 1.0
 
@@ -41,51 +40,31 @@ def _ttl() -> float:
     return float(settings.SUGGESTION_RULES_TTL)
 
 
-class _RuleCache:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.clear()
-
-    def clear(self):
-        self._rules: tuple[_Rule, ...] | None = None
-        self._generation = None
-        self._loaded_at = float("-inf")
-        self._checked_at = float("-inf")
-
-    def get(self) -> tuple[_Rule, ...]:
-        now = time.monotonic()
-        if self._rules is not None and now - self._checked_at < GENERATION_CHECK_SECONDS:
-            return self._rules
-        with self._lock:
-            generation = cache.get(GENERATION_KEY, 0)
-            if self._rules is None or generation != self._generation or now - self._loaded_at >= _ttl():
-                self._rules = tuple(
-                    _Rule(
-                        intent=canonical_intent(r.intent),
-                        sentiment=normalize_sentiment(r.sentiment),
-                        min_quality=r.min_quality,
-                        max_quality=r.max_quality,
-                        text_zh=r.text_zh.strip(),
-                        text_en=r.text_en.strip(),
-                    )
-                    for r in SuggestionRule.objects.filter(active=True).order_by("priority", "id")
-                )
-                self._generation = generation
-                self._loaded_at = now
-            self._checked_at = now
-            return self._rules
+def _rules_load() -> tuple[_Rule, ...]:
+    return tuple(
+        _Rule(
+            intent=canonical_intent(r.intent),
+            sentiment=normalize_sentiment(r.sentiment),
+            min_quality=r.min_quality,
+            max_quality=r.max_quality,
+            text_zh=r.text_zh.strip(),
+            text_en=r.text_en.strip(),
+        )
+        for r in SuggestionRule.objects.filter(active=True).order_by("priority", "id")
+    )
 
 
-_rules = _RuleCache()
+_rules = TTLCache(ttl=_ttl, maxsize=1, shared_key=RULES_SHARED_KEY, sync_seconds=GENERATION_CHECK_SECONDS)
+
+
+def suggestion_rules_active() -> tuple[_Rule, ...]:
+    """The active rules in priority order, from this process's cache."""
+    return _rules.get_or_set("rules", _rules_load)
 
 
 def suggestion_rules_invalidate() -> None:
     """Make every process reload the rules (call after saving or deleting rules)."""
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # the key is not there yet
-        cache.set(GENERATION_KEY, 1, timeout=None)
-    _rules.clear()
+    _rules.invalidate()
 
 
 def normalize_sentiment(sentiment: str | None) -> str:
@@ -124,7 +103,7 @@ def suggestion_texts(*, intent: str, sentiment: str, quality: float | None, lang
     zh = suggestion_language(language) == "zh"
     out: list[str] = []
     seen: set[str] = set()
-    for rule in _rules.get():
+    for rule in suggestion_rules_active():
         if not _matches(rule, intent=intent, sentiment=sentiment, quality=quality):
             continue
         text = (rule.text_zh if zh else rule.text_en) or rule.text_en or rule.text_zh

@@ -183,3 +183,31 @@ def test_admin_pages_edit_rules_and_refresh_the_cache(no_rules, admin_user_clien
     })
     assert response.status_code == 302
     assert texts(intent="投诉建议", sentiment="negative", quality=2.0) == ["old-en"]
+
+
+def test_rules_stay_cached_until_invalidated(no_rules):
+    obj = rule("cached")
+    assert texts() == ["cached-en"]
+    SuggestionRule.objects.filter(pk=obj.pk).update(text_en="edited-en")  # no invalidation
+    assert texts() == ["cached-en"]
+    suggestion_rules_invalidate()
+    assert texts() == ["edited-en"]
+
+
+def test_admin_save_invalidates_the_rules_cache_of_other_processes(no_rules, admin_user_client):
+    """Another process's rule cache shares the generation in Django's cache, not this one's memory."""
+    from apps.core.cache import TTLCache
+    from apps.scoring.services.suggestions import GENERATION_CHECK_SECONDS, RULES_SHARED_KEY
+
+    other_process = TTLCache(ttl=300, maxsize=1, shared_key=RULES_SHARED_KEY, sync_seconds=GENERATION_CHECK_SECONDS,
+                             timer=lambda: clock["now"])
+    clock = {"now": 0.0}
+    other_process.get_or_set("rules", lambda: ("stale",))
+    assert other_process.get("rules") == ("stale",)
+    response = admin_user_client.post("/admin/scoring/suggestionrule/add/", {
+        "intent": "", "sentiment": "", "min_quality": "", "max_quality": "", "text_zh": "新", "text_en": "new",
+        "priority": "1", "active": "on"})
+    assert response.status_code == 302
+    clock["now"] += GENERATION_CHECK_SECONDS
+    assert other_process.get("rules") is None
+    assert texts() == ["new"]
