@@ -2,29 +2,32 @@
 
 Web and worker processes load each production version once (``ml.load`` verifies
 every sha256 before anything is deserialised) and reload when the production set
-changes. The check is cheap: at most every ``REGISTRY_CHECK_SECONDS`` one query of
-the production ids, or at once when the cache-stored generation counter (bumped on
-promote/rollback) moved. A corrupted artifact is refused and reported, never used.
+changes. The production set sits in an ``apps.core.cache.TTLCache``: it is looked up
+again after ``REGISTRY_CHECK_SECONDS`` (one query), and dropped in every process when a
+promotion or rollback renews its shared generation in Django's cache (at once in the
+promoting process, within ``GENERATION_CHECK_SECONDS`` in the others). A corrupted
+artifact is refused and reported, never used.
 """
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
+from apps.core.cache import TTLCache
 from apps.core.exceptions import ServiceUnavailable
 
 from .models import ModelVersion, Task
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "registry:production-generation"
+PRODUCTION_SHARED_KEY = "registry-production"
+# Seconds between reads of the shared generation (one cache read per process per interval).
+GENERATION_CHECK_SECONDS = 1.0
 TASK_ORDER = (Task.INTENT, Task.SENTIMENT, Task.QUALITY)
 
 
@@ -69,32 +72,23 @@ class ModelSet:
 
 _lock = threading.Lock()
 _estimators: dict[int, LoadedModel] = {}  # version id -> loaded estimator (kept while in use)
-_production: ModelSet | None = None
-_production_ids: tuple[int, ...] | None = None
-_checked_at = 0.0
-_generation: int | None = None
+_production = TTLCache(ttl=lambda: settings.REGISTRY_CHECK_SECONDS, maxsize=1, shared_key=PRODUCTION_SHARED_KEY,
+                       sync_seconds=GENERATION_CHECK_SECONDS)
 
 
 def bump_generation() -> None:
-    """Tell every process sharing the cache that the production set changed."""
-    global _checked_at
-    _checked_at = 0.0  # this process re-checks at once
+    """Make every process sharing the cache reload the production set (after promote/rollback)."""
     try:
-        cache.add(GENERATION_KEY, 0, None)
-        cache.incr(GENERATION_KEY)
+        _production.invalidate()
     except Exception:  # a cache outage must not undo a promotion; the periodic check still works
-        logger.warning("could not bump the registry generation in the cache", exc_info=True)
+        logger.warning("could not renew the registry generation in the cache", exc_info=True)
 
 
 def reset() -> None:
     """Forget everything loaded (tests, or after a settings change)."""
-    global _production, _production_ids, _checked_at, _generation
     with _lock:
         _estimators.clear()
-        _production = None
-        _production_ids = None
-        _checked_at = 0.0
-        _generation = None
+    bump_generation()
 
 
 _threads_limited = False
@@ -154,46 +148,34 @@ def models_for(version_ids: dict[str, int] | list[int]) -> ModelSet:
         return ModelSet({_estimators[i].task: _estimators[i] for i in ids})
 
 
-def _current_generation() -> int | None:
-    try:
-        return cache.get(GENERATION_KEY)
-    except Exception:
-        return None
+def _production_load() -> ModelSet:
+    versions = list(
+        ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION, task__in=TASK_ORDER).order_by("pk")
+    )
+    loaded = ModelSet({mv.task: _load(mv) for mv in versions})
+    # Drop estimators no longer in production (a pinned job reloads them if needed).
+    ids = {mv.pk for mv in versions}
+    for stale in [k for k, m in _estimators.items() if k not in ids and m.task in TASK_ORDER]:
+        del _estimators[stale]
+    return loaded
 
 
 def production_models(*, required: bool = True) -> ModelSet:
     """The production estimators of the core tasks (intent, sentiment, quality), loaded once per
     process and reloaded when they change."""
-    global _production, _production_ids, _checked_at, _generation
-    now = time.monotonic()
-    interval = settings.REGISTRY_CHECK_SECONDS
-    if _production is not None and now - _checked_at < interval:
-        if _production or not required:
-            return _production
-    with _lock:
-        if _production is None or time.monotonic() - _checked_at >= interval or (required and not _production):
-            generation = _current_generation()
-            ids = tuple(
-                ModelVersion.objects.filter(status=ModelVersion.Status.PRODUCTION, task__in=TASK_ORDER).order_by("pk")
-                .values_list("pk", flat=True)
-            )
-            if ids != _production_ids or generation != _generation or _production is None:
-                versions = list(ModelVersion.objects.filter(pk__in=ids))
-                loaded = {mv.task: _load(mv) for mv in versions}
-                _production = ModelSet(loaded)
-                _production_ids = ids
-                _generation = generation
-                # Drop estimators no longer in production (a pinned job reloads them if needed).
-                for stale in [k for k, m in _estimators.items() if k not in ids and m.task in TASK_ORDER]:
-                    del _estimators[stale]
-            _checked_at = time.monotonic()
-        result = _production
-    if required and not result:
+    models = _production.get("production")
+    if models is None or (required and not models):
+        with _lock:
+            models = _production.get("production")
+            if models is None or (required and not models):
+                models = _production_load()
+                _production.set("production", models)
+    if required and not models:
         raise ModelsUnavailable(
             "No model is in production yet. Train and promote one (manage.py bootstrap_models, "
             "or promote a version in the admin)."
         )
-    return result
+    return models
 
 
 def production_model(task: str) -> LoadedModel | None:

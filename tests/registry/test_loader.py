@@ -59,3 +59,46 @@ def test_a_pinned_version_set_keeps_serving_after_a_promotion(model_store):
 def test_an_unknown_version_is_unavailable(model_store):
     with pytest.raises(loader.ModelsUnavailable, match="do not exist"):
         loader.models_for({"intent": 999999})
+
+
+def test_promotion_and_rollback_reach_every_process_before_the_periodic_check(
+        model_store, settings, django_capture_on_commit_callbacks):
+    """The production set is dropped through the generation in Django's cache, not by the timer."""
+    from apps.core.cache import TTLCache
+
+    settings.REGISTRY_CHECK_SECONDS = 600
+    clock = {"now": 0.0}
+    other_process = TTLCache(ttl=600, maxsize=1, shared_key=loader.PRODUCTION_SHARED_KEY,
+                             sync_seconds=loader.GENERATION_CHECK_SECONDS, timer=lambda: clock["now"])
+    with django_capture_on_commit_callbacks(execute=True):
+        v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+        services.model_version_promote(version=v1)
+    assert loader.production_models().version_key == "intent:1"
+    other_process.get_or_set("production", lambda: "v1 set")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        v2 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+        services.model_version_promote(version=v2)
+    assert loader.production_models().version_key == "intent:2"
+    clock["now"] += loader.GENERATION_CHECK_SECONDS
+    assert other_process.get("production") is None
+
+    other_process.get_or_set("production", lambda: "v2 set")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.model_version_rollback(task="intent")
+    assert loader.production_models().version_key == "intent:1"
+    clock["now"] += loader.GENERATION_CHECK_SECONDS
+    assert other_process.get("production") is None
+
+
+def test_without_a_promotion_the_production_set_is_kept_until_the_periodic_check(model_store, settings):
+    v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    services.model_version_promote(version=v1)
+    settings.REGISTRY_CHECK_SECONDS = 600
+    assert loader.production_models().version_key == "intent:1"
+    v2 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    type(v2).objects.filter(pk=v1.pk).update(status=type(v1).Status.RETIRED)
+    type(v2).objects.filter(pk=v2.pk).update(status=type(v2).Status.PRODUCTION)  # behind the registry's back
+    assert loader.production_models().version_key == "intent:1"
+    loader.bump_generation()
+    assert loader.production_models().version_key == "intent:2"
