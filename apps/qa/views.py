@@ -139,9 +139,12 @@ def result_detail(request, result_id: int):
             messages.error(request, _error_message(exc))
         return redirect("qa:result", result_id=result.pk)
     detail = selectors.result_detail(result=result)
+    # ``messages`` in a template context is the flash messages of ``django.contrib.messages``:
+    # the transcript rows go in as ``transcript`` only.
+    rows = detail.pop("messages")
     all_evidence = [e for a in detail["answers"] for e in a.evidence]
     return render(request, "qa/result_detail.html", {
-        **detail, "transcript": highlight(detail["messages"], all_evidence), "can_grade": can_grade,
+        **detail, "transcript": highlight(rows, all_evidence), "can_grade": can_grade,
         "is_agent": request.qa_role == Role.AGENT,
         "evidence_by_answer": {str(a.pk): a.evidence for a in detail["answers"]},
     })
