@@ -16,7 +16,6 @@ import hashlib
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
+from apps.core.cache import TTLCache
 from apps.core.labels import INTENT_ZH_TO_EN
 from apps.scoring.models import ReviewItem
 from ml.artifacts import MANIFEST, ArtifactError
@@ -195,65 +195,53 @@ def _rebuild(*, full: bool) -> dict:
             },
             "min_quality": MIN_QUALITY,
         })
-        _cache.invalidate()
+        _index_checked.invalidate()
     logger.info("reply index rebuilt", extra={"reply_index": summary})
     return summary
 
 
 def reply_index_manifest() -> dict | None:
     """The manifest of the index in memory (loading it if needed), or None when there is none."""
-    index = _cache.get()
+    index = _index_current()
     return getattr(index, "manifest_", None) if index is not None else None
 
 
-class _IndexCache:
-    """The loaded index, one per process; reloaded when the manifest file changes."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._index: ReplyIndex | None = None
-        self._key = None
-        self._checked = float("-inf")
-
-    def invalidate(self):
-        self._checked = float("-inf")
-
-    def clear(self):
-        with self._lock:
-            self._index, self._key, self._checked = None, None, float("-inf")
-
-    def get(self) -> ReplyIndex | None:
-        now = time.monotonic()
-        if now - self._checked < RELOAD_CHECK_SECONDS:
-            return self._index
-        with self._lock:
-            if now - self._checked < RELOAD_CHECK_SECONDS:
-                return self._index
-            path = reply_index_path()
-            try:
-                stat = os.stat(path / MANIFEST)
-                key = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
-            except FileNotFoundError:
-                key = (str(path), None)
-            if key != self._key:
-                if key[1] is None:
-                    # Between the two renames of an atomic replace the directory is briefly absent:
-                    # keep serving what we have unless the store itself changed.
-                    if self._key is None or self._key[0] != str(path):
-                        self._index, self._key = None, key
-                else:
-                    try:
-                        self._index = ReplyIndex.load(path)
-                    except (ArtifactError, OSError) as exc:
-                        logger.error("reply index at %s refused: %s", path, exc)
-                        if self._key is None or self._key[0] != str(path):
-                            self._index = None
-                    self._key = key
-            self._checked = time.monotonic()
-            return self._index
+_index_lock = threading.Lock()
+_index_loaded: dict = {"key": None, "index": None}  # the manifest's identity when loaded, and the index
+# The index as last checked against the manifest on disk, kept RELOAD_CHECK_SECONDS.
+_index_checked = TTLCache(ttl=RELOAD_CHECK_SECONDS, maxsize=1)
 
 
-_cache = _IndexCache()
+def _index_check() -> tuple[ReplyIndex | None]:
+    """The index for the manifest on disk now, reloaded only when the manifest changed."""
+    with _index_lock:
+        path = reply_index_path()
+        try:
+            stat = os.stat(path / MANIFEST)
+            key = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except FileNotFoundError:
+            key = (str(path), None)
+        loaded_key = _index_loaded["key"]
+        same_store = loaded_key is not None and loaded_key[0] == str(path)
+        if key != loaded_key:
+            if key[1] is None:
+                # Between the two renames of an atomic replace the directory is briefly absent:
+                # keep serving what we have unless the store itself changed.
+                if not same_store:
+                    _index_loaded.update(key=key, index=None)
+            else:
+                try:
+                    _index_loaded["index"] = ReplyIndex.load(path)
+                except (ArtifactError, OSError) as exc:
+                    logger.error("reply index at %s refused: %s", path, exc)
+                    if not same_store:
+                        _index_loaded["index"] = None
+                _index_loaded["key"] = key
+        return (_index_loaded["index"],)
+
+
+def _index_current() -> ReplyIndex | None:
+    return _index_checked.get_or_set("index", _index_check)[0]
 
 
 def reply_index_load() -> ReplyIndex:
@@ -263,7 +251,9 @@ def reply_index_load() -> ReplyIndex:
 
 def reply_index_clear_cache() -> None:
     """Forget the in-memory index (tests, after changing ``MODEL_STORE``)."""
-    _cache.clear()
+    with _index_lock:
+        _index_loaded.update(key=None, index=None)
+    _index_checked.invalidate()
 
 
 def reply_search(*, text: str, intent: str | None, language: str | None, k: int = 3) -> list[dict]:
@@ -272,7 +262,7 @@ def reply_search(*, text: str, intent: str | None, language: str | None, k: int 
     ``intent`` blank searches every intent of the language. Returns
     ``[{"text", "conversation_external_id", "quality", "similarity"}]``; empty when no index exists.
     """
-    index = _cache.get()
+    index = _index_current()
     if index is None or k <= 0 or not (text or "").strip():
         return []
     intent = canonical_intent(intent)
