@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.conversations.models import Conversation, Message
+from apps.core.cache import TTLCache
 from apps.core.exceptions import ApplicationError, Conflict, NotFound
 from apps.core.pgcopy import is_postgres
 from apps.core.roles import Role, user_agent_id, user_can_resolve_for_agent, user_role
@@ -302,7 +303,8 @@ def active_version() -> ScorecardVersion | None:
 
 # ---------------------------------------------------------------- compiled versions
 
-_compiled: dict[tuple, list[rules.CriterionSpec]] = {}
+# Published versions never change: the TTL and size only bound the memory of old ones.
+_compiled = TTLCache(ttl=3600, maxsize=64)
 
 
 def version_specs(version: ScorecardVersion) -> list[rules.CriterionSpec]:
@@ -328,7 +330,7 @@ def version_specs(version: ScorecardVersion) -> list[rules.CriterionSpec]:
             question_en=c.question_en, question_zh=c.question_zh,
         ))
     if version.status != ScorecardVersion.Status.DRAFT:
-        _compiled[key] = specs
+        _compiled.set(key, specs)
     return specs
 
 

@@ -341,3 +341,15 @@ def test_learned_criteria_are_refused_with_the_field():
     with pytest.raises(ApplicationError) as exc:
         services.scorecard_create(name="Learned", sections=sections)
     assert "sections.0.criteria.0.answered_by" in exc.value.extra
+
+
+def test_compiled_criteria_are_cached_for_published_versions_only(default_version):
+    from apps.qa.models import Criterion
+
+    published = {s.key: s.points for s in services.version_specs(default_version)}
+    Criterion.objects.filter(section__version=default_version).update(points=7)  # not through the services
+    assert {s.key: s.points for s in services.version_specs(default_version)} == published
+    draft = services.scorecard_draft_create(scorecard=default_version.scorecard)
+    services.version_specs(draft)
+    Criterion.objects.filter(section__version=draft).update(points=9)
+    assert {s.points for s in services.version_specs(draft)} == {9}
