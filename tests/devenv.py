@@ -7,3 +7,11 @@ Loaded as a plugin because pytest-django imports the settings before any conftes
 import os
 
 os.environ.setdefault("DEBUG", "true")
+
+# Under pytest-xdist each worker process gets its own var directory: the embedded broker's
+# folders and the model store are files, and two workers sharing them would read each other's
+# messages and artifacts (databases are already separate per worker).
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker:
+    _base = os.environ.get("VAR_DIR") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var")
+    os.environ["VAR_DIR"] = os.path.join(_base, f"xdist-{_worker}")

@@ -16,8 +16,8 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
 def test_health_reports_503_when_broker_is_down(client, monkeypatch):
     from csplatform.celery import app
 
+    previous = app.conf.broker_url  # read before the variable below shadows it
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # Celery reads the variable first
-    previous = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:
         resp = client.get("/health")
