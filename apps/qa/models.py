@@ -80,7 +80,7 @@ class ScorecardVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scorecard} v{self.number} ({self.status})"
+        return f"{self.scorecard} v{self.number} ({self.get_status_display()})"
 
     @property
     def editable(self) -> bool:
