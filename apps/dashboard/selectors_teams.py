@@ -123,6 +123,13 @@ def qa_figures(*, filters: ConversationFilters, agent=None, team: str | None = N
     }
 
 
+def qa_days(*, filters: ConversationFilters, team: str | None = None) -> list[dict]:
+    """The QA score and auto-fails per day over the range (the QA app's daily aggregates)."""
+    from apps.qa.selectors import qa_trend
+
+    return qa_trend(since=filters.date_from, until=filters.date_to, team=team or None)
+
+
 def team_data(*, team: str, filters: ConversationFilters) -> dict:
     """One team: figures against the previous period, its trend, and its agents' leaderboard."""
     filters = replace(filters, team=team).with_default_range()

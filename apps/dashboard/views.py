@@ -154,6 +154,8 @@ def overview(request):
         "daily_rows": bucket_rows,
         "kpi_changes": data["kpi_changes"],
         "group": data["group"],
+        "qa": selectors_teams.qa_figures(filters=filters, team=filters.team or None),
+        "qa_days": selectors_teams.qa_days(filters=filters, team=filters.team or None),
     }, status=status)
 
 
