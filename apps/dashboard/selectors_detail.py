@@ -192,6 +192,7 @@ def agent_report(*, agent: Agent, filters: ConversationFilters) -> dict:
 
 AGENT_EXPORT_HEADER = [
     "date", "volume", "mean_quality", "negative_share", "resolution_rate", "flagged", "team_mean_quality",
+    "qa_score", "qa_auto_fails",
 ]
 
 

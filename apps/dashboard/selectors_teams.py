@@ -123,11 +123,11 @@ def qa_figures(*, filters: ConversationFilters, agent=None, team: str | None = N
     }
 
 
-def qa_days(*, filters: ConversationFilters, team: str | None = None) -> list[dict]:
+def qa_days(*, filters: ConversationFilters, team: str | None = None, agent=None) -> list[dict]:
     """The QA score and auto-fails per day over the range (the QA app's daily aggregates)."""
     from apps.qa.selectors import qa_trend
 
-    return qa_trend(since=filters.date_from, until=filters.date_to, team=team or None)
+    return qa_trend(since=filters.date_from, until=filters.date_to, agent=agent, team=team or None)
 
 
 def team_data(*, team: str, filters: ConversationFilters) -> dict:

@@ -50,6 +50,7 @@ def _export_header(keys: list[str]) -> list[str]:
         "sentiment": _("Sentiment"), "quality": _("Quality"), "date": _("Day"), "volume": _("Volume"),
         "mean_quality": _("Mean quality"), "negative_share": _("Negative share"),
         "resolution_rate": _("Resolution rate"), "flagged": _("Flagged"), "team_mean_quality": _("Team mean quality"),
+        "qa_score": _("Mean QA score"), "qa_auto_fails": _("QA auto-fails"),
     }
     return [str(labels.get(k, k)) for k in keys]
 
@@ -318,7 +319,10 @@ def agent_export(request, pk: int, fmt: str):
     audit_record(action="export", actor=request.user, target=agent, data={
         "what": "agent_report", "format": fmt, "date_from": f.date_from.isoformat(), "date_to": f.date_to.isoformat(),
     })
-    rows = ([r[k] for k in selectors_detail.AGENT_EXPORT_HEADER] for r in report["daily"])
+    qa = {r["date"]: r for r in selectors_teams.qa_days(filters=f, agent=agent)}
+    daily = ({**r, "qa_score": qa.get(r["date"], {}).get("avg_score"),
+              "qa_auto_fails": qa.get(r["date"], {}).get("auto_fails")} for r in report["daily"])
+    rows = ([r[k] for k in selectors_detail.AGENT_EXPORT_HEADER] for r in daily)
     name = f"agent_{agent.external_id}_{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.{fmt}"
     if fmt == "csv":
         return exports.csv_response(name, _export_header(selectors_detail.AGENT_EXPORT_HEADER), rows)

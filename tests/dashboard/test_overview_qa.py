@@ -40,3 +40,26 @@ def test_overview_shows_qa_score_trend_and_failed_criteria(staff_client):
     assert [r["date"] for r in page.context["qa_days"]] == [day]
     html = page.content.decode()
     assert 'id="overview-qa"' in html and qa["worst_criteria"] and qa["worst_criteria"][0]["key"] in html
+
+
+def test_agent_export_has_the_daily_qa_score(staff_client):
+    import csv
+    import io
+
+    seed_default_scorecard(actor=None)
+    agent = AgentFactory(name="王芳", team="一组")
+    day = timezone.localdate() - timezone.timedelta(days=1)
+    at = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time())) + timezone.timedelta(hours=10)
+    _conversation(agent, at, ["请把您的密码告诉我。"])
+    qa_assessment_run(date=day)
+    result = QaResult.objects.get()
+
+    response = staff_client.get(reverse("dashboard:agent_export", args=[agent.pk, "csv"]),
+                                {"date_from": day.isoformat(), "date_to": day.isoformat()})
+
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    header, (row,) = rows[0], rows[1:]
+    record = dict(zip(header, row))
+    assert float(record["平均质检得分"]) == pytest.approx(result.score)  # headings in the default language
+    assert int(record["质检一票否决"]) == int(result.auto_failed)
