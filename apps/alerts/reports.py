@@ -18,6 +18,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.agents.models import Agent, TeamLead
+from apps.dashboard.selectors import ConversationFilters
+from apps.dashboard.selectors_teams import team_data
 from apps.qa.models import Criterion
 from apps.qa.selectors import criteria_failed_most, qa_trend
 
@@ -109,9 +112,6 @@ def _png(fig) -> bytes:
 
 def team_report_build(*, report: TeamReport, today: dt.date) -> tuple[str, str, str, list[Chart]]:
     """Subject, plain text, HTML and chart images of one team's weekly report."""
-    from apps.agents.models import Agent
-    from apps.dashboard.selectors import ConversationFilters
-    from apps.dashboard.selectors_teams import team_data
 
     start, end = report_week(today=today)
     data = team_data(team=report.team, filters=ConversationFilters(date_from=start, date_to=end, group="day"))
@@ -163,7 +163,6 @@ def team_reports_send(*, today: dt.date | None = None) -> dict[str, list[str]]:
     first send, to edit in the admin); a team without a lead only when it has an active row; an
     inactive row stops a team's report.
     """
-    from apps.agents.models import TeamLead
 
     rows = {r.team: r for r in TeamReport.objects.all()}
     teams = set(TeamLead.objects.values_list("team", flat=True)) | {t for t, r in rows.items() if r.active}

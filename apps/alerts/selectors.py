@@ -12,7 +12,11 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.agents.models import Agent
+from apps.dashboard.selectors import ConversationFilters, metrics_fold, overview_agents
+from apps.dashboard.selectors_teams import metrics_by
 from apps.qa.models import QaDailyAgent
+from apps.scoring.services.review import agreement_stats
 
 from .models import AlertRule, Metric, Scope
 
@@ -49,14 +53,8 @@ def metric_values(*, rule: AlertRule, date: dt.date) -> list[MetricValue]:
 
 
 def _conversation_values(*, rule: AlertRule, start: dt.date, end: dt.date) -> list[MetricValue]:
-    from apps.agents.models import Agent
-    from apps.dashboard.selectors import ConversationFilters
-    from apps.dashboard.selectors_teams import metrics_by
-
     filters = ConversationFilters(date_from=start, date_to=end, team=rule.team)
     if rule.scope == Scope.ALL:
-        from apps.dashboard.selectors import metrics_fold, overview_agents
-
         folded = metrics_fold(overview_agents(filters))
         value = folded.get(rule.metric)
         if value is None:
@@ -108,7 +106,6 @@ def _qa_values(*, rule: AlertRule, start: dt.date, end: dt.date) -> list[MetricV
 
 def _agreement_values(*, start: dt.date, end: dt.date) -> list[MetricValue]:
     """Intent accuracy of the model against the verdicts given since the window's first day."""
-    from apps.scoring.services.review import agreement_stats
 
     since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
     overall = agreement_stats(since=since)["intent"]["overall"]

@@ -17,7 +17,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.agents.models import TeamLead
 from apps.core.exceptions import ApplicationError
+from apps.core.hooks import event_published
 from apps.core.services import audit_record
 
 from . import selectors
@@ -38,7 +40,6 @@ def addresses_parse(text: str) -> list[str]:
 
 def team_lead_emails(*, team: str) -> list[str]:
     """The e-mail addresses of the users who lead ``team``."""
-    from apps.agents.models import TeamLead
 
     if not team:
         return []
@@ -85,7 +86,6 @@ def alert_payload(*, alert: Alert) -> dict:
 
 def alert_notify(*, alert: Alert) -> Alert:
     """Send one alert's webhook event and e-mail, and record what went out on the alert."""
-    from apps.core.hooks import event_published
 
     rule = alert.rule
     if rule.send_webhook:

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.labels import Channel, Sentiment
+from apps.registry.models import Task
 from apps.scoring.models import ReviewItem
 
 from .selectors import ConversationFilters, period_range
@@ -133,6 +134,5 @@ class JobStartForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from apps.registry.models import Task
 
         self.fields["task"].choices = [("", _("All tasks")), *Task.choices]

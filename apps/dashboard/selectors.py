@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.conversations.models import Conversation
-from apps.core.labels import Sentiment
+from apps.core.labels import INTENTS_EN, INTENTS_ZH, Sentiment
 from apps.scoring.models import ReviewItem
 
 DEFAULT_RANGE_DAYS = 30
@@ -424,7 +424,6 @@ def intent_choices() -> list[str]:
     """
     from django.core.cache import cache
 
-    from apps.core.labels import INTENTS_EN, INTENTS_ZH
 
     def used() -> list[str]:
         seen = set(

@@ -17,13 +17,14 @@ from django.utils import timezone
 from apps.agents.models import Agent
 from apps.conversations.models import Conversation
 from apps.core.labels import Sentiment
+from apps.jobs.models import Job
+from apps.registry.models import ModelVersion, Promotion, Task
 from apps.scoring.models import ReviewItem
 
 from .selectors import (
     EFFECTIVE_INTENT, EFFECTIVE_QUALITY, EFFECTIVE_SENTIMENT, OPERATIONS_AGGREGATES, ConversationFilters, _seconds,
     _share, conversation_queryset,
 )
-
 
 # --- Conversations --------------------------------------------------------------
 
@@ -232,8 +233,6 @@ def review_item_detail(*, item_id: int) -> ReviewItem:
 
 
 def model_versions_by_task() -> list[dict]:
-    from apps.registry.models import ModelVersion, Promotion, Task
-
     versions = list(ModelVersion.objects.select_related("promoted_by").order_by("task", "-version"))
     history = list(
         Promotion.objects.select_related("model_version", "previous", "by").order_by("-at")[:200]
@@ -252,8 +251,6 @@ def model_versions_by_task() -> list[dict]:
 
 
 def job_list(*, limit: int = 50):
-    from apps.jobs.models import Job
-
     # The scoring step an assessment starts for itself is shown on the assessment; listed alone it is
     # noise once it has found nothing to score.
     empty_chained = Q(kind="score", status=Job.Status.SUCCEEDED, total=0, params__has_key="then_assess_job")
@@ -261,8 +258,6 @@ def job_list(*, limit: int = 50):
 
 
 def job_status(*, ids: list[int]) -> list[dict]:
-    from apps.jobs.models import Job
-
     rows = Job.objects.filter(id__in=ids[:100]).values(
         "id", "kind", "status", "total", "done", "failed", "error", "started_at", "finished_at", "steps",
     )

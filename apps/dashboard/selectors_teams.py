@@ -13,7 +13,9 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from apps.agents.models import Agent
 from apps.core.labels import Sentiment
+from apps.qa.selectors import criteria_failed_most, qa_trend
 
 from .selectors import (
     EFFECTIVE_QUALITY, EFFECTIVE_SENTIMENT, OPERATIONS_AGGREGATES, ConversationFilters, _reporting_transaction,
@@ -107,7 +109,6 @@ def team_leaderboard(filters: ConversationFilters) -> list[dict]:
 def qa_figures(*, filters: ConversationFilters, agent=None, team: str | None = None) -> dict | None:
     """Mean QA score, auto-fails, conversations QA-scored and the criteria failed most over the
     range (the QA app's daily aggregates); None when no QA result falls in it."""
-    from apps.qa.selectors import criteria_failed_most, qa_trend
 
     rows = qa_trend(since=filters.date_from, until=filters.date_to, agent=agent, team=team or None)
     n = sum(r["n"] or 0 for r in rows)
@@ -125,7 +126,6 @@ def qa_figures(*, filters: ConversationFilters, agent=None, team: str | None = N
 
 def qa_days(*, filters: ConversationFilters, team: str | None = None, agent=None) -> list[dict]:
     """The QA score and auto-fails per day over the range (the QA app's daily aggregates)."""
-    from apps.qa.selectors import qa_trend
 
     return qa_trend(since=filters.date_from, until=filters.date_to, agent=agent, team=team or None)
 
@@ -139,7 +139,6 @@ def team_data(*, team: str, filters: ConversationFilters) -> dict:
         previous_summary = metrics_fold(overview_agents(previous))
         trend = metrics_trend(filters)
         agents = metrics_by(filters, key="agent_id")
-    from apps.agents.models import Agent
 
     names = {a.pk: a for a in Agent.objects.filter(pk__in=[r["key"] for r in agents if r["key"]])}
     board = [

@@ -17,6 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.exceptions import ApplicationError
 from apps.core.services import audit_record
+from apps.jobs.models import Job, JobChunk
+from apps.registry.models import ModelVersion, Promotion, Task
+from apps.registry.services import model_version_promote, model_version_rollback
+from apps.registry.training import retrain_submit
+from apps.scoring.services.assessment import assessment_start
+from apps.scoring.services.batch import score_job_submit
 
 from . import selectors_detail
 from .access import console_required
@@ -127,8 +133,6 @@ def _decision_text(version) -> str:
 @console_required
 @require_GET
 def model_list(request):
-    from apps.registry.models import Promotion
-
     tasks = selectors_detail.model_versions_by_task()
     for task in tasks:
         for v in task["versions"]:
@@ -164,8 +168,6 @@ def _confusion_path(version) -> Path | None:
 @console_required
 @require_GET
 def model_confusion(request, pk: int):
-    from apps.registry.models import ModelVersion
-
     version = get_object_or_404(ModelVersion, pk=pk)
     path = _confusion_path(version)
     if path is None:
@@ -176,9 +178,6 @@ def model_confusion(request, pk: int):
 @console_required
 @require_http_methods(["GET", "POST"])
 def model_promote(request, pk: int):
-    from apps.registry.models import ModelVersion
-    from apps.registry.services import model_version_promote
-
     _require(request, MODEL_PERMISSION)
     version = get_object_or_404(ModelVersion, pk=pk)
     current = ModelVersion.objects.filter(task=version.task, status=ModelVersion.Status.PRODUCTION).first()
@@ -200,9 +199,6 @@ def model_promote(request, pk: int):
 @console_required
 @require_http_methods(["GET", "POST"])
 def model_rollback(request, task: str):
-    from apps.registry.models import ModelVersion, Promotion, Task
-    from apps.registry.services import model_version_rollback
-
     _require(request, MODEL_PERMISSION)
     if task not in Task.values:
         raise Http404
@@ -234,20 +230,15 @@ def _job_start(*, form: JobStartForm, user):
     """Call the owning app's submit service for the chosen kind of job."""
     kind = form.cleaned_data["kind"]
     if kind == "score":
-        from apps.scoring.services.batch import score_job_submit
-
         params = {"unscored": True} if form.cleaned_data.get("only_unscored") else {"all": True}
         job, _created = score_job_submit(params=params, created_by=user)
         return job
     if kind == "assess":
-        from apps.scoring.services.assessment import assessment_start
-
         date = form.cleaned_data.get("date") or (timezone.localdate() - dt.timedelta(days=1))
         job = assessment_start(date=date, created_by=user)
         if job is None:
             raise ApplicationError(_("The assessment of %(date)s has already run.") % {"date": date})
         return job
-    from apps.registry.training import retrain_submit
 
     task = form.cleaned_data.get("task")
     job, _created = retrain_submit(params={"tasks": [task]} if task else {}, created_by=user)
@@ -288,7 +279,6 @@ def job_list(request):
 
 def _job_scope(job) -> str:
     """What a job covered, in words: its date or date range, or which conversations or tasks."""
-    from apps.registry.models import Task
 
     p = job.params or {}
     if p.get("date"):
@@ -348,19 +338,14 @@ def _step_row(step) -> dict:
 
 
 def _job_status_labels() -> dict:
-    from apps.jobs.models import Job
-
     return {k: str(v) for k, v in Job.Status.choices}
 
 
 @console_required
 @require_GET
 def job_detail(request, pk: int):
-    from apps.jobs.models import Job
-
     job = get_object_or_404(Job.objects.select_related("created_by"), pk=pk)
     chunks = job.chunks.order_by().values("state").annotate(n=Count("id"))
-    from apps.jobs.models import JobChunk
 
     job.scope_text = _job_scope(job)
     states = dict(JobChunk.State.choices)

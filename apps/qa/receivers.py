@@ -1,5 +1,6 @@
 """Receivers of the core hooks: QA scoring of scored chunks and the nightly QA step."""
 from __future__ import annotations
+from apps.jobs.services import job_step
 
 
 def on_conversations_scored(sender, *, conversation_ids: list[int], job_id: int | None = None, **kwargs) -> None:
@@ -9,8 +10,6 @@ def on_conversations_scored(sender, *, conversation_ids: list[int], job_id: int 
 
 
 def on_assessment_aggregating(sender, *, date, job_id: int | None = None, **kwargs) -> None:
-    from apps.jobs.services import job_step
-
     from .assessment import qa_assessment_run
 
     result = qa_assessment_run(date=date)

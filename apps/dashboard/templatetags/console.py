@@ -1,6 +1,7 @@
 from django import template
 from django.conf import settings
 from django.utils.translation import gettext as _
+from apps.core.labels import Sentiment
 
 register = template.Library()
 
@@ -119,7 +120,6 @@ def backend_label(code: str) -> str:
 @register.filter
 def sentiment_label(code: str) -> str:
     """A sentiment code in the page's language; '—' when empty."""
-    from apps.core.labels import Sentiment
 
     if not code:
         return "—"
