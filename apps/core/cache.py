@@ -8,9 +8,15 @@ one shared-cache read per ``get``, so invalidation takes effect at once wherever
 is shared (with the local-memory default only within one process). ``sync_seconds`` reads the
 shared counter at most that often instead (other processes then see an invalidation within
 that many seconds; the invalidating process at once).
+
+When the shared cache cannot be reached, the cache keeps working per process: a warning is
+logged once per outage, entries live out their local TTL, ``invalidate()`` reaches this
+process only, and the shared cache is tried again every ``OUTAGE_RETRY_SECONDS``. Back in
+touch, a generation that changed meanwhile drops this process's entries as usual.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -20,10 +26,15 @@ from typing import Any
 import cachetools
 from django.core.cache import cache as shared_cache
 
+logger = logging.getLogger(__name__)
+
 _MISSING = object()
 
 
 class TTLCache:
+    # Seconds between attempts to reach the shared cache while it is unreachable.
+    OUTAGE_RETRY_SECONDS = 5.0
+
     def __init__(self, *, ttl: float | Callable[[], float], maxsize: int = 1024, shared_key: str | None = None,
                  sync_seconds: float = 0.0, timer: Callable[[], float] = time.monotonic):
         self._ttl = ttl
@@ -33,6 +44,7 @@ class TTLCache:
         self._lock = threading.Lock()
         self._shared_key = f"ttlcache:generation:{shared_key}" if shared_key else None
         self._generation: Any = None
+        self._shared_down = False
         self._data = cachetools.TLRUCache(maxsize=maxsize, ttu=self._expiry, timer=timer)
 
     def _expiry(self, key, value, now: float) -> float:
@@ -46,6 +58,16 @@ class TTLCache:
             generation = shared_cache.get(self._shared_key)
         return generation
 
+    def _shared_failed(self, action: str) -> None:
+        """Note that the shared cache failed; warn once per outage."""
+        with self._lock:
+            was_down, self._shared_down = self._shared_down, True
+            # The next attempt waits OUTAGE_RETRY_SECONDS, whatever ``sync_seconds`` is.
+            self._synced_at = self._timer() + self.OUTAGE_RETRY_SECONDS - self._sync_seconds
+        if not was_down:
+            logger.warning("shared cache unreachable (%s %s); caching per process until it is back",
+                           action, self._shared_key, exc_info=True)
+
     def _sync(self) -> None:
         """Drop every entry when another process invalidated since this one last looked."""
         if self._shared_key is None:
@@ -53,8 +75,15 @@ class TTLCache:
         now = self._timer()
         if now - self._synced_at < self._sync_seconds:
             return
-        generation = self._shared_generation()
+        try:
+            generation = self._shared_generation()
+        except Exception:  # the backend's own error type (redis, memcached, database) varies
+            self._shared_failed("reading")
+            return
         with self._lock:
+            if self._shared_down:
+                self._shared_down = False
+                logger.info("shared cache reachable again (%s)", self._shared_key)
             if generation != self._generation:
                 self._data.clear()
                 self._generation = generation
@@ -87,7 +116,10 @@ class TTLCache:
             self._data.clear()
             self._synced_at = float("-inf")  # the next get reads the new generation
         if self._shared_key is not None:
-            shared_cache.set(self._shared_key, uuid.uuid4().hex, None)
+            try:
+                shared_cache.set(self._shared_key, uuid.uuid4().hex, None)
+            except Exception:  # the other processes drop theirs when their local TTL ends
+                self._shared_failed("renewing")
 
     def __len__(self) -> int:
         with self._lock:

@@ -5,7 +5,8 @@ every sha256 before anything is deserialised) and reload when the production set
 changes. The production set sits in an ``apps.core.cache.TTLCache``: it is looked up
 again after ``REGISTRY_CHECK_SECONDS`` (one query), and dropped in every process when a
 promotion or rollback renews its shared generation in Django's cache (at once in the
-promoting process, within ``GENERATION_CHECK_SECONDS`` in the others). A corrupted
+promoting process, within ``GENERATION_CHECK_SECONDS`` in the others; with Django's cache
+unreachable, within ``REGISTRY_CHECK_SECONDS``). A corrupted
 artifact is refused and reported, never used.
 """
 from __future__ import annotations
@@ -77,11 +78,12 @@ _production = TTLCache(ttl=lambda: settings.REGISTRY_CHECK_SECONDS, maxsize=1, s
 
 
 def bump_generation() -> None:
-    """Make every process sharing the cache reload the production set (after promote/rollback)."""
-    try:
-        _production.invalidate()
-    except Exception:  # a cache outage must not undo a promotion; the periodic check still works
-        logger.warning("could not renew the registry generation in the cache", exc_info=True)
+    """Make every process sharing the cache reload the production set (after promote/rollback).
+
+    With the shared cache down only this process reloads at once; the others within
+    ``REGISTRY_CHECK_SECONDS`` (the TTL cache logs the outage).
+    """
+    _production.invalidate()
 
 
 def reset() -> None:

@@ -1,4 +1,6 @@
 """apps/core/cache.py: per-process TTL cache, invalidated across processes through the shared cache."""
+import logging
+import socket
 import threading
 
 import pytest
@@ -112,3 +114,51 @@ def test_sync_seconds_never_delays_the_invalidating_process():
     cache.set("k", "v")
     cache.invalidate()
     assert cache.get("k") is None
+
+
+def _dead_caches() -> dict:
+    """Django's default cache on a Redis port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": f"redis://127.0.0.1:{port}/0"}}
+
+
+@pytest.fixture
+def dead_cache(settings):
+    settings.CACHES = _dead_caches()
+
+
+def test_an_unreachable_shared_cache_leaves_a_per_process_cache(dead_cache, caplog):
+    clock = Clock()
+    cache = TTLCache(ttl=30, shared_key="t1", timer=clock)
+    with caplog.at_level(logging.WARNING, logger="apps.core.cache"):
+        assert cache.get("k") is None
+        cache.set("k", "v")
+        assert cache.get("k") == "v"
+        assert cache.get_or_set("other", lambda: "w") == "w"
+        cache.invalidate()  # reaches this process only
+        assert cache.get("k") is None
+        cache.set("k", "v2")
+        clock.now += 31
+        assert cache.get("k") is None  # the local TTL still applies
+    warnings = [r for r in caplog.records if r.name == "apps.core.cache"]
+    assert warnings and all(r.levelno == logging.WARNING for r in warnings)
+    assert len(warnings) < 5  # one per outage and retry, not one per call
+
+
+def test_the_shared_generation_is_read_again_after_an_outage(settings):
+    clock = Clock()
+    here = TTLCache(ttl=300, shared_key="t1", timer=clock)
+    there = TTLCache(ttl=300, shared_key="t1", timer=clock)
+    there.get("warm-up")
+    there.set("k", "v")
+    working = settings.CACHES
+    settings.CACHES = _dead_caches()
+    assert there.get("k") == "v"
+    settings.CACHES = working
+    here.invalidate()
+    assert there.get("k") == "v"  # still waiting to retry the shared cache
+    clock.now += TTLCache.OUTAGE_RETRY_SECONDS
+    assert there.get("k") is None

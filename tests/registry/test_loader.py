@@ -1,4 +1,6 @@
 """The per-process model cache: production versions, pinned versions, verification."""
+import socket
+
 import pytest
 
 from apps.registry import loader, services
@@ -101,4 +103,22 @@ def test_without_a_promotion_the_production_set_is_kept_until_the_periodic_check
     type(v2).objects.filter(pk=v2.pk).update(status=type(v2).Status.PRODUCTION)  # behind the registry's back
     assert loader.production_models().version_key == "intent:1"
     loader.bump_generation()
+    assert loader.production_models().version_key == "intent:2"
+
+
+def test_production_models_keep_answering_with_the_shared_cache_down(model_store, settings):
+    """Redis (Django's cache) unreachable: the loader caches per process and promotions still apply here."""
+    v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    services.model_version_promote(version=v1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{port}/0"}}
+    loader.reset()
+    assert loader.production_models().version_key == "intent:1"
+    assert list(loader.production_models().get("intent").estimator.predict(["balance please"])) == ["balance"]
+    v2 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    services.model_version_promote(version=v2)
+    loader.bump_generation()  # what the promotion's on_commit runs
     assert loader.production_models().version_key == "intent:2"
