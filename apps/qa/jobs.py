@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from apps.conversations.models import Conversation
+from apps.conversations.selectors import job_conversations
 from apps.core.exceptions import ApplicationError
 from apps.jobs import services as job_services
 from apps.jobs.models import Job
@@ -95,22 +96,11 @@ def qa_score_submit(*, params: dict, created_by=None, idempotency_key: str | Non
     return job_services.job_create(kind=SCORE_KIND, params=clean, created_by=created_by, idempotency_key=idempotency_key)
 
 
-def _score_queryset(params: dict):
-    qs = Conversation.objects.all()
-    if params.get("conversation_ids"):
-        qs = qs.filter(pk__in=params["conversation_ids"])
-    if params.get("since"):
-        qs = qs.filter(started_at__gte=params["since"])
-    if params.get("until"):
-        qs = qs.filter(started_at__lt=params["until"])
-    return qs
-
-
 def qa_score_plan(*, job_id: int) -> list[tuple[int, list[int]]]:
     """Split a ``qa_score`` job into chunks once; return the chunks still pending."""
 
     def plan(job: Job):
-        ids = _score_queryset(job.params).order_by("pk").values_list("pk", flat=True)
+        ids = job_conversations(job.params).order_by("pk").values_list("pk", flat=True)
         size = job.params.get("chunk_size") or settings.QA_SCORE_CHUNK_SIZE
         return ids.iterator(chunk_size=10000), size, None, {"version": job.params["version"]}
 

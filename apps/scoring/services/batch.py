@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from apps.conversations.models import Conversation
+from apps.conversations.selectors import job_conversations
 from apps.core import hooks
 from apps.core.exceptions import ApplicationError
 from apps.jobs import services as job_services
@@ -60,18 +60,9 @@ def chunk_score(*, job_id: int, chunk_index: int, conversation_ids: list[int], r
 # --- orchestration -------------------------------------------------------------
 
 def score_target_queryset(params: dict, version_key: str | None = None):
-    """Conversations a scoring job covers, from its parameters."""
-    qs = Conversation.objects.all()
-    if params.get("conversations"):
-        qs = qs.filter(external_id__in=params["conversations"])
-    if params.get("conversation_ids"):
-        qs = qs.filter(pk__in=params["conversation_ids"])
-    if params.get("agent"):
-        qs = qs.filter(agent__external_id=params["agent"])
-    if params.get("since"):
-        qs = qs.filter(started_at__gte=params["since"])
-    if params.get("until"):
-        qs = qs.filter(started_at__lt=params["until"])
+    """Conversations a scoring job covers: the shared job targets, less those ``version_key``
+    already scored when the job asks for ``unscored`` only."""
+    qs = job_conversations(params)
     if params.get("unscored") and version_key:
         qs = qs.exclude(predictions__version_key=version_key)
     return qs
