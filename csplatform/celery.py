@@ -2,12 +2,13 @@
 
 Queue ``gpu`` carries inference and training (run one worker process per GPU),
 queue ``default`` carries orchestration, aggregation, webhooks and housekeeping. Each task
-declares its queue; ``task_routes`` routes the same names for callers that send a task by
-name without importing it (``apps/`` dispatches with ``send_task``), and a test keeps the
-two equal. Settings with the ``CELERY_`` prefix in ``csplatform/settings.py`` configure the
+declares its queue (``queue=`` on the task), and that declaration is the only list: the router
+reads it, importing the task modules first in a process that sends tasks by name without
+having imported them (``apps/`` dispatches with ``send_task``; beat; ``celery call``). Settings with the ``CELERY_`` prefix in ``csplatform/settings.py`` configure the
 rest; the beat entries are defined in ``settings.BEAT_SCHEDULE`` and live in the database
 (django-celery-beat) so managers can edit them in the admin.
 """
+import importlib
 import os
 import pkgutil
 
@@ -37,14 +38,20 @@ class DjangoCelery(Celery):
 app = DjangoCelery("csplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("gpu"))
-app.conf.task_routes = {
-    "scoring.score_chunk": {"queue": "gpu"},
-    "registry.train_candidate": {"queue": "gpu"},
-    "scoring.*": {"queue": "default"},
-    "registry.*": {"queue": "default"},
-    "jobs.*": {"queue": "default"},
-    "webhooks.*": {"queue": "default"},
-}
+
+
+def route_to_declared_queue(name, args, kwargs, options, task=None, **kw):
+    """The queue the task ``name`` declares; None (the default queue) for a task not defined here."""
+    if task is None:
+        if name not in app.tasks:
+            for module in app.conf.imports:  # a sender that never imported the task modules
+                importlib.import_module(module)
+        task = app.tasks.get(name)
+    queue = getattr(task, "queue", None)
+    return {"queue": queue} if queue else None
+
+
+app.conf.task_routes = (route_to_declared_queue,)
 
 
 
