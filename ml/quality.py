@@ -2,11 +2,13 @@
 
 A scikit-learn ``Pipeline``: a ``ColumnTransformer`` picks the numeric conversation
 features of :data:`ml.features.NUMERIC_FEATURES` (missing values are NaN, which the trees
-handle; a feature missing from every training row is left out), one-hot encodes ``channel`` and turns the text into one number, the out-of-fold
-prediction of a ridge regression on TF-IDF (:class:`OutOfFoldText`); a
-``HistGradientBoostingRegressor`` (library defaults) maps these to the score, clipped to
-[1, 5]. Only those columns are read: who the agent or the customer is (``agent_id``,
-``customer_id`` or any other column) never reaches the model.
+handle; a feature missing from every training row is left out), one-hot encodes ``channel``
+and turns the text into one number, the out-of-fold prediction of a ridge regression on
+TF-IDF (:class:`OutOfFoldText`); a ``HistGradientBoostingRegressor`` (library defaults) maps
+these to the score, clipped to [1, 5]. Predictions go through the pipeline's compiled form
+(:mod:`ml.inference`: the same numbers without scikit-learn's per-call overhead). Only those
+columns are read: who the agent or the customer is (``agent_id``, ``customer_id`` or any
+other column) never reaches the model.
 """
 
 import numpy as np
@@ -22,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from ml import artifacts
 from ml.base import TextModel, as_texts
 from ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, features_frame
+from ml.inference import CompiledQuality, NotCompilable
 from ml.language import detect_language
 from ml.linear import TRUSTED_TYPES as LINEAR_TYPES
 from ml.linear import tfidf_features
@@ -115,6 +118,14 @@ def model_frame(texts, features):
     return pd.DataFrame(data, index=range(len(texts)))
 
 
+def _compiled(pipeline):
+    """The pipeline's compiled prediction path (:mod:`ml.inference`), None for a shape it lacks."""
+    try:
+        return CompiledQuality(pipeline, TEXT_COLUMN)
+    except NotCompilable:
+        return None
+
+
 class QualityRegressor(RegressorMixin, TextModel):
     """Gradient-boosted regression of a 1-5 quality score from conversation features and text.
 
@@ -167,6 +178,7 @@ class QualityRegressor(RegressorMixin, TextModel):
             ("features", ColumnTransformer(columns)),
             ("boosting", HistGradientBoostingRegressor(random_state=self.random_state)),
         ]).fit(frame, y)
+        self.compiled_ = _compiled(self.pipeline_)
         self.metrics_ = {}
         return self
 
@@ -187,7 +199,13 @@ class QualityRegressor(RegressorMixin, TextModel):
         texts = as_texts(texts)
         if not texts:
             return np.zeros(0)
-        return np.clip(self.pipeline_.predict(model_frame(texts, features)), SCORE_MIN, SCORE_MAX)
+        if features is not None and len(features) != len(texts):
+            raise ValueError(f"features has {len(features)} rows, texts has {len(texts)}")
+        if self.compiled_ is not None:
+            scores = self.compiled_.predict(texts, features)
+        else:
+            scores = self.pipeline_.predict(model_frame(texts, features))
+        return np.clip(scores, SCORE_MIN, SCORE_MAX)
 
     @property
     def feature_names_(self):
@@ -205,5 +223,6 @@ class QualityRegressor(RegressorMixin, TextModel):
         model = cls._unfitted(manifest)
         model.language_ = manifest.get("language", "en")
         model.pipeline_ = artifacts.skops_load(directory / MODEL_FILE, TRUSTED_TYPES)
+        model.compiled_ = _compiled(model.pipeline_)
         return model
 

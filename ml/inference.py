@@ -1,0 +1,215 @@
+"""Prediction with the fitted TF-IDF pipelines of ``linear`` and ``quality``, minus per-call overhead.
+
+On a handful of texts scikit-learn spends most of a prediction in input validation (DataFrame
+detection, ``check_array``, one calibrator call per class, a ``ColumnTransformer`` over a
+pandas frame), not in arithmetic. The compiled forms below read a fitted pipeline's parameters
+once (vocabularies and analyzers, idf weights, coefficients, sigmoid calibration, one-hot
+categories) and compute the same numbers with a few NumPy/SciPy operations per call; the
+tests compare them with the pipeline's own ``predict_proba``/``predict``.
+
+This replaces the library's predict path only, and only for the real-time predict target
+(``bench/load.sh``, see docs/benchmarks.md "Real-time predict"). Fitting always goes through
+scikit-learn, and a pipeline of any other shape is not compiled (:class:`NotCompilable`): the
+models then predict through the pipeline itself.
+"""
+
+import math
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, softmax
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+from sklearn.svm import LinearSVC
+
+
+class NotCompilable(ValueError):
+    """The fitted pipeline has a shape the compiled forms do not reproduce."""
+
+
+class TfidfUnion:
+    """A fitted ``FeatureUnion`` of ``TfidfVectorizer`` blocks as one CSR feature matrix."""
+
+    def __init__(self, union):
+        if not isinstance(union, FeatureUnion) or union.transformer_weights:
+            raise NotCompilable("expected an unweighted FeatureUnion of TfidfVectorizers")
+        self.blocks = []
+        idf, offset = [], 0
+        for _, vectorizer in union.transformer_list:
+            if not isinstance(vectorizer, TfidfVectorizer) or vectorizer.binary or vectorizer.norm not in ("l2", None):
+                raise NotCompilable(f"unsupported vectorizer {vectorizer!r}")
+            width = len(vectorizer.vocabulary_)
+            self.blocks.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.sublinear_tf,
+                                vectorizer.norm, offset))
+            idf.append(vectorizer.idf_ if vectorizer.use_idf else np.ones(width))
+            offset += width
+        self.idf = np.concatenate(idf)
+        self.n_features = offset
+
+    def transform(self, texts):
+        """The union's TF-IDF matrix of ``texts`` (CSR, shape (n_texts, n_features))."""
+        n_blocks = len(self.blocks)
+        indices, counts, lengths = [], [], []
+        for text in texts:
+            for analyze, vocabulary, _, _, offset in self.blocks:
+                before = len(indices)
+                for token, count in Counter(analyze(text)).items():
+                    j = vocabulary.get(token)
+                    if j is not None:
+                        indices.append(offset + j)
+                        counts.append(count)
+                lengths.append(len(indices) - before)
+        indices = np.asarray(indices, dtype=np.int64)
+        values = np.asarray(counts, dtype=np.float64)
+        segment = np.repeat(np.arange(len(lengths)), lengths)  # one segment per (text, block)
+        block = segment % n_blocks
+        sublinear = np.array([b[2] for b in self.blocks])[block]
+        values[sublinear] = np.log(values[sublinear]) + 1.0
+        values *= self.idf[indices]
+        l2 = np.array([b[3] == "l2" for b in self.blocks])
+        if l2.any():
+            norms = np.sqrt(np.bincount(segment, weights=values * values, minlength=len(lengths)))
+            scale = np.where(l2[block], norms[segment], 1.0)
+            values /= np.where(scale > 0, scale, 1.0)
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.asarray(lengths, dtype=np.int64).reshape(len(texts), n_blocks).sum(axis=1), out=indptr[1:])
+        return sp.csr_array((values, indices, indptr), shape=(len(texts), self.n_features))
+
+
+def _linear(estimator):
+    """(coefficients transposed to (n_features, n_outputs), intercepts) of a fitted linear model."""
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    if coef.ndim == 1:
+        coef = coef.reshape(1, -1)
+    return np.ascontiguousarray(coef.T), np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
+
+
+class CompiledClassifier:
+    """``predict_proba`` of a fitted ``linear`` pipeline: TF-IDF union into a calibrated
+    ``LinearSVC`` (sigmoid, one-vs-rest, normalised) or a ``LogisticRegression``."""
+
+    def __init__(self, pipeline):
+        steps = dict(pipeline.named_steps)
+        self.features = TfidfUnion(steps.get("tfidf"))
+        classifier = steps.get("classifier")
+        self.classes = np.asarray(classifier.classes_)
+        if isinstance(classifier, CalibratedClassifierCV) and classifier.method == "sigmoid":
+            self.kind = "sigmoid"
+            self.members = []
+            for member in classifier.calibrated_classifiers_:
+                if not isinstance(member.estimator, LinearSVC):
+                    raise NotCompilable("calibrated estimator is not a LinearSVC")
+                coef, intercept = _linear(member.estimator)
+                columns = np.searchsorted(self.classes, member.estimator.classes_)
+                a = np.array([c.a_ for c in member.calibrators], dtype=np.float64)
+                b = np.array([c.b_ for c in member.calibrators], dtype=np.float64)
+                self.members.append((coef, intercept, columns, a, b))
+        elif isinstance(classifier, LogisticRegression):
+            self.kind = "logistic"
+            self.members = [_linear(classifier)]
+        else:
+            raise NotCompilable(f"unsupported classifier {type(classifier).__name__}")
+
+    def predict_proba(self, texts):
+        X = self.features.transform(texts)
+        n, n_classes = len(texts), len(self.classes)
+        if self.kind == "logistic":
+            coef, intercept = self.members[0]
+            decision = X @ coef + intercept
+            if n_classes == 2:
+                positive = expit(decision[:, 0])
+                return np.column_stack([1.0 - positive, positive])
+            return softmax(decision, axis=1)
+        mean = np.zeros((n, n_classes))
+        for coef, intercept, columns, a, b in self.members:
+            decision = X @ coef + intercept
+            proba = np.zeros((n, n_classes))
+            if n_classes == 2:
+                proba[:, 1] = expit(-(a[0] * decision[:, 0] + b[0]))
+                proba[:, 0] = 1.0 - proba[:, 1]
+            else:
+                proba[:, columns] = expit(-(a * decision + b))
+                total = proba.sum(axis=1, keepdims=True)
+                proba = np.divide(proba, total, out=np.full_like(proba, 1.0 / n_classes), where=total != 0)
+            proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+            mean += proba
+        return mean / len(self.members)
+
+
+def _number(value):
+    """A feature value as float, NaN when missing or not a number (as ``pandas.to_numeric`` coerces)."""
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _category(value):
+    """A categorical feature value as the string the one-hot encoder saw ("unknown" when missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    return str(value)
+
+
+def _is_identity(transformer):
+    """A fitted ``"passthrough"`` column block (kept as an identity ``FunctionTransformer``)."""
+    return transformer == "passthrough" or (isinstance(transformer, FunctionTransformer) and transformer.func is None)
+
+
+class CompiledQuality:
+    """``predict`` of a fitted ``quality`` pipeline: passthrough numeric features, one-hot
+    categories and the text's ridge score into the gradient-boosted trees (unclipped)."""
+
+    def __init__(self, pipeline, text_column):
+        self.boosting = pipeline.named_steps["boosting"]
+        self.parts = []  # the ColumnTransformer's output blocks, in its order
+        for name, transformer, selected in pipeline.named_steps["features"].transformers_:
+            if name == "remainder":
+                if transformer != "drop":
+                    raise NotCompilable("remainder columns are not dropped")
+            elif _is_identity(transformer):
+                self.parts.append(("numeric", list(selected)))
+            elif isinstance(transformer, OneHotEncoder):
+                if transformer.drop is not None or len(selected) != len(transformer.categories_):
+                    raise NotCompilable("unsupported one-hot encoder")
+                for column, categories in zip(selected, transformer.categories_):
+                    self.parts.append(("onehot", column, {str(c): i for i, c in enumerate(categories)}))
+            elif list(selected) == [text_column] and hasattr(transformer, "model_"):
+                model = transformer.model_
+                self.parts.append(("text", TfidfUnion(model.named_steps["tfidf"]), *_linear(model.named_steps["ridge"])))
+            else:
+                raise NotCompilable(f"unsupported column transformer {name!r}")
+
+    def predict(self, texts, features):
+        """Raw predictions for ``texts`` and their feature dicts (or a DataFrame, or None)."""
+        n = len(texts)
+        if features is None:
+            rows = [{}] * n
+        elif hasattr(features, "to_dict"):
+            rows = features.to_dict("records")
+        else:
+            rows = list(features)
+        blocks = []
+        for part in self.parts:
+            if part[0] == "numeric":
+                columns = part[1]
+                blocks.append(np.array([[_number(row.get(c)) for c in columns] for row in rows],
+                                       dtype=np.float64).reshape(n, len(columns)))
+            elif part[0] == "onehot":
+                _, column, index = part
+                block = np.zeros((n, len(index)))
+                for i, row in enumerate(rows):
+                    j = index.get(_category(row.get(column)))
+                    if j is not None:
+                        block[i, j] = 1.0
+                blocks.append(block)
+            else:
+                _, union, coef, intercept = part
+                blocks.append(union.transform(texts) @ coef + intercept)
+        return self.boosting.predict(np.hstack(blocks))

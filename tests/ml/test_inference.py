@@ -1,0 +1,112 @@
+"""The compiled prediction path gives the fitted pipelines' own numbers, or is not used."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+import ml
+from ml.inference import CompiledClassifier, CompiledQuality, NotCompilable, TfidfUnion
+from ml.linear import tfidf_features
+from ml.quality import TEXT_COLUMN, model_frame
+
+from .test_quality import make_conversations
+
+# Texts the vocabularies partly or wholly miss: empty, whitespace, digits, emoji, mixed scripts.
+ODD = ["", "   ", "12345", "😀😀", "card 卡 丢了 lost", "exchange\nrate\t!!", "ÀÉÎ café"]
+
+
+def _same(a, b):
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_tfidf_union_equals_the_feature_union(banking_slice):
+    train_x = banking_slice[0]
+    union = tfidf_features("en").fit(train_x)
+    texts = banking_slice[2] + ODD
+    _same(TfidfUnion(union).transform(texts).toarray(), union.transform(texts).toarray())
+
+
+def test_multiclass_probabilities_equal_the_pipeline(banking_slice):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    assert isinstance(model.compiled_, CompiledClassifier)
+    texts = test_x + ODD
+    _same(model.predict_proba(texts), model.pipeline_.predict_proba(texts))
+    # one text at a time (the real-time path) gives the same rows
+    _same(np.vstack([model.predict_proba([t]) for t in texts[:10]]), model.pipeline_.predict_proba(texts[:10]))
+
+
+def test_binary_chinese_probabilities_equal_the_pipeline(waimai_slice):
+    train_x, train_y, test_x, _ = waimai_slice
+    model = ml.build("sentiment", "linear", random_state=0).fit(train_x, train_y)
+    texts = test_x + ODD
+    _same(model.predict_proba(texts), model.pipeline_.predict_proba(texts))
+
+
+def test_logistic_fallback_equals_the_pipeline():
+    texts = ["card arrived?", "where is my card", "card not here", "exchange rate today", "rate for euros",
+             "cancel my account"]
+    labels = ["card", "card", "card", "rate", "rate", "cancel"]
+    model = ml.build("intent", "linear", random_state=0).fit(texts, labels)
+    assert isinstance(model.pipeline_.named_steps["classifier"], LogisticRegression)
+    queries = ["where is my card please", "euro rate", "close account"] + ODD
+    _same(model.predict_proba(queries), model.pipeline_.predict_proba(queries))
+    binary = ml.build("intent", "linear", random_state=0).fit(texts[:4], ["a", "a", "a", "b"])
+    _same(binary.predict_proba(queries), binary.pipeline_.predict_proba(queries))
+
+
+def test_saved_and_loaded_model_is_compiled_again(banking_slice, tmp_path):
+    train_x, train_y, test_x, _ = banking_slice
+    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    loaded = ml.load(model.save(tmp_path / "intent"))
+    assert isinstance(loaded.compiled_, CompiledClassifier)
+    _same(loaded.predict_proba(test_x), model.pipeline_.predict_proba(test_x))
+
+
+def test_unsupported_pipeline_is_not_compiled_and_predicts_through_the_pipeline(banking_slice):
+    train_x, train_y, test_x, _ = banking_slice
+    weighted = tfidf_features("en")
+    weighted.transformer_weights = {"word": 2.0, "char": 1.0}
+    pipeline = Pipeline([("tfidf", weighted), ("classifier", LogisticRegression(max_iter=1000))]).fit(train_x, train_y)
+    with pytest.raises(NotCompilable):
+        CompiledClassifier(pipeline)
+    model = ml.build("intent", "linear", random_state=0).fit(train_x, train_y)
+    model.pipeline_, model.compiled_ = pipeline, None  # what loading such a pipeline leaves
+    _same(model.predict_proba(test_x), pipeline.predict_proba(test_x))
+
+
+@pytest.fixture(scope="module")
+def quality():
+    texts, features, y = make_conversations(300)
+    return ml.build("quality", "quality", random_state=0).fit(texts, y, features)
+
+
+def test_quality_equals_the_pipeline_on_features_dicts_frames_and_odd_values(quality):
+    texts, features, _ = make_conversations(60, seed=1)
+    assert isinstance(quality.compiled_, CompiledQuality)
+    expected = np.clip(quality.pipeline_.predict(model_frame(texts, features)), 1, 5)
+    _same(quality.predict(texts, features), expected)
+    _same(quality.predict(texts, pd.DataFrame(features)), expected)
+
+    odd = [{}, {"channel": None}, {"channel": "fax", "n_turns": "x"}, {"n_turns": "7", "resolved": True},
+           {"first_response_s": math.nan, "channel": math.nan}, {"digits": None, "n_customer": 2.5}, {}]
+    _same(quality.predict(ODD, odd), np.clip(quality.pipeline_.predict(model_frame(ODD, odd)), 1, 5))
+    _same(quality.predict(ODD), np.clip(quality.pipeline_.predict(model_frame(ODD, None)), 1, 5))
+
+
+def test_quality_refuses_features_of_another_length(quality):
+    with pytest.raises(ValueError, match="features has 1 rows, texts has 2"):
+        quality.predict(["a", "b"], [{}])
+
+
+def test_quality_without_text_feature_is_compiled_too():
+    texts, features, y = make_conversations(200)
+    model = ml.build("quality", "quality", use_text=False, random_state=0).fit(texts, y, features)
+    assert isinstance(model.compiled_, CompiledQuality)
+    _same(model.predict(texts[:50], features[:50]),
+          np.clip(model.pipeline_.predict(model_frame(texts[:50], features[:50])), 1, 5))
+    assert TEXT_COLUMN not in model.feature_names_
