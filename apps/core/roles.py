@@ -1,11 +1,16 @@
-"""Console roles as Django groups, and the object-level limits that go with them.
+"""Console roles as Django groups, and the object-level limits that go with them: the one place
+that decides what a person may do.
 
 Four groups: ``manager`` (everything), ``team_lead`` (their teams only, as listed by
 ``agents.TeamLead`` rows), ``reviewer`` (grades any conversation it is assigned, reads all)
 and ``agent`` (only the results of the ``agents.Agent`` linked to the user through
-``Agent.user``). A superuser, and a staff user in none of these groups, counts as a manager,
-so the console's existing staff accounts keep working. An API key with the ``admin`` scope
-counts as a manager; another key is an ``integration``: it reads everything and grades nothing.
+``Agent.user``). ``ROLE_PERMISSIONS`` gives each group its Django permissions, which the console's
+actions and the API's scopes check; ``user_role`` names the role that the QA console and API and
+the scoping helpers check. A superuser counts as a manager and holds every permission. Anyone
+else in none of the groups, staff or not, has no role and no permission: the staff flag only
+lets a user sign in to the Django admin, where model permissions decide again. An API key with
+the ``admin`` scope counts as a manager; another key is an ``integration``: it reads everything
+and grades nothing.
 
 The scoping helpers filter any queryset by a lookup path to the agent (``"agent"`` on a
 conversation, ``"conversation__agent"`` on a QA result), so this module imports no other app.
@@ -102,8 +107,6 @@ def user_role(user) -> str | None:
     for role in ROLE_ORDER:
         if role in names:
             return role
-    if getattr(user, "is_staff", False):
-        return Role.MANAGER
     return None
 
 

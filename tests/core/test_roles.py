@@ -6,6 +6,7 @@ from apps.agents.models import Agent, TeamLead
 from apps.conversations.models import Conversation
 from apps.core.roles import Role, roles_setup, scope_queryset, user_can_resolve_for_agent, user_can_see_agent, user_role
 from tests.factories import AgentFactory, ConversationFactory
+from tests.scoring.fixtures import model_store  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_setup_creates_groups_with_permissions_and_is_idempotent():
 def test_roles_of_users(django_user_model, world):
     assert user_role(world["lead"]) == Role.TEAM_LEAD
     assert user_role(world["agent_user"]) == Role.AGENT
-    assert user_role(_user(django_user_model, "staff", is_staff=True)) == Role.MANAGER
+    assert user_role(_user(django_user_model, "staff", is_staff=True)) is None
     assert user_role(_user(django_user_model, "nobody")) is None
     both = _user(django_user_model, "both", Role.AGENT)
     both.groups.add(Group.objects.get(name=Role.REVIEWER))
@@ -92,3 +93,69 @@ def test_api_keys_are_managers_or_integrations(world):
     assert scope_queryset(reader, Conversation.objects.all(), agent_path="agent").count() == 2
     assert user_can_resolve_for_agent(admin, world["a2"])
     assert not user_can_resolve_for_agent(reader, world["a2"])
+
+
+# Every console page and action, and API endpoints of each scope, that a role could open.
+CONSOLE_PAGES = [
+    "/dashboard/", "/dashboard/conversations/", "/dashboard/conversations/export.csv", "/dashboard/teams/",
+    "/dashboard/review/", "/dashboard/review/agreement/", "/dashboard/models/", "/dashboard/jobs/",
+    "/dashboard/jobs/status.json", "/dashboard/alerts/", "/dashboard/qa/", "/dashboard/qa/results/",
+    "/dashboard/qa/disputes/", "/dashboard/qa/assignments/", "/dashboard/qa/try/",
+]
+CONSOLE_ACTIONS = [
+    "/dashboard/models/{version}/promote/", "/dashboard/models/intent/rollback/", "/dashboard/jobs/",
+    "/dashboard/review/start/", "/dashboard/conversations/{conversation}/review/", "/dashboard/alerts/1/acknowledge/",
+    "/dashboard/qa/try/", "/dashboard/qa/disputes/",
+]
+API_READS = ["/api/v1/conversations/", "/api/v1/customers/", "/api/v1/agents/", "/api/v1/models/",
+             "/api/v1/jobs/", "/api/v1/qa/scorecards/", "/api/v1/qa/results/", "/api/v1/qa/disputes/",
+             "/api/v1/webhooks/subscriptions"]
+API_WRITES = [("/api/v1/predict", {"text": "balance please"}), ("/api/v1/jobs/score", {"all": True}),
+              ("/api/v1/jobs/retrain", {}), ("/api/v1/qa/score", {"all": True}),
+              ("/api/v1/qa/scorecards/", {"name": "x"}), ("/api/v1/conversations/bulk", {"items": []}),
+              ("/api/v1/webhooks/subscriptions", {"url": "https://example.com/hook", "events": ["job.finished"]})]
+
+
+def _walk(client, conversation, version) -> dict[str, int]:
+    answers = {}
+    for path in CONSOLE_PAGES + API_READS:
+        answers[f"GET {path}"] = client.get(path).status_code
+    for path in CONSOLE_ACTIONS:
+        path = path.format(conversation=conversation.pk, version=version.pk)
+        answers[f"POST {path}"] = client.post(path, {"kind": "score", "task": "intent"}).status_code
+    for path, body in API_WRITES:
+        answers[f"POST {path}"] = client.post(path, body, content_type="application/json").status_code
+    return answers
+
+
+@pytest.fixture
+def walk_world(world, model_store):
+    from apps.registry import services as registry_services
+    from tests.registry.test_services import _estimator
+
+    version = registry_services.model_version_register(task="intent", backend="linear", estimator=_estimator())
+    return {"conversation": world["c1"], "version": version}
+
+
+def test_staff_without_a_role_has_no_console_or_api_power(client, django_user_model, world, walk_world):
+    """The staff flag opens the Django admin only: no role, no group, no permission, nothing else."""
+    staff = _user(django_user_model, "bare-staff", is_staff=True)
+    assert user_role(staff) is None
+    assert not scope_queryset(staff, Conversation.objects.all(), agent_path="agent").exists()
+    assert not user_can_see_agent(staff, world["a1"]) and not user_can_resolve_for_agent(staff, world["a1"])
+    client.force_login(staff)
+    answers = _walk(client, **walk_world)
+    allowed = {call: status for call, status in answers.items() if status not in (403, 405)}
+    assert not allowed, allowed
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_keeps_every_power(client, django_user_model, world, walk_world):
+    root = _user(django_user_model, "root", is_staff=True, is_superuser=True)
+    assert user_role(root) == Role.MANAGER
+    assert scope_queryset(root, Conversation.objects.all(), agent_path="agent").count() == 2
+    assert user_can_resolve_for_agent(root, world["a2"])
+    client.force_login(root)
+    answers = _walk(client, **walk_world)
+    refused = {call: status for call, status in answers.items() if status in (401, 403)}
+    assert not refused, refused
