@@ -32,14 +32,18 @@ class NotCompilable(ValueError):
 
 
 class TfidfUnion:
-    """A fitted ``FeatureUnion`` of ``TfidfVectorizer`` blocks as one CSR feature matrix."""
+    """A fitted ``TfidfVectorizer``, or ``FeatureUnion`` of them, as one CSR feature matrix."""
 
     def __init__(self, union):
-        if not isinstance(union, FeatureUnion) or union.transformer_weights:
-            raise NotCompilable("expected an unweighted FeatureUnion of TfidfVectorizers")
+        if isinstance(union, TfidfVectorizer):
+            vectorizers = [union]
+        elif isinstance(union, FeatureUnion) and not union.transformer_weights:
+            vectorizers = [vectorizer for _, vectorizer in union.transformer_list]
+        else:
+            raise NotCompilable("expected a TfidfVectorizer or an unweighted FeatureUnion of them")
         self.blocks = []
         idf, offset = [], 0
-        for _, vectorizer in union.transformer_list:
+        for vectorizer in vectorizers:
             if not isinstance(vectorizer, TfidfVectorizer) or vectorizer.binary or vectorizer.norm not in ("l2", None):
                 raise NotCompilable(f"unsupported vectorizer {vectorizer!r}")
             width = len(vectorizer.vocabulary_)
@@ -51,7 +55,7 @@ class TfidfUnion:
         self.n_features = offset
 
     def transform(self, texts):
-        """The union's TF-IDF matrix of ``texts`` (CSR, shape (n_texts, n_features))."""
+        """The TF-IDF matrix of ``texts`` (CSR, shape (n_texts, n_features)), as ``transform`` gives it."""
         n_blocks = len(self.blocks)
         indices, counts, lengths = [], [], []
         for text in texts:

@@ -27,6 +27,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ml import artifacts
+from ml.inference import TfidfUnion
 from ml.pii import mask_pii
 from ml.reply_text import CJK_LANGUAGES, _SAFE, _dedupe_key, default_ngram_range, normalize_language, reply_pairs
 
@@ -102,6 +103,7 @@ class ReplyIndex:
 
     def _reset(self):
         self.vectorizers_ = {}
+        self.query_features_ = {}  # language -> the vectorizer's compiled form (ml.inference), for search
         self.parts_ = {}
         self.group_tags_ = {}
         self.fitted_on_ = {}
@@ -188,6 +190,7 @@ class ReplyIndex:
                     sublinear_tf=self.sublinear_tf,
                 ).fit([r["query"] for r in rows])
                 self.vectorizers_[language] = vectorizer
+                self.query_features_[language] = TfidfUnion(vectorizer)
                 self.fitted_on_[language] = len(rows)
             X = vectorizer.transform([r["query"] for r in rows])
             self.n_encoded_ += X.shape[0]
@@ -260,7 +263,7 @@ class ReplyIndex:
             keys = [(language, str(intent))] if (language, str(intent)) in self.parts_ else []
         if not keys:
             return []
-        row = vectorizer.transform([str(text)])
+        row = self.query_features_[language].transform([str(text)])
         if not row.nnz:
             return []
         candidates = []
@@ -374,6 +377,7 @@ class ReplyIndex:
                 if X.shape[0] != len(entries) or X.shape[1] != len(vectorizer.idf_):
                     raise artifacts.ArtifactError(f"{path}: vectors and entries of {language!r} do not match")
                 index.vectorizers_[language] = vectorizer
+                index.query_features_[language] = TfidfUnion(vectorizer)
                 by_intent = {}
                 for i, entry in enumerate(entries):
                     by_intent.setdefault(entry.pop("intent", ""), []).append(i)

@@ -110,3 +110,11 @@ def test_quality_without_text_feature_is_compiled_too():
     _same(model.predict(texts[:50], features[:50]),
           np.clip(model.pipeline_.predict(model_frame(texts[:50], features[:50])), 1, 5))
     assert TEXT_COLUMN not in model.feature_names_
+
+
+def test_tfidf_union_equals_a_single_vectorizer(waimai_slice):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, max_features=3000).fit(waimai_slice[0])
+    texts = waimai_slice[2] + ODD
+    _same(TfidfUnion(vectorizer).transform(texts).toarray(), vectorizer.transform(texts).toarray())
