@@ -45,10 +45,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # One process per core, each with a pool of threads (gthread). Predictions are CPU-bound, so
 # threads do not add CPU; what they add is overlap: while one thread of a process predicts,
 # the others parse, authenticate and queue their texts, and the predict view's micro-batcher
-# (apps/scoring/api.py) then predicts all the queued texts in one model call (16 texts cost
-# about as much as 1.6 texts one by one). gthread also keeps HTTP connections alive (sync
-# closes them after every request). Load test on 2 cores (docs/benchmarks.md): 2 sync workers
-# ~80 req/s; 2 workers x 16 threads ~1,000 req/s on a quiet box (2 x 8: ~660, 3 x 8: ~600).
+# (apps/scoring/api.py) then predicts all the queued texts in one model call. gthread also
+# keeps HTTP connections alive (sync closes them after every request). The worker and thread
+# counts were chosen with bench/load.sh (docs/benchmarks.md, "Real-time predict").
 # Each thread may hold its own database connection (CONN_MAX_AGE): workers x threads per
 # instance at most, although the predict path with a cached API key runs no SQL.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
@@ -59,8 +58,8 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
-# Recycle workers now and then so a slow leak cannot grow without bound. A worker serves
-# ~300 req/s under load, so this is about half an hour there (20,000 was a restart a minute).
+# Recycle workers now and then so a slow leak cannot grow without bound (under full load, a
+# restart every half hour or so).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 500000))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 50000))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", 2048))
@@ -94,17 +93,14 @@ def when_ready(server):
         return
     try:
         from apps.scoring import services
+        from apps.scoring.services.suggestions import suggest
 
         samples = ["您好，我想查询一下账户余额", "I want to reset my online banking password."]
         results = services.predict_texts(texts=samples)
-        try:  # the suggestion rules and reply index are part of the predict answer too
-            from apps.scoring.services.suggestions import suggest
-
-            for text, result in zip(samples, results):
-                suggest(intent=result["intent"], sentiment=result["sentiment"], quality=result["quality_score"],
-                        text=text, language=None, k_replies=3)
-        except ImportError:
-            pass
+        # the suggestion rules and reply index are part of the predict answer too
+        for text, result in zip(samples, results):
+            suggest(intent=result["intent"], sentiment=result["sentiment"], quality=result["quality_score"],
+                    text=text, language=None, k_replies=3)
         server.log.info("production models loaded in the master: %s", results[0].get("model_versions"))
     except Exception as exc:  # no model in production yet: workers load lazily later
         server.log.warning("models not preloaded (%s: %s)", type(exc).__name__, exc)
