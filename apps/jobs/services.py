@@ -341,7 +341,11 @@ def _recover(job: Job, *, stall_cutoff: dt.datetime, chunk_cutoff: dt.datetime) 
     has_chunks = JobChunk.objects.filter(job_id=job.pk).exists()
     if job.status == Job.Status.RUNNING and has_chunks:
         if not JobChunk.objects.filter(job_id=job.pk, state=JobChunk.State.PENDING).exists():
-            return "finished" if job_finish(job_id=job.pk, only_when_complete=True) else None
+            if not job_finish(job_id=job.pk, only_when_complete=True):
+                return None
+            # Visible on the job: its last chunk committed, and the recovery did the finish that chunk could not.
+            job_step(job_id=job.pk, step="finished by recovery", reason="every chunk was done")
+            return "finished"
         stalled = _pending_chunks(job.pk, sent_before=chunk_cutoff)
         if stalled and (job.started_at is None or job.started_at < chunk_cutoff):
             sent = chunks_dispatch(job_id=job.pk, chunks=stalled)

@@ -93,6 +93,8 @@ def test_a_complete_job_left_running_is_finished(production, labelled):
     assert services.jobs_watchdog() == {job.pk: "finished"}
     job.refresh_from_db()
     assert (job.status, job.done) == ("succeeded", 120)
+    assert [s["step"] for s in job.steps][-1] == "finished by recovery"  # the job shows what recovered it
+    assert services.jobs_watchdog() == {}
 
 
 def test_stalled_chunks_are_sent_again_once_per_stall(production, labelled, settings):
