@@ -2,10 +2,11 @@
 
 Queue ``gpu`` carries inference and training (run one worker process per GPU),
 queue ``default`` carries orchestration, aggregation, webhooks and housekeeping. Each task
-declares its queue (``queue=`` on the task), and that declaration is the only list: the router
-reads it, importing the task modules first in a process that sends tasks by name without
-having imported them (``apps/`` dispatches with ``send_task``; beat; ``celery call``). Settings with the ``CELERY_`` prefix in ``csplatform/settings.py`` configure the
-rest; the beat entries are defined in ``settings.BEAT_SCHEDULE`` and live in the database
+declares its queue (``queue_name=`` on the task, see ``workers.base``), and that declaration is
+the only list: ``task_routes`` is a router that reads it, importing the task modules first in a
+process that sends tasks by name without having imported them (``apps/`` dispatches with
+``send_task``; beat; ``celery call``). Settings with the ``CELERY_`` prefix in
+``csplatform/settings.py`` configure the rest; the beat entries are defined in ``settings.BEAT_SCHEDULE`` and live in the database
 (django-celery-beat) so managers can edit them in the admin.
 """
 import importlib
@@ -41,13 +42,16 @@ app.conf.task_queues = (Queue("default"), Queue("gpu"))
 
 
 def route_to_declared_queue(name, args, kwargs, options, task=None, **kw):
-    """The queue the task ``name`` declares; None (the default queue) for a task not defined here."""
+    """The queue the task ``name`` declares; None (the default queue) for a task not defined here.
+
+    A queue named when sending (``apply_async(queue=...)``) still wins.
+    """
     if task is None:
         if name not in app.tasks:
             for module in app.conf.imports:  # a sender that never imported the task modules
                 importlib.import_module(module)
         task = app.tasks.get(name)
-    queue = getattr(task, "queue", None)
+    queue = getattr(task, "queue_name", None)
     return {"queue": queue} if queue else None
 
 

@@ -10,7 +10,7 @@ from celery import shared_task
 from workers.base import PlatformTask
 
 
-@shared_task(bind=True, base=PlatformTask, name="alerts.send_team_reports", queue="default",
+@shared_task(bind=True, base=PlatformTask, name="alerts.send_team_reports", queue_name="default",
              soft_time_limit=540, time_limit=600, ignore_result=True)
 def send_team_reports(self) -> dict:
     """Send every active weekly team report."""

@@ -6,6 +6,7 @@
   exponential backoff and full jitter (``retry_jitter``), capped at ``TASK_RETRY_BACKOFF_MAX``
   seconds, ``TASK_MAX_RETRIES`` times: the retries of a backlog spread out over an outage
   instead of all being spent in its first minute. Anything else is a bug or bad data and fails.
+- ``queue_name``: the queue of the task, which the app's router reads (``csplatform/celery.py``).
 - ``on_failure`` records the final failure through the jobs service on the task's job
   (``job_arg`` names the argument that carries its id); a chunk task records its chunk.
 
@@ -40,6 +41,9 @@ class PlatformTask(Task):
     time_limit = 600
     job_arg: str | None = None
     """Name of the argument carrying the id of the job this task works for (None: no job)."""
+    queue_name: str | None = None
+    """The queue this task runs on, declared by every task; ``csplatform.celery``'s router sends it
+    there. (Celery's own ``queue`` task attribute is deprecated in favour of ``task_routes``.)"""
 
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
         # Celery's Django fixup closes a broken connection after the task; the retry opens a new one.

@@ -9,7 +9,7 @@ from celery import shared_task
 from workers.base import ChunkTask, PlatformTask
 
 
-@shared_task(bind=True, base=PlatformTask, name="qa.score_job", queue="default", job_arg="job_id",
+@shared_task(bind=True, base=PlatformTask, name="qa.score_job", queue_name="default", job_arg="job_id",
              soft_time_limit=600, time_limit=660)
 def score_job(self, job_id: int) -> int:
     """Plan a ``qa_score`` job into chunks and send the pending ones."""
@@ -18,7 +18,8 @@ def score_job(self, job_id: int) -> int:
     return qa_score_run(job_id=job_id)
 
 
-@shared_task(bind=True, base=ChunkTask, name="qa.score_chunk", queue="default", soft_time_limit=540, time_limit=600)
+@shared_task(bind=True, base=ChunkTask, name="qa.score_chunk", queue_name="default", soft_time_limit=540,
+             time_limit=600)
 def score_chunk(self, job_id: int, chunk_index: int, conversation_ids: list[int]) -> dict:
     from apps.qa.jobs import qa_score_chunk
 
@@ -26,7 +27,7 @@ def score_chunk(self, job_id: int, chunk_index: int, conversation_ids: list[int]
                           retries=self.request.retries)
 
 
-@shared_task(bind=True, base=PlatformTask, name="qa.try_rule", queue="default", job_arg="job_id",
+@shared_task(bind=True, base=PlatformTask, name="qa.try_rule", queue_name="default", job_arg="job_id",
              soft_time_limit=1700, time_limit=1800)
 def try_rule(self, job_id: int) -> dict:
     from apps.qa.jobs import rule_try_job

@@ -10,7 +10,7 @@ from celery import shared_task
 from workers.base import ChunkTask, PlatformTask
 
 
-@shared_task(bind=True, base=PlatformTask, name="scoring.score_job", queue="default", job_arg="job_id",
+@shared_task(bind=True, base=PlatformTask, name="scoring.score_job", queue_name="default", job_arg="job_id",
              soft_time_limit=600, time_limit=660)
 def score_job(self, job_id: int) -> int:
     """Plan a scoring job into chunks and send the pending ones (never waits for them)."""
@@ -19,7 +19,7 @@ def score_job(self, job_id: int) -> int:
     return score_job_run(job_id=job_id)
 
 
-@shared_task(bind=True, base=ChunkTask, name="scoring.score_chunk", queue="gpu", soft_time_limit=540,
+@shared_task(bind=True, base=ChunkTask, name="scoring.score_chunk", queue_name="gpu", soft_time_limit=540,
              time_limit=600)
 def score_chunk(self, job_id: int, chunk_index: int, conversation_ids: list[int]) -> dict:
     from apps.scoring.services.batch import chunk_score
@@ -28,7 +28,7 @@ def score_chunk(self, job_id: int, chunk_index: int, conversation_ids: list[int]
                        retries=self.request.retries)
 
 
-@shared_task(bind=True, base=PlatformTask, name="scoring.nightly_assessment", queue="default",
+@shared_task(bind=True, base=PlatformTask, name="scoring.nightly_assessment", queue_name="default",
              soft_time_limit=300, time_limit=360, ignore_result=False)
 def nightly_assessment(self, date: str | None = None) -> int | None:
     """Beat entry point: score what production has not scored, assess ``date`` (default yesterday), retrain if due."""
@@ -37,7 +37,7 @@ def nightly_assessment(self, date: str | None = None) -> int | None:
     return assessment_nightly(date=date)
 
 
-@shared_task(bind=True, base=PlatformTask, name="scoring.assess_aggregate", queue="default", job_arg="job_id",
+@shared_task(bind=True, base=PlatformTask, name="scoring.assess_aggregate", queue_name="default", job_arg="job_id",
              soft_time_limit=1700, time_limit=1800)
 def assess_aggregate(self, job_id: int) -> dict:
     from apps.scoring.services.assessment import assessment_aggregate
@@ -45,7 +45,7 @@ def assess_aggregate(self, job_id: int) -> dict:
     return assessment_aggregate(job_id=job_id, task_id=self.request.id)
 
 
-@shared_task(base=PlatformTask, name="scoring.rebuild_reply_index", queue="default", soft_time_limit=1500,
+@shared_task(base=PlatformTask, name="scoring.rebuild_reply_index", queue_name="default", soft_time_limit=1500,
              time_limit=1800)
 def rebuild_reply_index(full: bool = False) -> dict:
     """Incremental rebuild (``full=True`` refits the vocabulary); a concurrent second run returns at once."""

@@ -6,7 +6,7 @@ from celery import shared_task
 from workers.base import PlatformTask
 
 
-@shared_task(bind=True, base=PlatformTask, name="webhooks.deliver", queue="default", max_retries=8,
+@shared_task(bind=True, base=PlatformTask, name="webhooks.deliver", queue_name="default", max_retries=8,
              soft_time_limit=30, time_limit=60)
 def deliver(self, delivery_id: int) -> None:
     """Attempt the delivery; retry a refused one with backoff; after the last retry record the failure."""
