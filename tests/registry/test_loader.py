@@ -1,9 +1,8 @@
 """The per-process model cache: production versions, pinned versions, verification."""
-import socket
-
 import pytest
 
 from apps.registry import loader, services
+from tests.core.test_cache import dead_cache  # noqa: F401
 from tests.registry.test_services import _estimator
 
 pytestmark = pytest.mark.django_db
@@ -106,15 +105,10 @@ def test_without_a_promotion_the_production_set_is_kept_until_the_periodic_check
     assert loader.production_models().version_key == "intent:2"
 
 
-def test_production_models_keep_answering_with_the_shared_cache_down(model_store, settings):
+def test_production_models_keep_answering_with_the_shared_cache_down(model_store, dead_cache):
     """Redis (Django's cache) unreachable: the loader caches per process and promotions still apply here."""
     v1 = services.model_version_register(task="intent", backend="linear", estimator=_estimator())
     services.model_version_promote(version=v1)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{port}/0"}}
     loader.reset()
     assert loader.production_models().version_key == "intent:1"
     assert list(loader.production_models().get("intent").estimator.predict(["balance please"])) == ["balance"]
