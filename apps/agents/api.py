@@ -1,14 +1,15 @@
-import django_filters
 from rest_framework import serializers
 
 from apps.core.api import BulkUpsertApi, ExternalIdViewSet, bulk_schema, upsert_schema
 from apps.core.fields import IdentifierField
+from apps.core.filters import FilterSet
+from apps.core.serializers import InputSerializer
 
 from . import services
 from .models import Agent
 
 
-class AgentInSerializer(serializers.Serializer):
+class AgentInSerializer(InputSerializer):
     external_id = IdentifierField()
     name = serializers.CharField(max_length=128)
     team = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -22,7 +23,7 @@ class AgentOutSerializer(serializers.ModelSerializer):
         fields = ["id", "external_id", "name", "team", "hired_at", "active", "created_at", "updated_at"]
 
 
-class AgentFilter(django_filters.FilterSet):
+class AgentFilter(FilterSet):
     class Meta:
         model = Agent
         fields = ["team", "active"]

@@ -1,12 +1,12 @@
 import django_filters
 
-from apps.core.filters import QueryDateFilter, UtcIsoDateTimeFilter
+from apps.core.filters import FilterSet, QueryDateFilter, StrictBooleanFilter, UtcIsoDateTimeFilter
 from apps.core.labels import Channel
 
 from .models import Conversation
 
 
-class ConversationFilter(django_filters.FilterSet):
+class ConversationFilter(FilterSet):
     started_after = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     date_from = QueryDateFilter(field_name="started_at", lookup_expr="date__gte")
@@ -14,9 +14,9 @@ class ConversationFilter(django_filters.FilterSet):
     agent = django_filters.CharFilter(field_name="agent__external_id")
     customer = django_filters.CharFilter(field_name="customer__external_id")
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    resolved = django_filters.BooleanFilter()
+    resolved = StrictBooleanFilter()
     intent = django_filters.CharFilter(field_name="predicted_intent")
-    uncertain = django_filters.BooleanFilter()
+    uncertain = StrictBooleanFilter()
 
     class Meta:
         model = Conversation

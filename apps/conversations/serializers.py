@@ -1,8 +1,10 @@
 """Input serializers validate what a CRM sends; output serializers render what we store."""
 from rest_framework import serializers
 
+from apps.core.exceptions import RULE
 from apps.core.fields import IdentifierField, UtcDateTimeField
 from apps.core.labels import CHANNEL_ALIASES, SENTIMENT_ALIASES, Channel, Sentiment
+from apps.core.serializers import InputSerializer
 
 from .models import Conversation, Message
 
@@ -22,14 +24,14 @@ class AliasChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
-class MessageInSerializer(serializers.Serializer):
+class MessageInSerializer(InputSerializer):
     seq = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
     speaker = serializers.ChoiceField(choices=Message.Speaker.choices)
     text = serializers.CharField(max_length=20_000, trim_whitespace=True)
     sent_at = UtcDateTimeField(required=False, allow_null=True)
 
 
-class ConversationInSerializer(serializers.Serializer):
+class ConversationInSerializer(InputSerializer):
     external_id = IdentifierField(**EXTERNAL_ID)
     customer = IdentifierField(help_text="The customer's external id (created if unknown).", **EXTERNAL_ID)
     agent = IdentifierField(
@@ -51,7 +53,7 @@ class ConversationInSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs.get("ended_at") and attrs.get("started_at") and attrs["ended_at"] < attrs["started_at"]:
-            raise serializers.ValidationError({"ended_at": "ended_at is before started_at."})
+            raise serializers.ValidationError({"ended_at": "ended_at is before started_at."}, code=RULE)
         messages = attrs.get("messages", [])
         seqs = [m["seq"] for m in messages if m.get("seq") is not None]
         if len(seqs) != len(set(seqs)):

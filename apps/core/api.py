@@ -1,11 +1,12 @@
 """Shared API building blocks: the bulk-upsert view used by customers, agents and conversations."""
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .exceptions import ApplicationError, Conflict
+from .exceptions import ApplicationError, Conflict, Unprocessable, only_rule_errors
 
 
 class BulkInSerializer(serializers.Serializer):
@@ -28,9 +29,8 @@ def validate_items(item_serializer_class, items: list) -> list[dict]:
         else:
             errors.append({"index": index, "fields": serializer.errors})
     if errors:
-        raise ApplicationError(
-            f"{len(errors)} of {len(items)} items are invalid; nothing was written.", {"errors": errors}
-        )
+        error = Unprocessable if only_rule_errors([e["fields"] for e in errors]) else ApplicationError
+        raise error(f"{len(errors)} of {len(items)} items are invalid; nothing was written.", {"errors": errors})
     return clean
 
 
@@ -105,15 +105,25 @@ class ExternalIdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def update(self, request, external_id=None):
         instance = self.get_object()
+        if request.stream is None or not isinstance(request.data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("The body must be a JSON object with the fields to store.")]})
         data = self.in_serializer_class(data={**request.data, "external_id": instance.external_id})
         data.is_valid(raise_exception=True)
         type(self).upsert([data.validated_data])
         return Response(self.get_serializer(self.get_queryset().get(pk=instance.pk)).data)
 
 
+def _update_serializer(in_serializer_class):
+    """The input serializer without ``external_id``: a PUT takes it from the URL."""
+    name = in_serializer_class.__name__.removesuffix("Serializer").removesuffix("In") + "UpdateSerializer"
+    return type(name, (in_serializer_class,), {"external_id": None, "__module__": in_serializer_class.__module__})
+
+
 def upsert_schema(in_serializer_class, out_serializer_class):
-    """OpenAPI for an ExternalIdViewSet subclass: its create/update take the input serializer."""
+    """OpenAPI for an ExternalIdViewSet subclass: create takes the input serializer, update the same
+    without ``external_id`` (the URL names the object)."""
     return extend_schema_view(
         create=extend_schema(request=in_serializer_class, responses={201: out_serializer_class}),
-        update=extend_schema(request=in_serializer_class, responses={200: out_serializer_class}),
+        update=extend_schema(request=_update_serializer(in_serializer_class), responses={200: out_serializer_class}),
     )

@@ -6,10 +6,16 @@ fine; year 1 or 1900 is an export bug). Dates in queries and filters lie between
 ``QUERY_DATE_MIN`` and ``QUERY_DATE_MAX``: wide enough for any real question, and far from the
 edges where converting between time zones overflows or a zone's pre-1901 local mean time
 (``+08:05:43``) would be rendered.
+
+The API checks the date as the client wrote it (before any time-zone conversion) against a
+regular expression, and the OpenAPI schema publishes the same expression as the field's
+``pattern``, so what the schema calls valid and what the API accepts are the same set.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +26,7 @@ QUERY_DATE_MIN = dt.date(1970, 1, 1)
 QUERY_DATE_MAX = dt.date(2100, 12, 31)
 
 
-def _as_utc(value: dt.datetime) -> dt.datetime:
+def as_utc(value: dt.datetime) -> dt.datetime:
     """``value`` in UTC (naive values are read in the current time zone); ValidationError on overflow."""
     try:
         if timezone.is_naive(value):
@@ -30,40 +36,86 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
         raise ValidationError(_("Date out of range."), code="date_range") from exc
 
 
-def conversation_date_window() -> tuple[dt.datetime, dt.datetime]:
-    """The earliest and latest ``started_at`` (and message time) accepted now, in UTC."""
-    earliest = dt.datetime.combine(settings.CONVERSATION_DATE_MIN, dt.time.min, tzinfo=dt.timezone.utc)
-    latest = timezone.now() + dt.timedelta(days=settings.CONVERSATION_DATE_MAX_FUTURE_DAYS)
-    return earliest, latest
+def _alternatives(values) -> str:
+    return "(?:" + "|".join(values) + ")"
 
 
-def check_conversation_datetime(value: dt.datetime) -> dt.datetime:
-    """``value`` in UTC when it lies in the conversation window; ValidationError saying the window otherwise."""
-    value = _as_utc(value)
-    earliest, latest = conversation_date_window()
-    if not earliest <= value <= latest:
-        raise ValidationError(
-            _("Date must lie between %(earliest)s and %(latest)s (UTC).")
-            % {"earliest": earliest.date().isoformat(), "latest": latest.date().isoformat()},
-            code="date_range",
-        )
-    return value
+def _days(first: int, last: int) -> str:
+    if (first, last) == (1, 31):
+        return "(?:0[1-9]|[12][0-9]|3[01])"
+    return _alternatives(f"{day:02d}" for day in range(first, last + 1))
 
 
-def check_query_date(value: dt.date) -> dt.date:
-    """``value`` (a date or datetime) when it lies in the query window; ValidationError otherwise."""
-    day = _as_utc(value).date() if isinstance(value, dt.datetime) else value
-    if not QUERY_DATE_MIN <= day <= QUERY_DATE_MAX:
-        raise ValidationError(
-            _("Date must lie between %(earliest)s and %(latest)s.")
-            % {"earliest": QUERY_DATE_MIN.isoformat(), "latest": QUERY_DATE_MAX.isoformat()},
-            code="date_range",
-        )
-    return value
+def _months(first: int, last: int) -> str:
+    if (first, last) == (1, 12):
+        return "(?:0[1-9]|1[0-2])"
+    return _alternatives(f"{month:02d}" for month in range(first, last + 1))
 
 
-def check_query_datetime(value: dt.datetime) -> dt.datetime:
-    """``value`` in UTC when it lies in the query window; ValidationError otherwise."""
-    value = _as_utc(value)
-    check_query_date(value)
-    return value
+def _year_span(year: int, first: dt.date | None, last: dt.date | None) -> list[str]:
+    """Alternatives for the days of ``year`` from ``first`` (or Jan 1) to ``last`` (or Dec 31)."""
+    start = first or dt.date(year, 1, 1)
+    end = last or dt.date(year, 12, 31)
+    if start.month == end.month:
+        return [f"{year}-{start.month:02d}-{_days(start.day, end.day)}"]
+    parts = [f"{year}-{start.month:02d}-{_days(start.day, 31)}"]
+    if end.month - start.month > 1:
+        parts.append(f"{year}-{_months(start.month + 1, end.month - 1)}-{_days(1, 31)}")
+    parts.append(f"{year}-{end.month:02d}-{_days(1, end.day)}")
+    return parts
+
+
+def date_range_pattern(first: dt.date, last: dt.date) -> str:
+    """A regular expression (ECMA 262 and Python) for text starting with a date from ``first`` to ``last``.
+
+    It constrains only the leading ``YYYY-MM-DD``; the rest (a time, an offset) is left to the
+    format. Day numbers up to 31 are allowed in every month: an impossible date fails the format.
+    """
+    if first.year == last.year:
+        parts = _year_span(first.year, first, last)
+    else:
+        parts = _year_span(first.year, first, None)
+        if last.year - first.year > 1:
+            years = _alternatives(str(year) for year in range(first.year + 1, last.year))
+            parts.append(f"{years}-{_months(1, 12)}-{_days(1, 31)}")
+        parts += _year_span(last.year, None, last)
+    return "^" + _alternatives(parts)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Dates from ``first`` to ``last`` (inclusive), as the client writes them."""
+
+    first: dt.date
+    last: dt.date
+
+    @property
+    def date_pattern(self) -> str:
+        """A date (``YYYY-MM-DD``) inside the window."""
+        return date_range_pattern(self.first, self.last) + "$"
+
+    @property
+    def datetime_pattern(self) -> str:
+        """An ISO 8601 date-time (``YYYY-MM-DDTHH:MM...``) whose date lies inside the window."""
+        return date_range_pattern(self.first, self.last) + "T"
+
+    def check(self, value: str, *, with_time: bool) -> None:
+        """ValidationError saying the window unless ``value`` is a date (or date-time) inside it."""
+        if not re.match(self.datetime_pattern if with_time else self.date_pattern, value):
+            raise ValidationError(
+                _("Enter a date%(time)s between %(earliest)s and %(latest)s.")
+                % {"time": _(" and time") if with_time else "", "earliest": self.first.isoformat(),
+                   "latest": self.last.isoformat()},
+                code="date_range",
+            )
+
+
+def query_window() -> DateWindow:
+    return DateWindow(QUERY_DATE_MIN, QUERY_DATE_MAX)
+
+
+def conversation_window() -> DateWindow:
+    """``CONVERSATION_DATE_MIN`` to today (UTC) plus ``CONVERSATION_DATE_MAX_FUTURE_DAYS``."""
+    today = timezone.now().astimezone(dt.timezone.utc).date()
+    return DateWindow(settings.CONVERSATION_DATE_MIN,
+                      today + dt.timedelta(days=settings.CONVERSATION_DATE_MAX_FUTURE_DAYS))

@@ -37,6 +37,34 @@ class Conflict(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class Unprocessable(ApplicationError):
+    """A well-formed request (valid by the OpenAPI schema) that a rule across its fields refuses:
+    an empty time range, an end before its start. The schema cannot state such rules, so they
+    answer 422, not 400 (which means "not what the schema describes")."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+# The error code of a serializer's cross-field rule; a validation error made only of such
+# errors answers 422 (see Unprocessable).
+RULE = "rule"
+
+
+def _codes(detail) -> list:
+    if isinstance(detail, dict):
+        return [code for value in detail.values() for code in _codes(value)]
+    if isinstance(detail, list):
+        return [code for value in detail for code in _codes(value)]
+    return [getattr(detail, "code", None)]
+
+
+def only_rule_errors(detail) -> bool:
+    """Whether every error in ``detail`` (a ValidationError's detail or a serializer's ``errors``)
+    is a cross-field rule."""
+    flat = _codes(detail)
+    return bool(flat) and all(code == RULE for code in flat)
+
+
 class ServiceUnavailable(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
@@ -56,6 +84,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = error_body(_("Validation error"), {"fields": fields})
+        if only_rule_errors(exc.detail):
+            response.status_code = Unprocessable.status_code
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else str(exc.default_detail)

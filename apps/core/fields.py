@@ -1,37 +1,38 @@
 """Serializer fields shared by the API apps."""
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .dates import check_conversation_datetime, check_query_datetime
-from .validators import NO_CONTROL_CHARACTERS_PATTERN, reject_control_characters
+from .dates import DateWindow, as_utc, conversation_window
+from .validators import reject_control_characters
 
 
 class UtcDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with any offset, stored as UTC, inside the window ``check`` enforces.
+    """ISO 8601 with any offset, stored as UTC, with a written date inside ``window()``.
 
     The default window is the conversation one (``CONVERSATION_DATE_MIN`` to
-    ``CONVERSATION_DATE_MAX_FUTURE_DAYS`` ahead); ``check=check_query_datetime`` gives the wider
-    query window.
+    ``CONVERSATION_DATE_MAX_FUTURE_DAYS`` ahead); ``window=query_window`` gives the wider query
+    window. The OpenAPI schema states the window as the field's ``pattern`` (apps/core/schema.py).
     """
 
-    def __init__(self, *, check=check_conversation_datetime, **kwargs):
-        self.check = check
+    def __init__(self, *, window: Callable[[], DateWindow] = conversation_window, **kwargs):
+        self.window = window
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                self.window().check(value, with_time=True)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages, code="date_range") from exc
+        parsed = super().to_internal_value(value)
         try:
-            parsed = super().to_internal_value(value)
-        except OverflowError as exc:  # DRF's time-zone check converts to UTC
-            raise serializers.ValidationError(_("Date out of range."), code="date_range") from exc
-        try:
-            return self.check(parsed)
+            return as_utc(parsed)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages, code="date_range") from exc
 
 
-@extend_schema_field({"type": "string", "maxLength": 64, "pattern": NO_CONTROL_CHARACTERS_PATTERN})
 class IdentifierField(serializers.CharField):
     """A CRM identifier: at most 64 characters, trimmed, no control characters."""
 

@@ -65,3 +65,25 @@ class MessageMiddleware(messages_middleware.MessageMiddleware):
         if request.path_info.startswith("/api/"):
             return self.get_response(request)
         return super().__call__(request)
+
+
+class ApiNotFoundMiddleware:
+    """Under ``/api/``, a 404 page Django rendered for an unknown URL becomes the API's JSON error.
+
+    DRF views answer their own 404s as JSON; this covers paths no URL pattern matches (an id that
+    is not a number), where Django renders its page (with ``DEBUG`` on, the technical one, which
+    the URL handler ``handler404`` never sees).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path_info.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return error_response(_("Not found."), 404, {"code": "not_found"})
+        return response

@@ -1,5 +1,19 @@
-"""OpenAPI description of our authentication (drf-spectacular extension; imported in CoreConfig.ready)."""
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+"""How the OpenAPI schema states what the API accepts and answers (drf-spectacular extensions and
+a postprocessing hook; imported in CoreConfig.ready).
+
+The schema is the contract a client (or schemathesis) generates requests from, so every rule
+an input field enforces and that JSON Schema can state is stated: strings are not blank after
+trimming where the field says so and carry no NUL (PostgreSQL cannot store one), identifiers
+carry no control characters, dates lie in their window (as a ``pattern``), lists that may not be
+empty say ``minItems``. Every operation documents the error answers it can give.
+"""
+import sys
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
+from rest_framework import serializers
+
+from .fields import UtcDateTimeField
+from .validators import CONTROL_CHARACTERS_CLASS, reject_control_characters
 
 
 class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -27,6 +41,7 @@ ERROR_STATUSES = {
     "413": "Request body over API_MAX_BODY_BYTES.",
     "415": "Unsupported Content-Type.",
     "409": "Conflicts with the current state (an existing object, a finished job, a concurrent change).",
+    "422": "Well-formed, but a rule across fields refuses it (an end before its start, nothing selected).",
     "429": "Too many requests; retry after extra.retry_after seconds (also the Retry-After header).",
     "503": "A dependency is unavailable (no model in production, the broker down); retry later.",
 }
@@ -60,4 +75,87 @@ def add_error_responses(result, generator, request, public):
             for status, response in responses.items():
                 if status.startswith(("4", "5")) and not response.get("content"):
                     response["content"] = {"application/json": {"schema": ERROR_REF}}
+            for parameter in operation.get("parameters", []):
+                # An empty optional query parameter (``?status=``) is read as absent: no filter.
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
     return result
+
+
+def _escape(char: str) -> str:
+    return f"\\u{ord(char):04x}"
+
+
+# What Python's str.strip() (DRF's trim_whitespace) removes, as a character-class body.
+_WHITESPACE = "".join(_escape(chr(c)) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+_NUL = "\\u0000"
+
+
+def string_pattern(*, excluded: str, blank: bool) -> str:
+    """A pattern for strings without the ``excluded`` characters; with ``blank=False``, not only whitespace."""
+    anything = f"[^{excluded}]*"
+    if blank:
+        return f"^{anything}$"
+    return f"^{anything}[^{excluded}{_WHITESPACE}]{anything}$"
+
+
+class CharFieldSchema(OpenApiSerializerFieldExtension):
+    """Request strings: no NUL (no control characters for identifiers), not blank unless allowed."""
+
+    target_class = "rest_framework.fields.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction != "request" or schema.get("type") != "string" or "format" in schema or "enum" in schema:
+            return schema
+        field = self.target
+        control = any(v is reject_control_characters for v in field.validators)
+        excluded = CONTROL_CHARACTERS_CLASS if control else _NUL
+        blank = field.allow_blank or not field.trim_whitespace
+        schema.setdefault("pattern", string_pattern(excluded=excluded, blank=blank))
+        return schema
+
+
+class UtcDateTimeFieldSchema(OpenApiSerializerFieldExtension):
+    """A date-time whose written date lies in the field's window."""
+
+    target_class = UtcDateTimeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["pattern"] = self.target.window().datetime_pattern
+        return schema
+
+
+class ListFieldSchema(OpenApiSerializerFieldExtension):
+    """``allow_empty=False`` on a list is ``minItems: 1``."""
+
+    target_class = "rest_framework.fields.ListField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if not self.target.allow_empty and schema.get("type") == "array":
+            schema["minItems"] = max(schema.get("minItems", 0), 1)
+        return schema
+
+
+class ListSerializerSchema(OpenApiSerializerFieldExtension):
+    """A nested ``many=True`` serializer's ``allow_empty``, ``min_length`` and ``max_length``."""
+
+    target_class = serializers.ListSerializer
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if schema is None or schema.get("type") != "array":
+            return schema
+        field = self.target
+        low = max(field.min_length or 0, 0 if field.allow_empty else 1)
+        if low:
+            schema["minItems"] = low
+        if field.max_length is not None:
+            schema["maxItems"] = field.max_length
+        return schema

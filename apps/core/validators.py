@@ -4,9 +4,11 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# The same rule as a JSON Schema (ECMA 262) pattern, for the OpenAPI schema.
-NO_CONTROL_CHARACTERS_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+# Control characters, as the body of a character class both Python and ECMA 262 (the OpenAPI
+# schema's patterns) read the same way.
+CONTROL_CHARACTERS_CLASS = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS_CLASS}]")
+NO_CONTROL_CHARACTERS_PATTERN = f"^[^{CONTROL_CHARACTERS_CLASS}]*$"
 
 
 def reject_control_characters(value: str) -> None:

@@ -1,15 +1,15 @@
-import django_filters
 from rest_framework import serializers
 
 from apps.core.api import BulkUpsertApi, ExternalIdViewSet, bulk_schema, upsert_schema
 from apps.core.fields import IdentifierField
-from apps.core.filters import UtcIsoDateTimeFilter
+from apps.core.filters import FilterSet, UtcIsoDateTimeFilter
+from apps.core.serializers import InputSerializer
 
 from . import services
 from .models import Customer
 
 
-class CustomerInSerializer(serializers.Serializer):
+class CustomerInSerializer(InputSerializer):
     external_id = IdentifierField()
     display_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
     age = serializers.IntegerField(min_value=0, max_value=130, required=False, allow_null=True)
@@ -26,7 +26,7 @@ class CustomerOutSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at"]
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(FilterSet):
     updated_after = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:

@@ -1,4 +1,3 @@
-import django_filters
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -6,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.exceptions import NotFound
+from apps.core.filters import FilterSet
 from apps.core.pagination import CreatedCursorPagination
 
 from . import selectors, services
@@ -53,7 +53,7 @@ class JobRetrainApi(APIView):
         return Response(JobOutputSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class JobFilter(django_filters.FilterSet):
+class JobFilter(FilterSet):
     """``kind`` and ``status`` must be one of their choices (400 with the field's message otherwise)."""
 
     class Meta:

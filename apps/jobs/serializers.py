@@ -1,15 +1,18 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from apps.core.dates import check_query_datetime
+from apps.core.dates import query_window
+from apps.core.exceptions import RULE
 from apps.core.fields import IdentifierField, UtcDateTimeField
+from apps.core.serializers import InputSerializer
 
 from .models import Job
 
 
-class ScoreJobInputSerializer(serializers.Serializer):
-    since = UtcDateTimeField(check=check_query_datetime, required=False,
+class ScoreJobInputSerializer(InputSerializer):
+    since = UtcDateTimeField(window=query_window, required=False,
                              help_text="Conversations started at or after this time.")
-    until = UtcDateTimeField(check=check_query_datetime, required=False,
+    until = UtcDateTimeField(window=query_window, required=False,
                              help_text="Conversations started before this time.")
     agent = IdentifierField(required=False, help_text="Agent external id.")
     conversations = serializers.ListField(
@@ -25,11 +28,11 @@ class ScoreJobInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
-            raise serializers.ValidationError({"until": "must be after since"})
+            raise serializers.ValidationError({"until": _("Must be after since.")}, code=RULE)
         return attrs
 
 
-class RetrainJobInputSerializer(serializers.Serializer):
+class RetrainJobInputSerializer(InputSerializer):
     tasks = serializers.ListField(child=serializers.ChoiceField(choices=["intent", "sentiment", "quality"]),
                                   required=False, allow_empty=False)
     backend = serializers.CharField(required=False, max_length=32)

@@ -6,13 +6,14 @@ Results and disputes are scoped by role: an agent user sees only its own, a team
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.auth import APIKeyUser
-from apps.core.exceptions import ApplicationError, NotFound
+from apps.core.exceptions import NotFound
+from apps.core.filters import FilterSet, IdentifierFilter
 from apps.core.pagination import DefaultPagination
 from apps.core.permissions import HasScope
 from apps.core.roles import Role, user_role
@@ -21,7 +22,7 @@ from apps.jobs.serializers import JobOutputSerializer
 from . import selectors, services
 from .calibration import calibration_report
 from .jobs import qa_score_submit, rule_try
-from .models import CalibrationSession, CriterionAnswer, Dispute, Scorecard, ScorecardVersion
+from .models import CalibrationSession, CriterionAnswer, Dispute, QaResult, Scorecard, ScorecardVersion
 from .serializers import (
     DisputeInSerializer,
     DisputeOutSerializer,
@@ -62,13 +63,6 @@ def _id(value: int, what: str) -> int:
     """A URL id the database can hold (404 otherwise, like an id that does not exist)."""
     if not 1 <= value <= MAX_ID:
         raise NotFound(f"{what} {value} does not exist.")
-    return value
-
-
-def _query_text(request, name: str) -> str:
-    value = request.query_params.get(name, "")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ApplicationError("Control characters are not allowed here.", {name: "No control characters."})
     return value
 
 
@@ -151,23 +145,27 @@ class ScorecardPublishApi(ScorecardAdminApi):
         return Response(VersionOutSerializer(version).data)
 
 
-class ResultListApi(QaApi):
-    required_scope = "read"
+class ResultFilter(FilterSet):
+    conversation = IdentifierFilter(field_name="conversation__external_id",
+                                    help_text="The conversation's external id.")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("conversation", str, description="The conversation's external id."),
-                    OpenApiParameter("auto_failed", bool)],
-        responses={200: ResultOutSerializer(many=True)}, summary="QA results with answers and evidence",
-    )
-    def get(self, request):
-        qs = selectors.results_for_user(user=request.user).order_by("-computed_at", "-id")
-        if _query_text(request, "conversation"):
-            qs = qs.filter(conversation__external_id=_query_text(request, "conversation"))
-        if request.query_params.get("auto_failed") in ("true", "false"):
-            qs = qs.filter(auto_failed=request.query_params["auto_failed"] == "true")
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ResultOutSerializer(page, many=True).data)
+    class Meta:
+        model = QaResult
+        fields = ["auto_failed"]
+
+
+class ResultListApi(QaApi, generics.ListAPIView):
+    required_scope = "read"
+    serializer_class = ResultOutSerializer
+    pagination_class = DefaultPagination
+    filterset_class = ResultFilter
+
+    def get_queryset(self):
+        return selectors.results_for_user(user=self.request.user).order_by("-computed_at", "-id")
+
+    @extend_schema(summary="QA results with answers and evidence")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class ResultDetailApi(QaApi):
@@ -179,21 +177,29 @@ class ResultDetailApi(QaApi):
         return Response(ResultOutSerializer(result).data)
 
 
-class DisputeListApi(QaApi):
+class DisputeFilter(FilterSet):
+    class Meta:
+        model = Dispute
+        fields = ["status"]
+
+
+class DisputeListApi(QaApi, generics.ListAPIView):
+    pagination_class = DefaultPagination
+    filterset_class = DisputeFilter
+
     @property
     def required_scope(self) -> str:
         return "read" if self.request.method in permissions.SAFE_METHODS else "write"
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Dispute.Status.values)],
-                   responses={200: DisputeOutSerializer(many=True)}, summary="Disputes you may see")
-    def get(self, request):
-        status_ = request.query_params.get("status") or None
-        if status_ is not None and status_ not in Dispute.Status.values:
-            raise ApplicationError("Unknown status.", {"status": ", ".join(Dispute.Status.values)})
-        qs = selectors.disputes_for_user(user=request.user, status=status_)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(qs.order_by("-created_at", "-id"), request, view=self)
-        return paginator.get_paginated_response(DisputeOutSerializer(page, many=True).data)
+    @extend_schema(summary="Disputes you may see")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.disputes_for_user(user=self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_class(self):
+        return DisputeOutSerializer if self.request is None or self.request.method == "GET" else DisputeInSerializer
 
     @extend_schema(request=DisputeInSerializer, responses={201: DisputeOutSerializer},
                    summary="Dispute one criterion answer of your own result (agent users)")
@@ -203,7 +209,7 @@ class DisputeListApi(QaApi):
         answer_id = data.validated_data["answer"]
         answer = CriterionAnswer.objects.filter(pk=answer_id).first() if 1 <= answer_id <= MAX_ID else None
         if answer is None:
-            raise ApplicationError("No such criterion answer.", {"answer": "Unknown id."})
+            raise NotFound("No such criterion answer.", {"answer": "Unknown id."})
         dispute = services.dispute_open(answer=answer, actor=request.user, comment=data.validated_data["comment"],
                                         proposed_answer=data.validated_data["proposed_answer"])
         return Response(DisputeOutSerializer(dispute).data, status=status.HTTP_201_CREATED)

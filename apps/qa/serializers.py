@@ -1,10 +1,12 @@
 from rest_framework import serializers
 
+from apps.core.serializers import InputSerializer
+
 from .models import CriterionAnswer, Dispute, QaResult, Scorecard, ScorecardVersion
 from .services import version_content
 
 
-class CriterionInSerializer(serializers.Serializer):
+class CriterionInSerializer(InputSerializer):
     """One criterion; ``rule`` is validated by the rule engine (see docs/qa.md)."""
 
     key = serializers.CharField(max_length=64)
@@ -20,25 +22,25 @@ class CriterionInSerializer(serializers.Serializer):
     applies_languages = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
 
-class SectionInSerializer(serializers.Serializer):
+class SectionInSerializer(InputSerializer):
     title_zh = serializers.CharField(max_length=128)
     title_en = serializers.CharField(max_length=128)
     criteria = CriterionInSerializer(many=True)
 
 
-class ScorecardInSerializer(serializers.Serializer):
+class ScorecardInSerializer(InputSerializer):
     name = serializers.CharField(max_length=128)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     pass_threshold = serializers.FloatField(required=False, default=70.0)
     sections = SectionInSerializer(many=True)
 
 
-class VersionUpdateInSerializer(serializers.Serializer):
+class VersionUpdateInSerializer(InputSerializer):
     pass_threshold = serializers.FloatField(required=False)
     sections = SectionInSerializer(many=True, required=False)
 
 
-class PublishInSerializer(serializers.Serializer):
+class PublishInSerializer(InputSerializer):
     activate = serializers.BooleanField(default=True)
     rescore_since = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                               help_text="Re-score the conversations started since then (a qa_score job).")
@@ -96,13 +98,13 @@ class ResultOutSerializer(serializers.ModelSerializer):
         return AnswerOutSerializer(rows, many=True).data
 
 
-class DisputeInSerializer(serializers.Serializer):
+class DisputeInSerializer(InputSerializer):
     answer = serializers.IntegerField(help_text="The criterion answer's id.")
     proposed_answer = serializers.CharField(max_length=8)
     comment = serializers.CharField(max_length=2000)
 
 
-class DisputeResolveInSerializer(serializers.Serializer):
+class DisputeResolveInSerializer(InputSerializer):
     accept = serializers.BooleanField()
     resolution = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -119,7 +121,7 @@ class DisputeOutSerializer(serializers.ModelSerializer):
                   "resolution", "created_at", "resolved_at"]
 
 
-class RuleTryInSerializer(serializers.Serializer):
+class RuleTryInSerializer(InputSerializer):
     rule = serializers.JSONField()
     days = serializers.IntegerField(default=7)
     sample = serializers.IntegerField(default=20)

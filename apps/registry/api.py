@@ -1,12 +1,12 @@
-import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.dates import check_query_datetime
+from apps.core.dates import query_window
 from apps.core.fields import UtcDateTimeField
+from apps.core.filters import FilterSet
 from apps.core.pagination import CreatedCursorPagination
 
 from . import selectors
@@ -20,7 +20,7 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
                   "created_at", "promoted_at"]
 
 
-class ModelVersionFilter(django_filters.FilterSet):
+class ModelVersionFilter(FilterSet):
     """``task`` and ``status`` must be one of their choices (400 with the field's message otherwise)."""
 
     class Meta:
@@ -38,7 +38,7 @@ class ModelVersionListApi(generics.ListAPIView):
 
 
 class ProductionAtQuerySerializer(serializers.Serializer):
-    at = UtcDateTimeField(check=check_query_datetime, required=False,
+    at = UtcDateTimeField(window=query_window, required=False,
                           help_text="ISO 8601 datetime (naive: the server's time zone); default now.")
 
 

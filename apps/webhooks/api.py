@@ -7,12 +7,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.pagination import CreatedCursorPagination
+from apps.core.serializers import InputSerializer
 
 from . import selectors, services
 from .models import Event, WebhookDelivery, WebhookSubscription
 
 
-class SubscriptionInputSerializer(serializers.Serializer):
+class SubscriptionInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     url = serializers.URLField(max_length=500, help_text=_("http:// or https:// URL that receives the POSTs."))
     events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices), allow_empty=False)
