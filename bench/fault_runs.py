@@ -511,9 +511,11 @@ class Run:
         retrain, _ = job_create(kind="retrain", enqueue=False, params={"backend": "linear", "promote": "always"})
         retrain_run(job_id=retrain.pk)
         j = job_row(job.pk)
-        promoted_at = Promotion.objects.order_by("-at").values_list("at", flat=True).first()
-        self.events.append(f"retrain {retrain.pk} promoted new versions at {j.done + j.failed}/{j.total} "
-                           f"({j.status})")
+        # The first task's promotion already changes the production set (one promotion per task).
+        promoted_at = Promotion.objects.filter(at__gte=j.created_at).order_by("at").values_list("at", flat=True)[0]
+        before = JobChunk.objects.filter(job_id=job.pk, state="done", finished_at__lte=promoted_at).count()
+        self.events.append(f"retrain {retrain.pk}: first promotion after {before} of the job's chunks, the last "
+                           f"at {j.done + j.failed}/{j.total} ({j.status})")
         result = self._scored(self._finish(job))
         result["chunks_after_promotion"] = JobChunk.objects.filter(job_id=job.pk, finished_at__gt=promoted_at).count()
         key = job_row(job.pk).params["version_key"]
@@ -526,8 +528,9 @@ class Run:
         self.events.append(f"production versions after: {production}; job key {key}; "
                            f"{result['chunks_after_promotion']} chunks finished after the promotion; "
                            f"{result['other_keys_in_job']} rows of the job under another key; "
-                           f"{result['denormalised_to_job_key']} conversations point at the job's rows, "
-                           f"{result['denormalised_none']} at none")
+                           f"{result['denormalised_to_job_key']} conversations point at the job's rows "
+                           f"(the chunks before the promotion), {result['denormalised_none']} at none "
+                           f"(their earlier prediction, none here, is kept)")
         return result
 
     def _two_beats(self) -> dict:
