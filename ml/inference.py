@@ -15,6 +15,7 @@ models then predict through the pipeline itself.
 
 import math
 from collections import Counter
+from itertools import repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,6 +54,8 @@ class TfidfUnion:
             offset += width
         self.idf = np.concatenate(idf)
         self.n_features = offset
+        self.sublinear = np.array([sublinear for _, _, sublinear, _, _ in self.blocks])
+        self.l2 = np.array([norm == "l2" for _, _, _, norm, _ in self.blocks])
 
     def transform(self, texts):
         """The TF-IDF matrix of ``texts`` (CSR, shape (n_texts, n_features)), as ``transform`` gives it."""
@@ -60,24 +63,22 @@ class TfidfUnion:
         indices, counts, lengths = [], [], []
         for text in texts:
             for analyze, vocabulary, _, _, offset in self.blocks:
-                before = len(indices)
-                for token, count in Counter(analyze(text)).items():
-                    j = vocabulary.get(token)
-                    if j is not None:
-                        indices.append(offset + j)
-                        counts.append(count)
-                lengths.append(len(indices) - before)
-        indices = np.asarray(indices, dtype=np.int64)
-        values = np.asarray(counts, dtype=np.float64)
+                tokens = Counter(analyze(text))
+                columns = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+                known = columns >= 0
+                indices.append(columns[known] + offset)
+                counts.append(np.fromiter(tokens.values(), dtype=np.float64, count=len(tokens))[known])
+                lengths.append(len(indices[-1]))
+        indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
+        values = np.concatenate(counts) if counts else np.zeros(0)
         segment = np.repeat(np.arange(len(lengths)), lengths)  # one segment per (text, block)
         block = segment % n_blocks
-        sublinear = np.array([b[2] for b in self.blocks])[block]
+        sublinear = self.sublinear[block]
         values[sublinear] = np.log(values[sublinear]) + 1.0
         values *= self.idf[indices]
-        l2 = np.array([b[3] == "l2" for b in self.blocks])
-        if l2.any():
+        if self.l2.any():
             norms = np.sqrt(np.bincount(segment, weights=values * values, minlength=len(lengths)))
-            scale = np.where(l2[block], norms[segment], 1.0)
+            scale = np.where(self.l2[block], norms[segment], 1.0)
             values /= np.where(scale > 0, scale, 1.0)
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(np.asarray(lengths, dtype=np.int64).reshape(len(texts), n_blocks).sum(axis=1), out=indptr[1:])
