@@ -13,7 +13,10 @@ scikit-learn, and a pipeline of any other shape is not compiled (:class:`NotComp
 models then predict through the pipeline itself.
 """
 
+import contextlib
+import contextvars
 import math
+import threading
 from collections import Counter
 from itertools import repeat
 
@@ -32,6 +35,52 @@ class NotCompilable(ValueError):
     """The fitted pipeline has a shape the compiled forms do not reproduce."""
 
 
+# The TfidfVectorizer parameters that decide which tokens its analyzer makes of a text.
+ANALYZER_PARAMS = ("input", "encoding", "decode_error", "strip_accents", "lowercase", "preprocessor", "tokenizer",
+                   "stop_words", "token_pattern", "ngram_range", "analyzer")
+_analyzer_ids = {}
+_analyzer_ids_lock = threading.Lock()
+_shared_counts = contextvars.ContextVar("ml_inference_shared_counts", default=None)
+
+
+@contextlib.contextmanager
+def shared_analysis():
+    """Inside the block, a text is analysed once per set of analyzer parameters.
+
+    The intent, sentiment and quality models of one language tokenize a text the same way;
+    predicting a batch with all three inside ``shared_analysis()`` counts each text's tokens
+    once instead of three times. Nothing is remembered after the block (per thread and task).
+    """
+    token = _shared_counts.set({})
+    try:
+        yield
+    finally:
+        _shared_counts.reset(token)
+
+
+def token_counter(vectorizer):
+    """``text -> Counter`` of the tokens ``vectorizer``'s analyzer makes of ``text``.
+
+    Inside :func:`shared_analysis`, vectorizers with the same analyzer parameters share the
+    counts; the counters are then shared and must not be changed.
+    """
+    key = repr(tuple(vectorizer.get_params()[name] for name in ANALYZER_PARAMS))
+    with _analyzer_ids_lock:
+        analyzer_id = _analyzer_ids.setdefault(key, len(_analyzer_ids))
+    analyze = vectorizer.build_analyzer()
+
+    def count(text):
+        shared = _shared_counts.get()
+        if shared is None:
+            return Counter(analyze(text))
+        counts = shared.get((analyzer_id, text))
+        if counts is None:
+            counts = shared[(analyzer_id, text)] = Counter(analyze(text))
+        return counts
+
+    return count
+
+
 class TfidfUnion:
     """A fitted ``TfidfVectorizer``, or ``FeatureUnion`` of them, as one CSR feature matrix."""
 
@@ -45,10 +94,11 @@ class TfidfUnion:
         self.blocks = []
         idf, offset = [], 0
         for vectorizer in vectorizers:
-            if not isinstance(vectorizer, TfidfVectorizer) or vectorizer.binary or vectorizer.norm not in ("l2", None):
+            if (not isinstance(vectorizer, TfidfVectorizer) or vectorizer.binary or vectorizer.input != "content"
+                    or vectorizer.norm not in ("l2", None)):
                 raise NotCompilable(f"unsupported vectorizer {vectorizer!r}")
             width = len(vectorizer.vocabulary_)
-            self.blocks.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.sublinear_tf,
+            self.blocks.append((token_counter(vectorizer), vectorizer.vocabulary_, vectorizer.sublinear_tf,
                                 vectorizer.norm, offset))
             idf.append(vectorizer.idf_ if vectorizer.use_idf else np.ones(width))
             offset += width
@@ -62,8 +112,8 @@ class TfidfUnion:
         n_blocks = len(self.blocks)
         indices, counts, lengths = [], [], []
         for text in texts:
-            for analyze, vocabulary, _, _, offset in self.blocks:
-                tokens = Counter(analyze(text))
+            for count, vocabulary, _, _, offset in self.blocks:
+                tokens = count(text)
                 columns = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
                 known = columns >= 0
                 indices.append(columns[known] + offset)

@@ -118,3 +118,30 @@ def test_tfidf_union_equals_a_single_vectorizer(waimai_slice):
     vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, max_features=3000).fit(waimai_slice[0])
     texts = waimai_slice[2] + ODD
     _same(TfidfUnion(vectorizer).transform(texts).toarray(), vectorizer.transform(texts).toarray())
+
+
+def test_shared_analysis_tokenizes_each_text_once_per_analyzer_and_only_inside_the_block(banking_slice):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from ml.inference import shared_analysis
+
+    calls = []
+
+    def words(text):
+        calls.append(text)
+        return text.lower().split()
+
+    train_x, texts = banking_slice[0], banking_slice[2][:20]
+    first = TfidfVectorizer(analyzer=words).fit(train_x)
+    second = TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=2).fit(train_x[:100])
+    compiled = [TfidfUnion(first), TfidfUnion(second)]
+    calls.clear()
+    with shared_analysis():
+        matrices = [c.transform(texts) for c in compiled]
+    assert len(calls) == len(texts)
+    _same(matrices[0].toarray(), first.transform(texts).toarray())
+    _same(matrices[1].toarray(), second.transform(texts).toarray())
+    calls.clear()
+    for c in compiled:
+        c.transform(texts)
+    assert len(calls) == 2 * len(texts)

@@ -21,6 +21,7 @@ from apps.conversations.features import conversation_features
 from apps.conversations.models import Conversation
 from apps.core.metrics import PREDICTIONS
 from apps.registry.loader import ModelSet, production_models
+from ml.inference import shared_analysis
 
 from ..models import Prediction
 
@@ -68,8 +69,9 @@ def predict_texts(
     n = len(texts)
     texts = ["" if t is None else str(t) for t in texts]
     # Inference on loaded, verified estimators: scikit-learn's per-call parameter validation and
-    # finiteness scans of our own feature matrices are skipped (see docs/benchmarks.md, predict).
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+    # finiteness scans of our own feature matrices are skipped, and the models that tokenize
+    # alike analyse each text once (see docs/benchmarks.md, predict).
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), shared_analysis():
         intents = _classify(models.get("intent"), texts, top_k) if models.get("intent") else [None] * n
         sentiments = (
             _classify(models.get("sentiment"), texts, top_k, scores=True) if models.get("sentiment") else [None] * n
