@@ -22,6 +22,9 @@ Why not DRF's ``ScopedRateThrottle``: it reads a list of every request timestamp
 from the cache and writes it back on each request, so its cost grows with the traffic and at
 the predict rate it costs more than the prediction. ``bench/throttle_bench.py`` measures both.
 
+When the shared cache cannot be reached the throttle lets requests through (fails open) and
+logs a warning at most once a minute: an outage of the cache must not take the API down with it.
+
 Trade-off of a fixed window: a client may send up to twice its rate across a window
 boundary (the end of one window and the start of the next). Requests refused with 429
 count too, so a client that keeps hammering gets nothing more until the window ends.
@@ -29,6 +32,7 @@ count too, so a client that keeps hammering gets nothing more until the window e
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -39,7 +43,11 @@ from rest_framework.throttling import BaseThrottle
 
 from .auth import APIKeyUser
 
+logger = logging.getLogger(__name__)
+
 _DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+OUTAGE_WARNING_SECONDS = 60.0
+_last_outage_warning = [float("-inf")]
 _parsed: dict[str, tuple[int, int]] = {}
 
 
@@ -152,6 +160,14 @@ def hit(key: str, ttl: int, limit: int | None = None) -> int:
     return total - size + 1
 
 
+def _warn_outage() -> None:
+    """Log that requests pass unthrottled, at most once per ``OUTAGE_WARNING_SECONDS``."""
+    now = time.monotonic()
+    if now - _last_outage_warning[0] >= OUTAGE_WARNING_SECONDS:
+        _last_outage_warning[0] = now
+        logger.warning("shared cache unreachable: requests are not throttled until it is back", exc_info=True)
+
+
 class ClientRateThrottle(BaseThrottle):
     cache_format = "throttle:%(scope)s:%(ident)s:%(window)d"
     scope = "default"
@@ -179,7 +195,11 @@ class ClientRateThrottle(BaseThrottle):
         window = int(now // duration)
         key = self.cache_format % {"scope": self.scope, "ident": self.client_ident(request), "window": window}
         # The key outlives its window a little so a late INCR never recreates it without a TTL.
-        count = hit(key, duration + 1, num_requests)
+        try:
+            count = hit(key, duration + 1, num_requests)
+        except Exception:  # the backend's own error type varies (redis, memcached, database)
+            _warn_outage()
+            return True
         if count <= num_requests:
             return True
         self._wait = max(1, math.ceil((window + 1) * duration - now))

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from apps.core import throttling
 from apps.core.services import api_key_create
 from apps.core.throttling import ClientRateThrottle
+from tests.core.test_cache import dead_cache  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +216,13 @@ def test_concurrent_threads_get_unique_positions(leases):
     assert max(positions) <= cache.get(key)  # every position was reserved in the shared count
     assert max(positions) - 2400 <= 8 * throttling.LEASE_MAX  # few reserved and left unused
     cache.delete(key)
+
+
+def test_an_unreachable_shared_cache_lets_requests_through_with_a_warning(rate, dead_cache, caplog, monkeypatch):
+    monkeypatch.setattr(throttling, "_last_outage_warning", [float("-inf")])
+    client = _client()
+    with caplog.at_level("WARNING", logger="apps.core.throttling"):
+        statuses = [client.get(URL).status_code for _ in range(5)]  # the limit is 3/min
+    assert statuses == [200] * 5
+    assert [r.message for r in caplog.records].count(
+        "shared cache unreachable: requests are not throttled until it is back") == 1
