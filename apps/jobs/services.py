@@ -496,7 +496,7 @@ def schedules_setup() -> list[str]:
                 timezone=settings.TIME_ZONE)
             schedule = {"crontab": crontab}
         PeriodicTask.objects.create(
-            name=name, task=entry["task"], queue="default", kwargs=json.dumps(entry.get("kwargs", {})),
+            name=name, task=entry["task"], kwargs=json.dumps(entry.get("kwargs", {})),
             description="A default schedule (settings.BEAT_SCHEDULE); edit freely.", **schedule)
         created.append(name)
     return created
