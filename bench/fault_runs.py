@@ -282,11 +282,16 @@ class Run:
 
                 nightly_date = timezone.localdate().isoformat()
             schedules(self.args.watchdog_seconds, nightly_date)
+            # Beat is up (and has read its schedule) before the fault; in two_beats the nightly assessment
+            # starts with the beats, after the warm-up job.
+            beats = [self._beat(f"beat{i}") for i in range(2 if name == "two_beats" else 1)]
+            if name != "two_beats":
+                self.procs += [b.start() for b in beats]
             for i in range(2):
                 self.procs.append(self._worker(f"worker{i}").start())
             self._warm()
-            for i in range(2 if name == "two_beats" else 1):
-                self.procs.append(self._beat(f"beat{i}").start())
+            if name == "two_beats":
+                self.procs += [b.start() for b in beats]
             result = getattr(self, f"_{name}")()
         except Exception as exc:  # report the scenario, go on with the next
             result = {"end_state": f"harness error: {type(exc).__name__}: {exc}"}
@@ -401,6 +406,7 @@ class Run:
             "watchdog_resends": len(watchdog),
             "watchdog_chunks": sum(s.get("sent", 0) for s in watchdog),
             "watchdog_dispatches": sum(1 for s in watchdog if s.get("dispatched")),
+            "finished_by_recovery": sum(1 for s in steps if s.get("step") == "finished by recovery"),
         }
 
     def _scored(self, result: dict) -> dict:
@@ -593,6 +599,8 @@ def recovery_text(r: dict) -> str:
         parts.append(f"watchdog re-sent {r['watchdog_chunks']} chunk(s) in {r['watchdog_resends']} round(s)")
     if r.get("watchdog_dispatches"):
         parts.append(f"watchdog re-sent the job {r['watchdog_dispatches']} time(s)")
+    if r.get("finished_by_recovery"):
+        parts.append("watchdog finished the complete job")
     if r.get("task_retries"):
         parts.append(f"{r['task_retries']} task retries")
     restarts = [e for e in r.get("events", []) if " exited (" in e]
