@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin_mixins import DateHierarchyWindowMixin
+
 from .models import Alert, AlertRule, TeamReport
 
 
@@ -20,7 +22,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     list_display = ("date", "rule", "subject_label", "team", "metric", "value", "threshold", "n", "status",
                     "emailed_at", "webhook_deliveries")
     list_filter = ("status", "metric", "date")

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin_mixins import DateHierarchyWindowMixin
+
 from .imports import FORMATS, ImportFileError, conversations_import
 from .models import Conversation, Message
 
@@ -28,7 +30,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     list_display = [
         "external_id", "started_at", "agent", "channel", "resolved", "csat", "label_intent", "predicted_intent",
         "predicted_sentiment", "predicted_quality", "uncertain",

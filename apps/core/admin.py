@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
+from .admin_mixins import DateHierarchyWindowMixin
 from .models import APIKey, AuditEvent, Scope
 from .services import api_key_create
 
@@ -53,7 +54,7 @@ class APIKeyAdmin(APIKeyModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     """Read-only: the audit trail is append-only, even for superusers."""
 
     list_display = ("at", "actor_label", "action", "target_type", "target_id")

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from apps.core.admin_mixins import DateHierarchyWindowMixin
+
 from .models import Customer
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     list_display = ["external_id", "display_name", "age", "gender", "city", "segment", "vip_level", "created_at"]
     list_filter = ["segment", "vip_level", "gender", "city"]
     search_fields = ["=external_id", "display_name"]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin_mixins import DateHierarchyWindowMixin
 from apps.core.exceptions import ApplicationError
 
 from . import services
@@ -9,7 +10,7 @@ from .models import Job, JobChunk
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     list_display = ["id", "kind", "status", "progress_bar", "total", "done", "failed", "created_at", "started_at",
                     "finished_at", "created_by"]
     list_filter = ["kind", "status"]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin_mixins import DateHierarchyWindowMixin
 from apps.core.exceptions import ApplicationError
 
 from . import services
@@ -109,7 +110,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     """Which version was in production when: filter by task, read the time column."""
 
     list_display = ["at", "task", "action", "model_version", "previous", "by", "reason"]

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.conversations.admin import ConversationAdmin
 from apps.conversations.models import Conversation
+from apps.core.admin_mixins import DateHierarchyWindowMixin
 from apps.core.exceptions import ApplicationError
 
 from . import suggestions_admin  # noqa: F401  (registers SuggestionRule's admin)
@@ -37,7 +38,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentDailyQuality)
-class AgentDailyQualityAdmin(admin.ModelAdmin):
+class AgentDailyQualityAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     list_display = ["date", "agent", "volume", "mean_quality", "negative_share", "resolution_rate", "flagged_count"]
     list_filter = ["date"]
     date_hierarchy = "date"

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin_mixins import DateHierarchyWindowMixin
 from apps.core.exceptions import ApplicationError
 
 from . import services
@@ -67,7 +68,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(DateHierarchyWindowMixin, admin.ModelAdmin):
     list_display = ["delivery_id", "event", "subscription", "status", "attempts", "response_code", "created_at",
                     "delivered_at"]
     list_filter = ["status", "event", "subscription"]

@@ -60,3 +60,30 @@ def test_conversation_page_shows_rule_suggestions(admin_user_client):
     conv.save()
     resp = admin_user_client.get(f"/admin/conversations/conversation/{conv.pk}/change/")
     assert "记录投诉并升级处理" in resp.content.decode()
+
+
+@pytest.mark.parametrize("query", [
+    "started_at__year=1", "started_at__year=9999", "started_at__year=x", "started_at__year=2026&started_at__month=13",
+    "started_at__gte=0001-01-01", "started_at__lt=9999-12-31",
+])
+def test_changelist_date_garbage_gives_the_plain_changelist(admin_user_client, query):
+    MessageFactory()
+    url = "/admin/conversations/conversation/"
+    resp = admin_user_client.get(f"{url}?{query}")
+    assert resp.status_code == 302 and resp["Location"] == f"{url}?e=1"
+    assert admin_user_client.get(resp["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/customers/customer/?created_at__year=1", "/admin/jobs/job/?created_at__year=10000",
+    "/admin/core/auditevent/?at__year=1", "/admin/webhooks/webhookdelivery/?created_at__year=1",
+])
+def test_other_date_hierarchies_refuse_far_years(admin_user_client, url):
+    assert admin_user_client.get(url).status_code == 302
+
+
+def test_changelist_date_hierarchy_inside_the_window(admin_user_client):
+    message = MessageFactory()
+    year = message.conversation.started_at.year
+    resp = admin_user_client.get(f"/admin/conversations/conversation/?started_at__year={year}")
+    assert resp.status_code == 200 and message.conversation.external_id in resp.content.decode()
