@@ -196,7 +196,8 @@ def _group(frame: pd.DataFrame, first_row: int, report: ImportReport) -> dict[st
             name: record[column] for column, name in CONVERSATION_COLUMNS.items() if not _blank(record.get(column))
         }
         # Validate this row's own conversation-level values, so an error points at the row that has it.
-        check = ConversationInSerializer(data={"external_id": conv_id, **values}, partial=True)
+        check = ConversationInSerializer(data={"external_id": conv_id, **values}, partial=True,
+                                         context={"from_text": True})
         if not check.is_valid():
             for name, problems in check.errors.items():
                 column = next((c for c, n in CONVERSATION_COLUMNS.items() if n == name), name)
@@ -224,7 +225,7 @@ def _validate(conversations: dict[str, dict], report: ImportReport) -> list[dict
     clean = []
     for conv in conversations.values():
         rows = [m.pop("_row") for m in conv["payload"]["messages"]]
-        serializer = ConversationInSerializer(data=conv["payload"])
+        serializer = ConversationInSerializer(data=conv["payload"], context={"from_text": True})
         if serializer.is_valid():
             clean.append(serializer.validated_data)
             continue
@@ -252,7 +253,7 @@ def _validate_parties(grouped, party, serializer_class, columns, report) -> list
         external_id = conv["payload"].get(party)
         if not conv[party] or _blank(external_id):
             continue
-        serializer = serializer_class(data={"external_id": str(external_id), **conv[party]})
+        serializer = serializer_class(data={"external_id": str(external_id), **conv[party]}, context={"from_text": True})
         if serializer.is_valid():
             clean[str(external_id)] = serializer.validated_data
             continue

@@ -57,9 +57,9 @@ class ConversationInSerializer(InputSerializer):
         messages = attrs.get("messages", [])
         seqs = [m["seq"] for m in messages if m.get("seq") is not None]
         if len(seqs) != len(set(seqs)):
-            raise serializers.ValidationError({"messages": "Message sequence numbers must be unique."})
+            raise serializers.ValidationError({"messages": "Message sequence numbers must be unique."}, code=RULE)
         if seqs and len(seqs) != len(messages):  # a missing seq is the message's position, which may collide
-            raise serializers.ValidationError({"messages": "Give a seq for every message or for none."})
+            raise serializers.ValidationError({"messages": "Give a seq for every message or for none."}, code=RULE)
         return attrs
 
 

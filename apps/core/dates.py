@@ -9,7 +9,7 @@ edges where converting between time zones overflows or a zone's pre-1901 local m
 
 The API checks the date as the client wrote it (before any time-zone conversion) against a
 regular expression, and the OpenAPI schema publishes the same expression as the field's
-``pattern``, so what the schema calls valid and what the API accepts are the same set.
+``pattern``, so every date the schema calls valid is accepted, and no date outside the window is.
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 QUERY_DATE_MIN = dt.date(1970, 1, 1)
 QUERY_DATE_MAX = dt.date(2100, 12, 31)
+# What follows the date in an RFC 3339 date-time: ``T``, the time, an offset.
+_RFC3339_TIME = r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
@@ -96,12 +98,17 @@ class DateWindow:
 
     @property
     def datetime_pattern(self) -> str:
-        """An ISO 8601 date-time (``YYYY-MM-DDTHH:MM...``) whose date lies inside the window."""
-        return date_range_pattern(self.first, self.last) + "T"
+        """An RFC 3339 date-time (the schema's ``date-time``) whose date lies inside the window."""
+        return date_range_pattern(self.first, self.last) + _RFC3339_TIME
 
     def check(self, value: str, *, with_time: bool) -> None:
-        """ValidationError saying the window unless ``value`` is a date (or date-time) inside it."""
-        if not re.match(self.datetime_pattern if with_time else self.date_pattern, value):
+        """ValidationError saying the window unless ``value`` is a date (or date-time) inside it.
+
+        A date-time needs only its date and the ``T`` to match: the API also reads ISO 8601 times
+        without seconds, which the schema's stricter ``date-time`` leaves out.
+        """
+        prefix = date_range_pattern(self.first, self.last)
+        if not re.match(prefix + "T" if with_time else self.date_pattern, value):
             raise ValidationError(
                 _("Enter a date%(time)s between %(earliest)s and %(latest)s.")
                 % {"time": _(" and time") if with_time else "", "earliest": self.first.isoformat(),

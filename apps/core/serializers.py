@@ -3,7 +3,8 @@
 DRF converts what it can: ``0`` becomes the string ``"0"``, ``"5"`` the integer 5, ``"yes"`` and
 ``1`` the boolean ``True``. The OpenAPI schema promises a JSON type for each field, so an input
 serializer refuses a value of another type with the field's own "invalid" message, before DRF
-sees it. Nested input serializers and list items are checked the same way.
+sees it. Nested input serializers and list items are checked the same way. An importer of
+text files passes ``context={"from_text": True}`` to keep DRF's conversions.
 """
 from collections.abc import Mapping
 
@@ -51,7 +52,8 @@ class InputSerializer(serializers.Serializer):
     # not a docstring: the OpenAPI schema would show it as every subclass's description.)
 
     def to_internal_value(self, data):
-        if isinstance(data, Mapping):
+        # Files (CSV, XLSX) carry every value as text: their importer asks for DRF's conversions.
+        if isinstance(data, Mapping) and not self.context.get("from_text"):
             errors = {}
             for field in self._writable_fields:
                 value = data.get(field.field_name, empty)

@@ -27,6 +27,10 @@ class ScoreJobInputSerializer(InputSerializer):
                                             help_text="Same key → same job (the header Idempotency-Key also works).")
 
     def validate(self, attrs):
+        if not any(attrs.get(key) for key in ("since", "until", "agent", "conversations", "all", "unscored")):
+            raise serializers.ValidationError(
+                {"non_field_errors": _("Say what to score: a date range (since/until), an agent, a list of "
+                                       "conversations, all or unscored.")}, code=RULE)
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
             raise serializers.ValidationError({"until": _("Must be after since.")}, code=RULE)
         return attrs

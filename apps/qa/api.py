@@ -6,13 +6,14 @@ Results and disputes are scoped by role: an agent user sees only its own, a team
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.auth import APIKeyUser
-from apps.core.exceptions import NotFound
+from apps.core.exceptions import Conflict, NotFound
 from apps.core.filters import FilterSet, IdentifierFilter
 from apps.core.pagination import DefaultPagination
 from apps.core.permissions import HasScope
@@ -24,10 +25,12 @@ from .calibration import calibration_report
 from .jobs import qa_score_submit, rule_try
 from .models import CalibrationSession, CriterionAnswer, Dispute, QaResult, Scorecard, ScorecardVersion
 from .serializers import (
+    MAX_ID,
     DisputeInSerializer,
     DisputeOutSerializer,
     DisputeResolveInSerializer,
     PublishInSerializer,
+    QaScoreJobInSerializer,
     ResultOutSerializer,
     RuleTryInSerializer,
     ScorecardInSerializer,
@@ -56,7 +59,6 @@ def _actor(request):
     return request.user
 
 
-MAX_ID = 2**63 - 1
 
 
 def _id(value: int, what: str) -> int:
@@ -254,19 +256,22 @@ class QaScoreJobApi(QaApi):
     manager_only = True
 
     @extend_schema(
-        request=inline_serializer("QaScoreJobIn", {
-            "version": serializers.IntegerField(required=False, help_text="Scorecard version id (default: the active one)."),
-            "since": serializers.DateTimeField(required=False), "until": serializers.DateTimeField(required=False),
-            "conversation_ids": serializers.ListField(child=serializers.IntegerField(), required=False),
-            "all": serializers.BooleanField(required=False), "chunk_size": serializers.IntegerField(required=False),
-        }),
-        responses={201: JobOutputSerializer, 200: JobOutputSerializer},
+        request=QaScoreJobInSerializer, responses={201: JobOutputSerializer, 200: JobOutputSerializer},
         summary="Score conversations with a scorecard version on the queue (a qa_score job)",
     )
     def post(self, request):
-        params = request.data if isinstance(request.data, dict) else {}
+        data = QaScoreJobInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version_id = data.validated_data.get("version")
+        version = ScorecardVersion.objects.filter(pk=version_id).first() if version_id else services.active_version()
+        if version_id and version is None:
+            raise NotFound(f"Scorecard version {version_id} does not exist.", {"version": version_id})
+        if version is None:
+            raise Conflict(_("No scorecard is active; publish one or name a version."), {"version": _("Required.")})
+        if version.status == ScorecardVersion.Status.DRAFT:
+            raise Conflict(_("Publish the version before scoring with it."), {"version": _("This version is a draft.")})
         key = request.headers.get("Idempotency-Key")
-        job, created = qa_score_submit(params=dict(params), created_by=request.user, idempotency_key=key)
+        job, created = qa_score_submit(params=dict(request.data), created_by=request.user, idempotency_key=key)
         return Response(JobOutputSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

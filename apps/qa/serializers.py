@@ -1,9 +1,15 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from apps.core.dates import query_window
+from apps.core.exceptions import RULE
+from apps.core.fields import UtcDateTimeField
 from apps.core.serializers import InputSerializer
 
 from .models import CriterionAnswer, Dispute, QaResult, Scorecard, ScorecardVersion
 from .services import version_content
+
+MAX_ID = 2**63 - 1
 
 
 class CriterionInSerializer(InputSerializer):
@@ -119,6 +125,25 @@ class DisputeOutSerializer(serializers.ModelSerializer):
         model = Dispute
         fields = ["id", "result", "conversation", "criterion", "proposed_answer", "comment", "status", "opened_by",
                   "resolution", "created_at", "resolved_at"]
+
+
+class QaScoreJobInSerializer(InputSerializer):
+    """What a ``qa_score`` job scores; checked again by the job service."""
+
+    version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
+                                       help_text="Scorecard version id (default: the active one).")
+    since = UtcDateTimeField(window=query_window, required=False)
+    until = UtcDateTimeField(window=query_window, required=False)
+    conversation_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                             required=False)
+    all = serializers.BooleanField(required=False)
+    chunk_size = serializers.IntegerField(required=False, min_value=1, max_value=20000)
+
+    def validate(self, attrs):
+        if not any(attrs.get(key) for key in ("since", "until", "conversation_ids", "all")):
+            raise serializers.ValidationError(
+                {"non_field_errors": _("Say what to score: since/until, conversation_ids or all.")}, code=RULE)
+        return attrs
 
 
 class RuleTryInSerializer(InputSerializer):

@@ -1,7 +1,8 @@
 """Webhook subscriptions and their deliveries. Every endpoint needs the ``admin`` scope."""
+from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,9 +14,28 @@ from . import selectors, services
 from .models import Event, WebhookDelivery, WebhookSubscription
 
 
+# The http(s) URLs a subscription takes, checked by the field and stated in the schema: a host
+# name (or IPv4 address), an optional port, a path and query of unreserved or %-encoded characters.
+WEBHOOK_URL_PATTERN = (
+    r"^https?://(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,3}[A-Za-z]{2,24}"
+    r"|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))"
+    r"(?::[1-9][0-9]{0,4})?(?:/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*)?"
+    r"(?:\?(?:[A-Za-z0-9._~/?=&+-]|%[0-9A-Fa-f]{2})*)?$"
+)
+
+
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500, "pattern": WEBHOOK_URL_PATTERN})
+class WebhookUrlField(serializers.URLField):
+    """The http(s) URLs a subscription takes (``WEBHOOK_URL_PATTERN``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(WEBHOOK_URL_PATTERN, _("Enter an http:// or https:// URL.")))
+
+
 class SubscriptionInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500, help_text=_("http:// or https:// URL that receives the POSTs."))
+    url = WebhookUrlField(max_length=500, help_text=_("http:// or https:// URL that receives the POSTs."))
     events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices), allow_empty=False)
     secret = serializers.CharField(
         min_length=16, max_length=128, required=False,

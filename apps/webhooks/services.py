@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.exceptions import ApplicationError, Conflict
+from apps.core.exceptions import ApplicationError, Conflict, Unprocessable
 from apps.core.netguard import DisallowedAddress, guarded_session, url_check
 from apps.core.services import audit_record
 
@@ -93,8 +93,8 @@ def _url_validate(url: str) -> str:
         raise ApplicationError(_("Webhook URLs must be absolute http:// or https:// URLs."), {"url": url})
     try:
         url_check(url)
-    except DisallowedAddress as exc:
-        raise ApplicationError(str(exc), {"url": url}) from exc
+    except DisallowedAddress as exc:  # well-formed, refused by the network policy
+        raise Unprocessable(str(exc), {"url": url}) from exc
     return url
 
 

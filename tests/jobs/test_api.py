@@ -23,9 +23,24 @@ def test_submit_by_field_and_conversation_list(api_client, production):
     assert first.json()["params"] == {"conversations": ["T000-000001", "T000-000002"]}
 
 
-def test_submit_without_target_is_400(api_client, production):
+def test_submit_without_target_is_422(api_client, production):
+    # Valid by the schema (every field is optional), refused by a rule across the fields.
     response = api_client.post("/api/v1/jobs/score", {}, format="json")
-    assert response.status_code == 400 and "Say what to score" in response.json()["message"]
+    assert response.status_code == 422
+    assert "Say what to score" in response.json()["extra"]["fields"]["non_field_errors"][0]
+
+
+def test_submit_with_since_after_until_is_422(api_client, production):
+    response = api_client.post("/api/v1/jobs/score", {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+                               format="json")
+    assert response.status_code == 422 and "until" in response.json()["extra"]["fields"]
+
+
+@pytest.mark.parametrize("body", [{"all": 1}, {"all": "true"}, {"chunk_size": "5", "all": True},
+                                  {"since": "0001-01-01T00:00:00Z"}, {"since": "2026-01-01"}])
+def test_submit_refuses_wrong_types_and_far_dates(api_client, production, body):
+    response = api_client.post("/api/v1/jobs/score", body, format="json")
+    assert response.status_code == 400 and set(response.json()["extra"]["fields"]) <= set(body)
 
 
 def test_submit_without_models_is_503(api_client, model_store):
