@@ -105,7 +105,7 @@ class ExternalIdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def update(self, request, external_id=None):
         instance = self.get_object()
-        if request.stream is None or not isinstance(request.data, dict):
+        if not isinstance(request.data, dict):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("The body must be a JSON object with the fields to store.")]})
         data = self.in_serializer_class(data={**request.data, "external_id": instance.external_id})

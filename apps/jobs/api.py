@@ -17,7 +17,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.H
 
 
 def _idempotency_key(request, data) -> str | None:
-    return request.headers.get("Idempotency-Key") or data.pop("idempotency_key", None)
+    """The header's key, else the body's; the body's is taken out of the job's parameters either way."""
+    body_key = data.pop("idempotency_key", None)
+    return request.headers.get("Idempotency-Key") or body_key
 
 
 def _actor(request):

@@ -93,6 +93,8 @@ class ScorecardListApi(ScorecardAdminApi):
     def post(self, request):
         data = ScorecardInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if Scorecard.objects.filter(name=data.validated_data["name"]).exists():
+            raise Conflict(_("A scorecard with this name exists."), {"name": _("Names must be unique.")})
         # Validated again, field by field, by the service (rules included).
         scorecard = services.scorecard_create(**{**data.validated_data, "sections": request.data.get("sections")},
                                               created_by=_actor(request))
@@ -271,7 +273,8 @@ class QaScoreJobApi(QaApi):
         if version.status == ScorecardVersion.Status.DRAFT:
             raise Conflict(_("Publish the version before scoring with it."), {"version": _("This version is a draft.")})
         key = request.headers.get("Idempotency-Key")
-        job, created = qa_score_submit(params=dict(request.data), created_by=request.user, idempotency_key=key)
+        params = {name: request.data[name] for name in data.validated_data if name in request.data}
+        job, created = qa_score_submit(params=params, created_by=request.user, idempotency_key=key)
         return Response(JobOutputSerializer(job).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -2,27 +2,45 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.core.dates import query_window
-from apps.core.exceptions import RULE
+from apps.core.exceptions import RULE, ApplicationError, Unprocessable
 from apps.core.fields import UtcDateTimeField
 from apps.core.serializers import InputSerializer
 
 from .models import CriterionAnswer, Dispute, QaResult, Scorecard, ScorecardVersion
+from .rules import rule_compile
 from .services import version_content
 
 MAX_ID = 2**63 - 1
 
 
+def rule_check(rule: dict, *, field_name: str = "rule") -> None:
+    """The rule engine's verdict on a rule (an object the schema cannot describe further): 422."""
+    try:
+        rule_compile(rule, field_name=field_name)
+    except ApplicationError as exc:
+        raise Unprocessable(exc.message, exc.extra) from exc
+
+
+def sections_rules_check(sections: list[dict]) -> None:
+    """``rule_check`` on every rule-answered criterion, naming it ``sections.<i>.criteria.<j>.rule``."""
+    for i, section in enumerate(sections):
+        for j, criterion in enumerate(section["criteria"]):
+            if criterion.get("answered_by", "rule") == "rule":
+                rule_check(criterion.get("rule", {}), field_name=f"sections.{i}.criteria.{j}.rule")
+
+
 class CriterionInSerializer(InputSerializer):
     """One criterion; ``rule`` is validated by the rule engine (see docs/qa.md)."""
 
-    key = serializers.CharField(max_length=64)
+    key = serializers.RegexField(r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64,
+                                 help_text="Letters, digits, - and _ (e.g. greeting).")
     question_zh = serializers.CharField(max_length=255)
     question_en = serializers.CharField(max_length=255)
     scale = serializers.ChoiceField(choices=["yes_no", "one_to_five"], default="yes_no")
     points = serializers.FloatField(default=1.0)
     auto_fail = serializers.BooleanField(default=False)
     answered_by = serializers.ChoiceField(choices=["rule", "model", "reviewer"], default="rule")
-    rule = serializers.JSONField(required=False, default=dict)
+    rule = serializers.DictField(required=False, default=dict)
     applies_intents = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     applies_channels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     applies_languages = serializers.ListField(child=serializers.CharField(), required=False, default=list)
@@ -31,19 +49,27 @@ class CriterionInSerializer(InputSerializer):
 class SectionInSerializer(InputSerializer):
     title_zh = serializers.CharField(max_length=128)
     title_en = serializers.CharField(max_length=128)
-    criteria = CriterionInSerializer(many=True)
+    criteria = CriterionInSerializer(many=True, allow_empty=False)
 
 
 class ScorecardInSerializer(InputSerializer):
     name = serializers.CharField(max_length=128)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     pass_threshold = serializers.FloatField(required=False, default=70.0)
-    sections = SectionInSerializer(many=True)
+    sections = SectionInSerializer(many=True, allow_empty=False)
+
+    def validate_sections(self, sections):
+        sections_rules_check(sections)
+        return sections
 
 
 class VersionUpdateInSerializer(InputSerializer):
     pass_threshold = serializers.FloatField(required=False)
-    sections = SectionInSerializer(many=True, required=False)
+    sections = SectionInSerializer(many=True, required=False, allow_empty=False)
+
+    def validate_sections(self, sections):
+        sections_rules_check(sections)
+        return sections
 
 
 class PublishInSerializer(InputSerializer):
@@ -105,7 +131,7 @@ class ResultOutSerializer(serializers.ModelSerializer):
 
 
 class DisputeInSerializer(InputSerializer):
-    answer = serializers.IntegerField(help_text="The criterion answer's id.")
+    answer = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The criterion answer's id.")
     proposed_answer = serializers.CharField(max_length=8)
     comment = serializers.CharField(max_length=2000)
 
@@ -147,6 +173,10 @@ class QaScoreJobInSerializer(InputSerializer):
 
 
 class RuleTryInSerializer(InputSerializer):
-    rule = serializers.JSONField()
+    rule = serializers.DictField()
+
+    def validate_rule(self, rule):
+        rule_check(rule)
+        return rule
     days = serializers.IntegerField(default=7)
     sample = serializers.IntegerField(default=20)

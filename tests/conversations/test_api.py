@@ -77,7 +77,7 @@ def test_message_sequence_numbers_are_all_given_or_none(api_client):
     for m in items[0]["messages"]:
         del m["seq"]  # none given: positions are the seqs
     resp = api_client.post("/api/v1/conversations/bulk", {"items": items}, format="json")
-    assert resp.status_code == 400
+    assert resp.status_code == 422  # a rule across the messages, not the schema
     errors = resp.json()["extra"]["errors"]
     assert [(e["index"], list(e["fields"])) for e in errors] == [(1, ["messages"]), (2, ["messages"])]
     assert "every message or for none" in str(errors[0]) and "unique" in str(errors[1])

@@ -79,11 +79,11 @@ def test_the_session_refuses_at_connect_time(default_policy, local_server):
 
 
 @pytest.mark.django_db
-def test_subscriptions_to_internal_addresses_are_refused_with_400(api_client, default_policy):
+def test_subscriptions_to_internal_addresses_are_refused_with_422(api_client, default_policy):
     response = api_client.post("/api/v1/webhooks/subscriptions",
                                {"name": "crm", "url": "http://127.0.0.1:9000/h", "events": ["job.finished"]},
                                format="json")
-    assert response.status_code == 400
+    assert response.status_code == 422  # well-formed, refused by the network policy
     assert "127.0.0.1" in response.json()["message"] and response.json()["extra"]["url"]
 
 
