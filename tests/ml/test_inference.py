@@ -13,6 +13,7 @@ from ml.inference import CompiledClassifier, CompiledQuality, NotCompilable, Tfi
 from ml.linear import tfidf_features
 from ml.quality import TEXT_COLUMN, model_frame
 
+from .test_linear import ONE_TEXT_CLASS
 from .test_quality import make_conversations
 
 # Texts the vocabularies partly or wholly miss: empty, whitespace, digits, emoji, mixed scripts.
@@ -48,9 +49,7 @@ def test_binary_chinese_probabilities_equal_the_pipeline(waimai_slice):
 
 
 def test_logistic_fallback_equals_the_pipeline():
-    texts = ["card arrived?", "where is my card", "card not here", "exchange rate today", "rate for euros",
-             "cancel my account"]
-    labels = ["card", "card", "card", "rate", "rate", "cancel"]
+    texts, labels = ONE_TEXT_CLASS
     model = ml.build("intent", "linear", random_state=0).fit(texts, labels)
     assert isinstance(model.pipeline_.named_steps["classifier"], LogisticRegression)
     queries = ["where is my card please", "euro rate", "close account"] + ODD

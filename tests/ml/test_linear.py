@@ -35,11 +35,15 @@ def test_probabilities_are_calibrated_svm_scores(banking_slice):
     assert correct[confident].mean() >= correct[~confident].mean()
 
 
+# Six texts; the class "cancel" has a single one.
+ONE_TEXT_CLASS = (
+    ["card arrived?", "where is my card", "card not here", "exchange rate today", "rate for euros", "cancel my account"],
+    ["card", "card", "card", "rate", "rate", "cancel"],
+)
+
+
 def test_a_class_with_one_text_falls_back_to_logistic_regression():
-    texts = ["card arrived?", "where is my card", "card not here", "exchange rate today", "rate for euros",
-             "cancel my account"]
-    labels = ["card", "card", "card", "rate", "rate", "cancel"]
-    model = ml.build("intent", "linear", random_state=0).fit(texts, labels)
+    model = ml.build("intent", "linear", random_state=0).fit(*ONE_TEXT_CLASS)
     assert isinstance(model.pipeline_.named_steps["classifier"], LogisticRegression)
     assert model.predict(["where is my card please"])[0] == "card"
 
