@@ -9,6 +9,7 @@ empty say ``minItems``. Every operation documents the error answers it can give.
 """
 import sys
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
@@ -110,6 +111,10 @@ class CharFieldSchema(OpenApiSerializerFieldExtension):
         if direction != "request" or schema.get("type") != "string" or "format" in schema or "enum" in schema:
             return schema
         field = self.target
+        regexes = [v.regex.pattern for v in field.validators if isinstance(v, RegexValidator) and not v.inverse_match]
+        if regexes:  # a RegexField: its own expression says it all
+            schema["pattern"] = regexes[0]
+            return schema
         control = any(v is reject_control_characters for v in field.validators)
         excluded = CONTROL_CHARACTERS_CLASS if control else _NUL
         blank = field.allow_blank or not field.trim_whitespace

@@ -41,3 +41,11 @@ def test_every_operation_documents_the_error_answers(admin_user_client):
         for status in ("400", "401", "403", "404", "406", "415", "429"):
             content = op["responses"][status]["content"]["application/json"]["schema"]
             assert content == {"$ref": "#/components/schemas/Error"}, (path, method, status)
+
+
+def test_a_regex_field_documents_its_own_pattern(admin_user_client):
+    from apps.qa.serializers import CriterionInSerializer
+
+    schema = admin_user_client.get("/api/schema/?format=json").json()
+    criterion = schema["components"]["schemas"]["CriterionInRequest"]["properties"]["key"]
+    assert criterion["pattern"] == CriterionInSerializer().fields["key"].validators[-1].regex.pattern
