@@ -219,7 +219,13 @@ def _is_identity(transformer):
 
 class CompiledQuality:
     """``predict`` of a fitted ``quality`` pipeline: passthrough numeric features, one-hot
-    categories and the text's ridge score into the gradient-boosted trees (unclipped)."""
+    categories and the text's ridge score into the gradient-boosted trees (unclipped).
+
+    Without features (the real-time API) every column but the text score is the same in every
+    row, so the trees compute a step function of the text score that changes only at their
+    split thresholds on that column. That function is tabulated once, one tree evaluation per
+    step, and read with a binary search: the trees' own numbers without walking them per call.
+    """
 
     def __init__(self, pipeline, text_column):
         self.boosting = pipeline.named_steps["boosting"]
@@ -240,9 +246,49 @@ class CompiledQuality:
                 self.parts.append(("text", TfidfUnion(model.named_steps["tfidf"]), *_linear(model.named_steps["ridge"])))
             else:
                 raise NotCompilable(f"unsupported column transformer {name!r}")
+        self.text_curve = self._tabulate()
+
+    def _tabulate(self):
+        """``(thresholds, predictions)``: prediction ``i`` holds for text scores in
+        ``(thresholds[i-1], thresholds[i]]`` (trees send ``x <= threshold`` left), the last one
+        above every threshold; None when the model has no text column or a categorical split."""
+        column = 0  # the text score's column in the trees' input
+        for part in self.parts:
+            if part[0] == "text":
+                break
+            column += len(part[1]) if part[0] == "numeric" else len(part[2])
+        else:
+            return None
+        cuts = []
+        for tree in (tree for trees in self.boosting._predictors for tree in trees):
+            nodes = tree.nodes
+            if nodes["is_categorical"].any():
+                return None
+            cuts.append(nodes["num_threshold"][(nodes["is_leaf"] == 0) & (nodes["feature_idx"] == column)])
+        thresholds = np.unique(np.concatenate(cuts)) if cuts else np.zeros(0)
+        points = np.append(thresholds, np.nextafter(thresholds[-1], np.inf) if len(thresholds) else 0.0)
+        return thresholds, self.boosting.predict(self._matrix([""] * len(points), None, points))
 
     def predict(self, texts, features):
         """Raw predictions for ``texts`` and their feature dicts (or a DataFrame, or None)."""
+        if features is None and self.text_curve is not None:
+            return self.predict_text_scores(self._text_scores(texts))
+        return self.boosting.predict(self._matrix(texts, features))
+
+    def predict_text_scores(self, scores):
+        """Raw predictions for rows without features whose text scores are ``scores``."""
+        thresholds, predictions = self.text_curve
+        return predictions[np.searchsorted(thresholds, scores, side="left")]
+
+    def _text_scores(self, texts):
+        for part in self.parts:
+            if part[0] == "text":
+                _, union, coef, intercept = part
+                return (union.transform(texts) @ coef + intercept).ravel()
+        raise ValueError("the model has no text column")
+
+    def _matrix(self, texts, features, text_scores=None):
+        """The trees' input: one row per text, features missing when ``features`` is None."""
         n = len(texts)
         if features is None:
             rows = [{}] * n
@@ -266,5 +312,6 @@ class CompiledQuality:
                 blocks.append(block)
             else:
                 _, union, coef, intercept = part
-                blocks.append(union.transform(texts) @ coef + intercept)
-        return self.boosting.predict(np.hstack(blocks))
+                blocks.append(np.reshape(text_scores if text_scores is not None
+                                         else union.transform(texts) @ coef + intercept, (n, -1)))
+        return np.hstack(blocks)

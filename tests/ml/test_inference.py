@@ -97,6 +97,20 @@ def test_quality_equals_the_pipeline_on_features_dicts_frames_and_odd_values(qua
     _same(quality.predict(ODD), np.clip(quality.pipeline_.predict(model_frame(ODD, None)), 1, 5))
 
 
+def test_quality_without_features_reads_the_trees_step_function(quality):
+    compiled = quality.compiled_
+    thresholds, _ = compiled.text_curve
+    assert len(thresholds) > 10
+    # On the thresholds, just either side of them and far outside, the table equals the trees.
+    scores = np.concatenate([thresholds, np.nextafter(thresholds, -np.inf), np.nextafter(thresholds, np.inf),
+                             [-1e9, 0.0, 3.0, 1e9]])
+    rows = compiled._matrix([""] * len(scores), None, scores)
+    np.testing.assert_array_equal(compiled.predict_text_scores(scores), compiled.boosting.predict(rows))
+
+    texts, _, _ = make_conversations(80, seed=2)
+    _same(quality.predict(texts), np.clip(quality.pipeline_.predict(model_frame(texts, None)), 1, 5))
+
+
 def test_quality_refuses_features_of_another_length(quality):
     with pytest.raises(ValueError, match="features has 1 rows, texts has 2"):
         quality.predict(["a", "b"], [{}])
@@ -109,6 +123,8 @@ def test_quality_without_text_feature_is_compiled_too():
     _same(model.predict(texts[:50], features[:50]),
           np.clip(model.pipeline_.predict(model_frame(texts[:50], features[:50])), 1, 5))
     assert TEXT_COLUMN not in model.feature_names_
+    assert model.compiled_.text_curve is None  # nothing to tabulate: the trees are walked
+    _same(model.predict(texts[:5]), np.clip(model.pipeline_.predict(model_frame(texts[:5], None)), 1, 5))
 
 
 def test_tfidf_union_equals_a_single_vectorizer(waimai_slice):
