@@ -212,7 +212,9 @@ def main() -> None:
     if args.ceiling_slice:
         return _ceiling_slice(args.ceiling_slice)
     from django.conf import settings
+    from django.core.management import call_command
 
+    call_command("migrate", verbosity=0)  # a fresh database works too
     # A persistent store: versions registered by earlier runs stay loadable (they are compared against).
     store = Path(settings.VAR_DIR) / "bench-models"
     store.mkdir(parents=True, exist_ok=True)
