@@ -311,7 +311,5 @@ class CompiledQuality:
                         block[i, j] = 1.0
                 blocks.append(block)
             else:
-                _, union, coef, intercept = part
-                blocks.append(np.reshape(text_scores if text_scores is not None
-                                         else union.transform(texts) @ coef + intercept, (n, -1)))
+                blocks.append(np.reshape(self._text_scores(texts) if text_scores is None else text_scores, (n, 1)))
         return np.hstack(blocks)

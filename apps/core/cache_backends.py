@@ -7,7 +7,7 @@ trip to Redis itself. A ``redis.Redis`` is safe to share between threads (each c
 connection from the pool and gives it back) and its pool reconnects after a fork, so one client
 per pool serves every thread of the process. Everything else is Django's backend unchanged.
 
-``settings.CACHES`` selects this backend for ``redis://`` and ``rediss://`` cache URLs.
+``settings.CACHES`` selects this backend wherever ``CACHE_URL`` selects Django's Redis backend.
 """
 from django.core.cache.backends import redis as django_redis
 
@@ -19,9 +19,9 @@ class RedisCacheClient(django_redis.RedisCacheClient):
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        client = self._clients.get(pool)
         if client is None:  # two threads may both build one: either serves
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[pool] = self._client(connection_pool=pool)
         return client
 
 
