@@ -15,10 +15,11 @@ models then predict through the pipeline itself.
 
 import contextlib
 import contextvars
+import hashlib
 import math
 import threading
 from collections import Counter
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,11 +79,17 @@ def token_counter(vectorizer):
             counts = shared[(analyzer_id, text)] = Counter(analyze(text))
         return counts
 
+    count.analyzer_id = analyzer_id
     return count
 
 
 class TfidfUnion:
-    """A fitted ``TfidfVectorizer``, or ``FeatureUnion`` of them, as one CSR feature matrix."""
+    """A fitted ``TfidfVectorizer``, or ``FeatureUnion`` of them, as one CSR feature matrix.
+
+    Inside :func:`shared_analysis`, unions with the same analyzers, vocabularies and weights
+    (the intent, sentiment and quality models fitted on the same texts) compute the matrix of
+    a batch once; the matrix is then shared and must not be changed.
+    """
 
     def __init__(self, union):
         if isinstance(union, TfidfVectorizer):
@@ -92,46 +99,71 @@ class TfidfUnion:
         else:
             raise NotCompilable("expected a TfidfVectorizer or an unweighted FeatureUnion of them")
         self.blocks = []
-        idf, offset = [], 0
+        idf, offsets, sublinear, l2, offset = [], [], [], [], 0
+        digest = hashlib.sha256()
         for vectorizer in vectorizers:
             if (not isinstance(vectorizer, TfidfVectorizer) or vectorizer.binary or vectorizer.input != "content"
                     or vectorizer.norm not in ("l2", None)):
                 raise NotCompilable(f"unsupported vectorizer {vectorizer!r}")
             width = len(vectorizer.vocabulary_)
-            self.blocks.append((token_counter(vectorizer), vectorizer.vocabulary_, vectorizer.sublinear_tf,
-                                vectorizer.norm, offset))
+            count = token_counter(vectorizer)
+            self.blocks.append((count, vectorizer.vocabulary_))
             idf.append(vectorizer.idf_ if vectorizer.use_idf else np.ones(width))
+            offsets.append(offset)
+            sublinear.append(bool(vectorizer.sublinear_tf))
+            l2.append(vectorizer.norm == "l2")
+            digest.update(repr((count.analyzer_id, sublinear[-1], l2[-1], width)).encode())
+            digest.update("\x00".join(sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)).encode())
+            digest.update(np.ascontiguousarray(idf[-1], dtype=np.float64).tobytes())
             offset += width
         self.idf = np.concatenate(idf)
         self.n_features = offset
-        self.sublinear = np.array([sublinear for _, _, sublinear, _, _ in self.blocks])
-        self.l2 = np.array([norm == "l2" for _, _, _, norm, _ in self.blocks])
+        self.offsets = np.array(offsets, dtype=np.int64)
+        self.sublinear = np.array(sublinear)
+        self.l2 = np.array(l2)
+        self.fingerprint = digest.hexdigest()
 
     def transform(self, texts):
         """The TF-IDF matrix of ``texts`` (CSR, shape (n_texts, n_features)), as ``transform`` gives it."""
+        shared = _shared_counts.get()
+        if shared is None:
+            return self._transform(texts)
+        key = (self.fingerprint, tuple(texts))
+        matrix = shared.get(key)
+        if matrix is None:
+            matrix = shared[key] = self._transform(texts)
+        return matrix
+
+    def _transform(self, texts):
+        # Every (text, block) pair is a segment; all segments are weighted in one pass.
         n_blocks = len(self.blocks)
-        indices, counts, lengths = [], [], []
+        columns, counts, lengths = [], [], []
         for text in texts:
-            for count, vocabulary, _, _, offset in self.blocks:
+            for count, vocabulary in self.blocks:
                 tokens = count(text)
-                columns = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-                known = columns >= 0
-                indices.append(columns[known] + offset)
-                counts.append(np.fromiter(tokens.values(), dtype=np.float64, count=len(tokens))[known])
-                lengths.append(len(indices[-1]))
-        indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
-        values = np.concatenate(counts) if counts else np.zeros(0)
-        segment = np.repeat(np.arange(len(lengths)), lengths)  # one segment per (text, block)
+                columns.append(map(vocabulary.get, tokens, repeat(-1)))
+                counts.append(tokens.values())
+                lengths.append(len(tokens))
+        total = sum(lengths)
+        indices = np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=total)
+        values = np.fromiter(chain.from_iterable(counts), dtype=np.float64, count=total)
+        segment = np.repeat(np.arange(len(lengths)), lengths)
+        known = indices >= 0
+        segment, values = segment[known], values[known]
         block = segment % n_blocks
-        sublinear = self.sublinear[block]
-        values[sublinear] = np.log(values[sublinear]) + 1.0
+        indices = indices[known] + self.offsets[block]
+        if self.sublinear.all():
+            values = np.log(values) + 1.0
+        elif self.sublinear.any():
+            sublinear = self.sublinear[block]
+            values[sublinear] = np.log(values[sublinear]) + 1.0
         values *= self.idf[indices]
         if self.l2.any():
+            # Every kept count and idf is positive, so a segment with entries has a positive norm.
             norms = np.sqrt(np.bincount(segment, weights=values * values, minlength=len(lengths)))
-            scale = np.where(self.l2[block], norms[segment], 1.0)
-            values /= np.where(scale > 0, scale, 1.0)
+            values /= norms[segment] if self.l2.all() else np.where(self.l2[block], norms[segment], 1.0)
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(np.asarray(lengths, dtype=np.int64).reshape(len(texts), n_blocks).sum(axis=1), out=indptr[1:])
+        np.cumsum(np.bincount(segment // n_blocks, minlength=len(texts)), out=indptr[1:])
         return sp.csr_array((values, indices, indptr), shape=(len(texts), self.n_features))
 
 

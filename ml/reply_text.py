@@ -4,6 +4,7 @@ reply pairing and dedupe keys.
 Pure Python; never imports Django.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -73,5 +74,6 @@ def reply_pairs(messages):
     return pairs
 
 
+@functools.lru_cache(maxsize=65536)  # search asks again for the same indexed replies
 def _dedupe_key(text):
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()

@@ -19,6 +19,7 @@ every file, atomic replace): vocabulary and IDF as JSON, vectors as ``scipy.spar
 """
 
 import json
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,22 @@ def vectorizer_from_state(state):
                                  sublinear_tf=state["sublinear_tf"], vocabulary=state["vocabulary"])
     vectorizer.idf_ = np.asarray(state["idf"], dtype=np.float64)
     return vectorizer
+
+
+def _similarities(row, XT):
+    """``row @ XT`` as a dense vector: the query row's (1 x F) dot product with each column of
+    ``XT`` (F x N, CSR: one posting list of rows per feature), summed over the query's features'
+    posting lists only. Same numbers as SciPy's sparse product, without its per-call set-up,
+    which on one query costs more than the arithmetic (``bench/load.sh``, docs/benchmarks.md
+    "Real-time predict")."""
+    starts = XT.indptr[row.indices]
+    lengths = XT.indptr[row.indices + 1] - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(XT.shape[1])
+    positions = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    weights = XT.data[positions] * np.repeat(row.data, lengths)
+    return np.bincount(XT.indices[positions], weights=weights, minlength=XT.shape[1])
 
 
 class ReplyIndex:
@@ -268,11 +285,11 @@ class ReplyIndex:
             return []
         candidates = []
         for key in keys:
-            part = self.parts_[key]
-            scores = (row @ part["XT"]).toarray().ravel()
+            scores = _similarities(row, self.parts_[key]["XT"])
             n_take = min(len(scores), max(k * 8, 16))
             top = np.argpartition(-scores, n_take - 1)[:n_take] if n_take < len(scores) else np.arange(len(scores))
-            candidates.extend((float(scores[i]), key, int(i)) for i in top if scores[i] > 0)
+            top = top[scores[top] > 0]
+            candidates.extend(zip(scores[top].tolist(), repeat(key), top.tolist()))
         candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
         results, seen = [], set()
         for score, key, i in candidates:

@@ -67,6 +67,23 @@ class BatchInputSerializer(InputSerializer):
     quality = serializers.BooleanField(required=False, default=True, help_text="false skips the quality model.")
 
 
+_input = threading.local()
+
+
+def _predict_input(data) -> dict:
+    """``data`` validated by this thread's ``PredictInputSerializer`` (raises ``ValidationError``).
+
+    The serializer instance is kept per thread and only its validation runs per request: a new
+    instance deep-copies every declared field, which costs more than validating one text
+    (``bench/load.sh``, docs/benchmarks.md "Real-time predict"). The errors are the ones
+    ``is_valid`` reports.
+    """
+    serializer = getattr(_input, "serializer", None)
+    if serializer is None:
+        serializer = _input.serializer = PredictInputSerializer()
+    return serializer.run_validation(data)
+
+
 class LabelConfidenceSerializer(serializers.Serializer):
     label = serializers.CharField()
     confidence = serializers.FloatField()
@@ -234,9 +251,7 @@ class PredictApi(APIView):
                    summary="Predict intent, sentiment and quality of one text")
     def post(self, request):
         started = time.perf_counter()
-        data = PredictInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        body = data.validated_data
+        body = _predict_input(request.data)
         if body.get("conversation_external_id") and not request_has_scope(request, "write"):
             raise PermissionDenied(_("Storing a prediction for a conversation (conversation_external_id) needs "
                                      "the 'write' scope as well as 'predict'."))

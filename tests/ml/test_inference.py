@@ -160,3 +160,22 @@ def test_shared_analysis_tokenizes_each_text_once_per_analyzer_and_only_inside_t
     for c in compiled:
         c.transform(texts)
     assert len(calls) == 2 * len(texts)
+
+
+def test_shared_analysis_computes_the_matrix_once_for_identical_unions(banking_slice):
+    from ml.inference import shared_analysis
+
+    train_x, texts = banking_slice[0], banking_slice[2][:20]
+    union = tfidf_features("en").fit(train_x)
+    twin = tfidf_features("en").fit(train_x)  # fitted alike: same vocabularies and weights
+    other = tfidf_features("en").fit(train_x[:60])
+    compiled = [TfidfUnion(union), TfidfUnion(twin), TfidfUnion(other)]
+    assert compiled[0].fingerprint == compiled[1].fingerprint != compiled[2].fingerprint
+    with shared_analysis():
+        matrices = [c.transform(texts) for c in compiled]
+        assert matrices[0] is matrices[1]
+        assert matrices[0] is not compiled[0].transform(texts[:5])  # other texts, another matrix
+    assert matrices[2] is not matrices[0]
+    _same(matrices[1].toarray(), twin.transform(texts).toarray())
+    _same(matrices[2].toarray(), other.transform(texts).toarray())
+    assert compiled[0].transform(texts) is not compiled[1].transform(texts)  # nothing kept outside the block

@@ -157,3 +157,21 @@ def test_an_index_holding_unmasked_replies_is_masked_on_load(tmp_path):
     (path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     hit = ReplyIndex.load(path).search("余额不对", language="zh", k=1)[0]
     assert "13912345678" not in hit["text"] and "[PHONE]" in hit["text"]
+
+
+def test_similarities_equal_the_sparse_product(banking_slice):
+    import numpy as np
+    import scipy.sparse as sp
+
+    from ml.retrieval import _similarities
+
+    train_x, _, test_x, _ = banking_slice
+    records = [rec(q, f"reply {i}", intent="", language="en", group=str(i)) for i, q in enumerate(train_x)]
+    index = ReplyIndex().fit(records)
+    part = index.parts_[("en", "")]
+    for text in test_x[:30] + ["zzzz qqqq", "card"]:
+        row = index.query_features_["en"].transform([text])
+        np.testing.assert_allclose(_similarities(row, part["XT"]), (row @ part["XT"]).toarray().ravel(),
+                                   rtol=0, atol=1e-12)
+    empty = sp.csr_array((1, part["XT"].shape[0]))
+    assert not _similarities(empty, part["XT"]).any()

@@ -108,6 +108,34 @@ def test_predict_input_is_validated_as_the_schema_says(api_client, production, b
         assert response.json()["extra"]["fields"]
 
 
+@pytest.mark.parametrize("data", [
+    {"text": "reset the login password", "quality": "false", "session_id": None},
+    {"text": 12345, "language": "x" * 9},
+    {"text": "   "},
+    {},
+    ["not", "an", "object"],
+])
+def test_the_reused_predict_serializer_reports_what_a_new_one_reports(data):
+    import threading
+
+    from rest_framework.exceptions import ValidationError
+
+    from apps.scoring.api import PredictInputSerializer, _predict_input
+
+    fresh = PredictInputSerializer(data=data)
+    assert not fresh.is_valid()
+    for _ in range(2):  # the second call reuses this thread's instance
+        with pytest.raises(ValidationError) as refused:
+            _predict_input(data)
+        assert refused.value.detail == fresh.errors
+    assert _predict_input({"text": " ok "}) == {"text": "ok", "quality": True}
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(_predict_input({"text": "hi"})))
+    thread.start()
+    thread.join()
+    assert seen == [{"text": "hi", "quality": True}]
+
+
 def _key_client(*scopes):
     from rest_framework.test import APIClient
 
