@@ -5,7 +5,10 @@ the sha256 of the presented key (the plain key is never kept), so a busy integra
 database query and no hash check per request. Saving or deleting any API key (revoking it in
 the admin, ``api_key_revoke``) invalidates the cache of every web process at once through the
 shared cache (``apps.core.cache.TTLCache``; needs a shared ``CACHE_URL`` such as Redis when
-there are several processes). Expiry dates are still checked on every request. A key that
+there are several processes). On Redis the invalidation is pushed to every process over pub/sub
+(``push=True``), so a request reads nothing from Redis to check for revocations; with the
+subscription down, each request reads the shared generation instead. Expiry dates are still
+checked on every request. A key that
 fails verification is never cached; ``API_KEY_CACHE_SECONDS=0`` turns the cache off.
 """
 from __future__ import annotations
@@ -30,7 +33,7 @@ def _cache_seconds() -> float:
 
 
 # sha256(presented key) -> APIKey
-_verified = TTLCache(ttl=_cache_seconds, maxsize=MAX_CACHED_KEYS, shared_key="api_keys")
+_verified = TTLCache(ttl=_cache_seconds, maxsize=MAX_CACHED_KEYS, shared_key="api_keys", push=True)
 
 
 def clear_api_key_cache() -> None:

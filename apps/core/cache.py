@@ -7,7 +7,11 @@ default cache (Redis in production) and every process drops its entries on its n
 one shared-cache read per ``get``, so invalidation takes effect at once wherever the shared cache
 is shared (with the local-memory default only within one process). ``sync_seconds`` reads the
 shared counter at most that often instead (other processes then see an invalidation within
-that many seconds; the invalidating process at once).
+that many seconds; the invalidating process at once). ``push=True`` (Redis only) has Redis
+deliver each invalidation to every process over pub/sub instead: while this process's
+subscription is up, a ``get`` reads nothing from the shared cache, and another process's
+invalidation drops the entries here as soon as the message arrives (milliseconds). Until the
+subscription is up, and whenever it drops, the cache reads the shared counter as without it.
 
 When the shared cache cannot be reached, the cache keeps working per process: a warning is
 logged once per outage, entries live out their local TTL, ``invalidate()`` reaches this
@@ -17,18 +21,111 @@ touch, a generation that changed meanwhile drops this process's entries as usual
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import cachetools
 from django.core.cache import cache as shared_cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
 _MISSING = object()
+
+
+
+def _redis_channel():
+    """(redis client, channel) of this thread's default cache when it is Redis, else None."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True), backend.make_key("ttlcache:invalidations")
+
+
+class _Subscription:
+    """This process's subscription to the invalidation channel: one daemon thread, started on
+    first use in each process (a forked child starts its own), that drops the entries of the
+    ``push`` caches named by each message. ``epoch()`` is None unless subscribed, and changes
+    with every new subscription, so a cache reads the shared counter once after each one (and
+    catches what was published while nobody listened)."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid = None
+        self._epoch = None
+        self._caches: dict[str, weakref.WeakSet] = {}
+
+    def register(self, shared_key: str, cache: "TTLCache") -> None:
+        with self._lock:
+            self._caches.setdefault(shared_key, weakref.WeakSet()).add(cache)
+
+    def epoch(self):
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._pid, self._epoch = os.getpid(), None
+                    threading.Thread(target=self._listen, args=(self._pid,), daemon=True,
+                                     name="ttlcache-invalidations").start()
+        return self._epoch
+
+    def _deliver(self, shared_key: str) -> None:
+        with self._lock:
+            targets = list(self._caches.get(shared_key, ()))
+        for cache in targets:
+            cache._drop()
+
+    def _listen(self, pid: int) -> None:
+        down = False
+        while self._pid == pid:
+            try:
+                target = _redis_channel()
+            except Exception:
+                target = False
+            if target is None:
+                return  # not Redis: the caches read the shared counter
+            pubsub = None
+            try:
+                if not target:
+                    raise ConnectionError("the shared cache is not configured")
+                client, channel = target
+                pubsub = client.pubsub()
+                pubsub.subscribe(channel)
+                while self._pid == pid:
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._epoch = object()
+                        if down:
+                            down = False
+                            logger.info("cache invalidation channel subscribed again")
+                    elif message["type"] == "message":
+                        data = message["data"]
+                        self._deliver(data.decode() if isinstance(data, bytes) else str(data))
+            except Exception:
+                self._epoch = None
+                if not down:
+                    down = True
+                    logger.warning("cache invalidation channel lost; reading the shared generation instead",
+                                   exc_info=True)
+                time.sleep(self.RETRY_SECONDS)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:
+                        pass
+
+
+_subscription = _Subscription()
 
 
 class TTLCache:
@@ -36,7 +133,7 @@ class TTLCache:
     OUTAGE_RETRY_SECONDS = 5.0
 
     def __init__(self, *, ttl: float | Callable[[], float], maxsize: int = 1024, shared_key: str | None = None,
-                 sync_seconds: float = 0.0, timer: Callable[[], float] = time.monotonic):
+                 sync_seconds: float = 0.0, push: bool = False, timer: Callable[[], float] = time.monotonic):
         self._ttl = ttl
         self._timer = timer
         self._sync_seconds = sync_seconds
@@ -46,6 +143,10 @@ class TTLCache:
         self._generation: Any = None
         self._shared_down = False
         self._data = cachetools.TLRUCache(maxsize=maxsize, ttu=self._expiry, timer=timer)
+        self._push = bool(push and shared_key)
+        self._synced_epoch = None  # the subscription this cache last read the shared counter under
+        if self._push:
+            _subscription.register(self._shared_key, self)
 
     def _expiry(self, key, value, now: float) -> float:
         ttl = self._ttl() if callable(self._ttl) else self._ttl
@@ -68,10 +169,17 @@ class TTLCache:
             logger.warning("shared cache unreachable (%s %s); caching per process until it is back",
                            action, self._shared_key, exc_info=True)
 
+    def _drop(self) -> None:
+        with self._lock:
+            self._data.clear()
+
     def _sync(self) -> None:
         """Drop every entry when another process invalidated since this one last looked."""
         if self._shared_key is None:
             return
+        epoch = _subscription.epoch() if self._push else None
+        if epoch is not None and epoch is self._synced_epoch:
+            return  # subscribed: invalidations arrive as messages
         now = self._timer()
         if now - self._synced_at < self._sync_seconds:
             return
@@ -88,6 +196,7 @@ class TTLCache:
                 self._data.clear()
                 self._generation = generation
             self._synced_at = now
+            self._synced_epoch = epoch
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         self._sync()
@@ -118,6 +227,9 @@ class TTLCache:
         if self._shared_key is not None:
             try:
                 shared_cache.set(self._shared_key, uuid.uuid4().hex, None)
+                if self._push and (target := _redis_channel()) is not None:
+                    client, channel = target
+                    client.publish(channel, self._shared_key)
             except Exception:  # the other processes drop theirs when their local TTL ends
                 self._shared_failed("renewing")
 

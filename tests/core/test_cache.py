@@ -91,7 +91,7 @@ def _clean_shared_cache():
     from django.core.cache import cache
 
     yield
-    cache.delete_many(["ttlcache:generation:t1", "ttlcache:generation:t2"])
+    cache.delete_many(["ttlcache:generation:t1", "ttlcache:generation:t2", "ttlcache:generation:t3"])
 
 
 def test_sync_seconds_reads_the_shared_generation_at_most_that_often():
@@ -162,3 +162,57 @@ def test_the_shared_generation_is_read_again_after_an_outage(settings):
     assert there.get("k") == "v"  # still waiting to retry the shared cache
     clock.now += TTLCache.OUTAGE_RETRY_SECONDS
     assert there.get("k") is None
+
+
+# --- push=True: invalidations delivered over Redis pub/sub ---------------------------------
+
+def _subscribed() -> None:
+    """Wait for this process's subscription to the invalidation channel (Redis only)."""
+    import time
+
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from apps.core.cache import _subscription
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("pushed invalidations need Redis as the shared cache (CACHE_URL)")
+    deadline = time.monotonic() + 10
+    while _subscription.epoch() is None:
+        assert time.monotonic() < deadline, "never subscribed to the invalidation channel"
+        time.sleep(0.01)
+
+
+def test_a_subscribed_pushed_cache_reads_nothing_from_the_shared_cache():
+    from django.core.cache import cache as shared
+
+    pushed = TTLCache(ttl=300, shared_key="t3", push=True)
+    _subscribed()
+    pushed.get("warm-up")  # reads the shared generation once under this subscription
+    pushed.set("k", "v")
+    shared.delete("ttlcache:generation:t3")
+    for _ in range(5):
+        assert pushed.get("k") == "v"
+    assert shared.get("ttlcache:generation:t3") is None  # a read would have started a new one
+    TTLCache(ttl=300, shared_key="t3").get("k")  # a polling cache reads it on every get
+    assert shared.get("ttlcache:generation:t3") is not None
+
+
+def test_an_invalidation_in_another_process_reaches_a_pushed_cache():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    pushed = TTLCache(ttl=300, shared_key="t3", push=True)
+    _subscribed()
+    pushed.get("warm-up")
+    pushed.set("k", "v")
+    script = ("import django; django.setup(); from apps.core.cache import TTLCache; "
+              "TTLCache(ttl=1, shared_key='t3', push=True).invalidate()")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="csplatform.settings")
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=60)
+    deadline = time.monotonic() + 10
+    while pushed.get("k") == "v" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pushed.get("k") is None
