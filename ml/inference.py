@@ -87,8 +87,8 @@ class TfidfUnion:
     """A fitted ``TfidfVectorizer``, or ``FeatureUnion`` of them, as one CSR feature matrix.
 
     Inside :func:`shared_analysis`, unions with the same analyzers, vocabularies and weights
-    (the intent, sentiment and quality models fitted on the same texts) compute the matrix of
-    a batch once; the matrix is then shared and must not be changed.
+    (the intent, sentiment and quality models fitted on the same texts) compute the rows of
+    a batch once; they are then shared and must not be changed.
     """
 
     def __init__(self, union):
@@ -125,16 +125,35 @@ class TfidfUnion:
 
     def transform(self, texts):
         """The TF-IDF matrix of ``texts`` (CSR, shape (n_texts, n_features)), as ``transform`` gives it."""
+        return sp.csr_array(self.rows(texts), shape=(len(texts), self.n_features))
+
+    def decision(self, texts, coef, intercept):
+        """``transform(texts) @ coef + intercept`` for a dense ``coef`` (n_features, n_outputs).
+
+        Computed from :meth:`rows` without building the sparse matrix: on a few texts SciPy's
+        checks when it builds one, and its product's set-up, cost more than the arithmetic.
+        """
+        values, indices, indptr = self.rows(texts)
+        out = np.zeros((len(texts), coef.shape[1]))
+        if len(values):
+            starts = indptr[:-1]
+            filled = starts < indptr[1:]  # a row with no entries sums to zero (and reduceat needs ascending starts)
+            out[filled] = np.add.reduceat(coef[indices] * values[:, None], starts[filled], axis=0)
+        return out + intercept
+
+    def rows(self, texts):
+        """``(data, indices, indptr)`` of the CSR matrix :meth:`transform` gives (shared within
+        :func:`shared_analysis`)."""
         shared = _shared_counts.get()
         if shared is None:
-            return self._transform(texts)
+            return self._rows(texts)
         key = (self.fingerprint, tuple(texts))
-        matrix = shared.get(key)
-        if matrix is None:
-            matrix = shared[key] = self._transform(texts)
-        return matrix
+        rows = shared.get(key)
+        if rows is None:
+            rows = shared[key] = self._rows(texts)
+        return rows
 
-    def _transform(self, texts):
+    def _rows(self, texts):
         # Every (text, block) pair is a segment; all segments are weighted in one pass.
         n_blocks = len(self.blocks)
         columns, counts, lengths = [], [], []
@@ -164,7 +183,7 @@ class TfidfUnion:
             values /= norms[segment] if self.l2.all() else np.where(self.l2[block], norms[segment], 1.0)
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(np.bincount(segment // n_blocks, minlength=len(texts)), out=indptr[1:])
-        return sp.csr_array((values, indices, indptr), shape=(len(texts), self.n_features))
+        return values, indices, indptr
 
 
 def _linear(estimator):
@@ -202,18 +221,17 @@ class CompiledClassifier:
             raise NotCompilable(f"unsupported classifier {type(classifier).__name__}")
 
     def predict_proba(self, texts):
-        X = self.features.transform(texts)
         n, n_classes = len(texts), len(self.classes)
         if self.kind == "logistic":
             coef, intercept = self.members[0]
-            decision = X @ coef + intercept
+            decision = self.features.decision(texts, coef, intercept)
             if n_classes == 2:
                 positive = expit(decision[:, 0])
                 return np.column_stack([1.0 - positive, positive])
             return softmax(decision, axis=1)
         mean = np.zeros((n, n_classes))
         for coef, intercept, columns, a, b in self.members:
-            decision = X @ coef + intercept
+            decision = self.features.decision(texts, coef, intercept)
             proba = np.zeros((n, n_classes))
             if n_classes == 2:
                 proba[:, 1] = expit(-(a[0] * decision[:, 0] + b[0]))
@@ -316,7 +334,7 @@ class CompiledQuality:
         for part in self.parts:
             if part[0] == "text":
                 _, union, coef, intercept = part
-                return (union.transform(texts) @ coef + intercept).ravel()
+                return union.decision(texts, coef, intercept).ravel()
         raise ValueError("the model has no text column")
 
     def _matrix(self, texts, features, text_scores=None):

@@ -61,19 +61,19 @@ def vectorizer_from_state(state):
     return vectorizer
 
 
-def _similarities(row, XT):
-    """``row @ XT`` as a dense vector: the query row's (1 x F) dot product with each column of
-    ``XT`` (F x N, CSR: one posting list of rows per feature), summed over the query's features'
-    posting lists only. Same numbers as SciPy's sparse product, without its per-call set-up,
-    which on one query costs more than the arithmetic (``bench/load.sh``, docs/benchmarks.md
-    "Real-time predict")."""
-    starts = XT.indptr[row.indices]
-    lengths = XT.indptr[row.indices + 1] - starts
+def _similarities(features, values, XT):
+    """The dot product of a query row (``values`` at columns ``features``) with each column of
+    ``XT`` (F x N, CSR: one posting list of rows per feature), as a dense vector, summed over
+    the query's features' posting lists only. Same numbers as SciPy's sparse product, without
+    its per-call set-up, which on one query costs more than the arithmetic (``bench/load.sh``,
+    docs/benchmarks.md "Real-time predict")."""
+    starts = XT.indptr[features]
+    lengths = XT.indptr[features + 1] - starts
     total = int(lengths.sum())
     if not total:
         return np.zeros(XT.shape[1])
     positions = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    weights = XT.data[positions] * np.repeat(row.data, lengths)
+    weights = XT.data[positions] * np.repeat(values, lengths)
     return np.bincount(XT.indices[positions], weights=weights, minlength=XT.shape[1])
 
 
@@ -280,12 +280,12 @@ class ReplyIndex:
             keys = [(language, str(intent))] if (language, str(intent)) in self.parts_ else []
         if not keys:
             return []
-        row = self.query_features_[language].transform([str(text)])
-        if not row.nnz:
+        values, features, _ = self.query_features_[language].rows([str(text)])
+        if not len(features):
             return []
         candidates = []
         for key in keys:
-            scores = _similarities(row, self.parts_[key]["XT"])
+            scores = _similarities(features, values, self.parts_[key]["XT"])
             n_take = min(len(scores), max(k * 8, 16))
             top = np.argpartition(-scores, n_take - 1)[:n_take] if n_take < len(scores) else np.arange(len(scores))
             top = top[scores[top] > 0]

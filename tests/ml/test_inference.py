@@ -172,10 +172,21 @@ def test_shared_analysis_computes_the_matrix_once_for_identical_unions(banking_s
     compiled = [TfidfUnion(union), TfidfUnion(twin), TfidfUnion(other)]
     assert compiled[0].fingerprint == compiled[1].fingerprint != compiled[2].fingerprint
     with shared_analysis():
+        rows = [c.rows(texts) for c in compiled]
+        assert rows[0] is rows[1]
+        assert rows[0] is not compiled[0].rows(texts[:5])  # other texts, other rows
         matrices = [c.transform(texts) for c in compiled]
-        assert matrices[0] is matrices[1]
-        assert matrices[0] is not compiled[0].transform(texts[:5])  # other texts, another matrix
-    assert matrices[2] is not matrices[0]
+    assert rows[2] is not rows[0]
     _same(matrices[1].toarray(), twin.transform(texts).toarray())
     _same(matrices[2].toarray(), other.transform(texts).toarray())
-    assert compiled[0].transform(texts) is not compiled[1].transform(texts)  # nothing kept outside the block
+    assert compiled[0].rows(texts) is not compiled[1].rows(texts)  # nothing kept outside the block
+
+
+def test_decision_equals_the_sparse_product(banking_slice):
+    train_x, texts = banking_slice[0], banking_slice[2][:20]
+    compiled = TfidfUnion(tfidf_features("en").fit(train_x))
+    coef = np.random.default_rng(0).normal(size=(compiled.n_features, 3))
+    intercept = np.array([0.5, -1.0, 2.0])
+    for batch in (texts, texts[:1], ["", "zzzz"] + texts[:3] + ["", "qqqq"], [""], []):
+        expected = compiled.transform(batch) @ coef + intercept
+        _same(compiled.decision(batch, coef, intercept), expected.reshape(len(batch), 3))
