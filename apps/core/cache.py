@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 _MISSING = object()
 
 
-
 def _redis_channel():
     """(redis client, channel) of this thread's default cache when it is Redis, else None."""
     backend = caches["default"]
