@@ -127,13 +127,14 @@ class TfidfUnion:
         """The TF-IDF matrix of ``texts`` (CSR, shape (n_texts, n_features)), as ``transform`` gives it."""
         return sp.csr_array(self.rows(texts), shape=(len(texts), self.n_features))
 
-    def decision(self, texts, coef, intercept):
+    def decision(self, texts, coef, intercept, rows=None):
         """``transform(texts) @ coef + intercept`` for a dense ``coef`` (n_features, n_outputs).
 
-        Computed from :meth:`rows` without building the sparse matrix: on a few texts SciPy's
-        checks when it builds one, and its product's set-up, cost more than the arithmetic.
+        Computed from :meth:`rows` (or the ``rows`` given, already computed for ``texts``)
+        without building the sparse matrix: on a few texts SciPy's checks when it builds one,
+        and its product's set-up, cost more than the arithmetic.
         """
-        values, indices, indptr = self.rows(texts)
+        values, indices, indptr = self.rows(texts) if rows is None else rows
         out = np.zeros((len(texts), coef.shape[1]))
         if len(values):
             starts = indptr[:-1]
@@ -222,16 +223,17 @@ class CompiledClassifier:
 
     def predict_proba(self, texts):
         n, n_classes = len(texts), len(self.classes)
+        rows = self.features.rows(texts)  # once for every calibrated member
         if self.kind == "logistic":
             coef, intercept = self.members[0]
-            decision = self.features.decision(texts, coef, intercept)
+            decision = self.features.decision(texts, coef, intercept, rows)
             if n_classes == 2:
                 positive = expit(decision[:, 0])
                 return np.column_stack([1.0 - positive, positive])
             return softmax(decision, axis=1)
         mean = np.zeros((n, n_classes))
         for coef, intercept, columns, a, b in self.members:
-            decision = self.features.decision(texts, coef, intercept)
+            decision = self.features.decision(texts, coef, intercept, rows)
             proba = np.zeros((n, n_classes))
             if n_classes == 2:
                 proba[:, 1] = expit(-(a[0] * decision[:, 0] + b[0]))

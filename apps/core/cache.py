@@ -84,16 +84,11 @@ class _Subscription:
     def _listen(self, pid: int) -> None:
         down = False
         while self._pid == pid:
-            try:
-                target = _redis_channel()
-            except Exception:
-                target = False
-            if target is None:
-                return  # not Redis: the caches read the shared counter
             pubsub = None
             try:
-                if not target:
-                    raise ConnectionError("the shared cache is not configured")
+                target = _redis_channel()
+                if target is None:
+                    return  # not Redis: the caches read the shared counter
                 client, channel = target
                 pubsub = client.pubsub()
                 pubsub.subscribe(channel)
