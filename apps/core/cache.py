@@ -11,7 +11,8 @@ that many seconds; the invalidating process at once). ``push=True`` (Redis only)
 deliver each invalidation to every process over pub/sub instead: while this process's
 subscription is up, a ``get`` reads nothing from the shared cache, and another process's
 invalidation drops the entries here as soon as the message arrives (milliseconds). Until the
-subscription is up, and whenever it drops, the cache reads the shared counter as without it.
+subscription is up, and whenever it drops (an error, or no answer to the listener's heartbeat
+``PING``), the cache reads the shared counter as without it.
 
 When the shared cache cannot be reached, the cache keeps working per process: a warning is
 logged once per outage, entries live out their local TTL, ``invalidate()`` reaches this
@@ -30,6 +31,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import cachetools
+import redis
 from django.core.cache import cache as shared_cache
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -39,12 +41,24 @@ logger = logging.getLogger(__name__)
 _MISSING = object()
 
 
+# Socket timeouts of the subscription's own connection: a connect or a reply that hangs (a peer
+# gone without a reset) fails after this long, and the listener connects again.
+PUBSUB_SOCKET_TIMEOUT_SECONDS = 10.0
+
+
 def _redis_channel():
-    """(redis client, channel) of this thread's default cache when it is Redis, else None."""
+    """(redis client, channel) for the invalidation channel when the default cache is Redis, else None.
+
+    The client has a connection pool of its own, like the cache's but with socket timeouts.
+    """
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
-    return backend._cache.get_client(write=True), backend.make_key("ttlcache:invalidations")
+    pool = backend._cache.get_client(write=True).connection_pool
+    kwargs = {**pool.connection_kwargs, "socket_timeout": PUBSUB_SOCKET_TIMEOUT_SECONDS,
+              "socket_connect_timeout": PUBSUB_SOCKET_TIMEOUT_SECONDS}
+    client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
+    return client, backend.make_key("ttlcache:invalidations")
 
 
 class _Subscription:
@@ -52,11 +66,18 @@ class _Subscription:
     first use in each process (a forked child starts its own), that drops the entries of the
     ``push`` caches named by each message. ``epoch()`` is None unless subscribed, and changes
     with every new subscription, so a cache reads the shared counter once after each one (and
-    catches what was published while nobody listened)."""
+    catches what was published while nobody listened).
+
+    The listener sends a ``PING`` on the subscription every ``HEARTBEAT_SECONDS``; when the
+    answer has not come by the next one, it counts the connection as lost (a peer gone without
+    a reset, a network partition), so the caches fall back to reading the shared counter while
+    it connects again."""
 
     RETRY_SECONDS = 5.0
+    HEARTBEAT_SECONDS = 5.0
 
-    def __init__(self):
+    def __init__(self, target: Callable[[], tuple | None] | None = None):
+        self._target = target or _redis_channel
         self._lock = threading.Lock()
         self._pid = None
         self._epoch = None
@@ -86,14 +107,23 @@ class _Subscription:
         while self._pid == pid:
             pubsub = None
             try:
-                target = _redis_channel()
+                target = self._target()
                 if target is None:
                     return  # not Redis: the caches read the shared counter
                 client, channel = target
                 pubsub = client.pubsub()
                 pubsub.subscribe(channel)
+                heard = pinged = time.monotonic()
                 while self._pid == pid:
-                    message = pubsub.get_message(timeout=1.0)
+                    message = pubsub.get_message(timeout=min(1.0, self.HEARTBEAT_SECONDS))
+                    now = time.monotonic()
+                    if message is not None:
+                        heard = now
+                    if now - pinged >= self.HEARTBEAT_SECONDS:
+                        if heard < pinged:
+                            raise ConnectionError(f"no answer to PING within {self.HEARTBEAT_SECONDS} s")
+                        pubsub.ping()
+                        pinged = now
                     if message is None:
                         continue
                     if message["type"] == "subscribe":

@@ -216,3 +216,83 @@ def test_an_invalidation_in_another_process_reaches_a_pushed_cache():
     while pushed.get("k") == "v" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert pushed.get("k") is None
+
+
+class _FreezableProxy:
+    """A TCP proxy on 127.0.0.1 to the Redis server; ``freeze()`` stops forwarding in both
+    directions and keeps the sockets open (a peer gone without a reset)."""
+
+    def __init__(self, host: str, port: int):
+        import socket
+        import threading
+
+        self.frozen = threading.Event()
+        self._upstream = (host, port)
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._sockets = [self._server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._upstream)
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if not self.frozen.is_set():
+                sink.sendall(data)
+
+    def freeze(self):
+        self.frozen.set()
+
+    def close(self):
+        for sock in self._sockets:
+            sock.close()
+
+
+def test_a_subscription_that_stops_answering_is_dropped():
+    import time
+
+    import redis
+    from django.core.cache import caches
+
+    from apps.core.cache import _Subscription
+
+    _subscribed()  # skips unless the shared cache is Redis
+    server = caches["default"]._cache.get_client(write=True).connection_pool.connection_kwargs
+    proxy = _FreezableProxy(server.get("host", "127.0.0.1"), server.get("port", 6379))
+    subscription = _Subscription(target=lambda: (redis.Redis(host="127.0.0.1", port=proxy.port, socket_timeout=1),
+                                                 "test-ttlcache-heartbeat"))
+    subscription.HEARTBEAT_SECONDS = 0.2
+    subscription.RETRY_SECONDS = 0.2
+    try:
+        deadline = time.monotonic() + 10
+        while subscription.epoch() is None:
+            assert time.monotonic() < deadline, "never subscribed through the proxy"
+            time.sleep(0.01)
+        time.sleep(1.0)
+        assert subscription.epoch() is not None  # answered heartbeats keep it up
+        proxy.freeze()
+        deadline = time.monotonic() + 10
+        while subscription.epoch() is not None:
+            assert time.monotonic() < deadline, "a subscription that stopped answering was still trusted"
+            time.sleep(0.01)
+    finally:
+        subscription._pid = None  # stops the listener thread
+        proxy.close()
