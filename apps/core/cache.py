@@ -47,18 +47,19 @@ PUBSUB_SOCKET_TIMEOUT_SECONDS = 10.0
 
 
 def _redis_channel():
-    """(redis client, channel) for the invalidation channel when the default cache is Redis, else None.
-
-    The client has a connection pool of its own, like the cache's but with socket timeouts.
-    """
+    """(the default cache's redis client, the invalidation channel) when that cache is Redis, else None."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
-    pool = backend._cache.get_client(write=True).connection_pool
+    return backend._cache.get_client(write=True), backend.make_key("ttlcache:invalidations")
+
+
+def _with_timeouts(client):
+    """A client to the same server as ``client``, on a pool of its own with socket timeouts."""
+    pool = client.connection_pool
     kwargs = {**pool.connection_kwargs, "socket_timeout": PUBSUB_SOCKET_TIMEOUT_SECONDS,
               "socket_connect_timeout": PUBSUB_SOCKET_TIMEOUT_SECONDS}
-    client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
-    return client, backend.make_key("ttlcache:invalidations")
+    return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 class _Subscription:
@@ -111,7 +112,7 @@ class _Subscription:
                 if target is None:
                     return  # not Redis: the caches read the shared counter
                 client, channel = target
-                pubsub = client.pubsub()
+                pubsub = _with_timeouts(client).pubsub()
                 pubsub.subscribe(channel)
                 heard = pinged = time.monotonic()
                 while self._pid == pid:
